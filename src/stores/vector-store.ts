@@ -1,0 +1,99 @@
+/**
+ * The store port. Every backend (embedded, Qdrant) implements it; services depend only on it.
+ * Stores translate requests to their backend; they do not interpret queries (no model calls here).
+ *
+ * One test suite (test/contract/vector-store.contract.ts) runs against every implementation.
+ */
+import type { Filter } from '../domain/filter';
+import type { Product } from '../domain/product';
+
+/** A vector space per input kind: product photos (image tower) and product text (text tower). */
+export type VectorSpace = 'image' | 'text';
+export const VECTOR_SPACES: readonly VectorSpace[] = ['image', 'text'];
+
+export interface StoredProduct {
+  product: Product;
+  vectors: Partial<Record<VectorSpace, Float32Array>>;
+}
+
+/** One dense source of a search: a query vector against one space. */
+export interface DenseSource {
+  space: VectorSpace;
+  vector: Float32Array;
+}
+
+/**
+ * A search request. With several sources (dense and/or lexical) results are fused by
+ * reciprocal rank fusion (RRF, k = 60) unless `fusion` says 'dbsf' (distribution-based score fusion).
+ * `limit` is the retrieval depth: callers pass offset + page size + 1.
+ */
+export interface SearchRequest {
+  dense: DenseSource[];
+  /** BM25 over title, description and brand. */
+  lexical?: { text: string };
+  filter?: Filter;
+  limit: number;
+  fusion?: 'rrf' | 'dbsf';
+  /** Force exact (brute-force) scoring instead of the approximate index; used by evaluations. */
+  exact?: boolean;
+  /** Ids to leave out (e.g. the reference product of a similar-items query). */
+  excludeIds?: string[];
+}
+
+/** Per-source contribution to a fused score; `rank` is 1-based within that source. */
+export interface ScorePart {
+  source: `dense:${VectorSpace}` | 'lexical';
+  score: number;
+  rank: number;
+}
+
+export interface ScoredHit {
+  id: string;
+  /** Final score: the cosine similarity for a single dense source, else the fused score. */
+  score: number;
+  parts: ScorePart[];
+}
+
+export interface FacetValueCount {
+  value: string;
+  count: number;
+}
+
+export interface FacetCount {
+  attribute: string;
+  values: FacetValueCount[];
+}
+
+export interface ScrollPage {
+  items: StoredProduct[];
+  /** Opaque position for the next page, null at the end. */
+  next: string | null;
+}
+
+export interface StoreInfo {
+  backend: string;
+  products: number;
+  dimensions: Partial<Record<VectorSpace, number>>;
+}
+
+export interface VectorStore {
+  /** Opens (and creates where needed) the collection for vectors of the given dimensions. */
+  open(dimensions: Partial<Record<VectorSpace, number>>): Promise<void>;
+  close(): Promise<void>;
+  /** Inserts or replaces products by id; resolves once the write is durable. */
+  upsert(items: StoredProduct[]): Promise<void>;
+  /** Removes products; resolves to the number that existed. */
+  delete(ids: string[]): Promise<number>;
+  /** Products in the order of `ids`; null where an id is unknown. */
+  getProducts(ids: string[]): Promise<(Product | null)[]>;
+  /** Stored vector of one product in one space, or null. */
+  getVector(id: string, space: VectorSpace): Promise<Float32Array | null>;
+  search(request: SearchRequest): Promise<ScoredHit[]>;
+  /** Number of products matching the filter (all when absent). */
+  count(filter?: Filter): Promise<number>;
+  /** Value counts per attribute over every product matching the filter, most frequent first. */
+  facets(attributes: string[], filter?: Filter, limitPerAttribute?: number): Promise<FacetCount[]>;
+  /** Pages through products in id order, for export and migration. */
+  scroll(options: { after?: string | null; limit: number; withVectors?: boolean; filter?: Filter }): Promise<ScrollPage>;
+  info(): Promise<StoreInfo>;
+}
