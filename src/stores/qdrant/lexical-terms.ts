@@ -1,0 +1,124 @@
+/**
+ * Client-side half of BM25 over Qdrant sparse vectors.
+ *
+ * Qdrant stores a sparse vector `lexical` per product whose values are BM25 term-frequency weights
+ * computed here; the collection declares `modifier: idf`, so Qdrant multiplies each query term by its
+ * inverse document frequency over the live collection. The score of a product is then
+ *   sum over query terms t of idf(t) * tf(t) * (k1 + 1) / (tf(t) + k1 * (1 - b + b * |d| / avgdl)).
+ *
+ * A word of the text (between white space) that holds several tokens, such as a product code
+ * "QX-7731", is also indexed as one compound term ("qx 7731"); in a query such a word stands for that
+ * compound term only, so it matches the code as a phrase rather than any product containing "qx".
+ *
+ * Everything here is pure: tokenizing, light stemming, hashing terms to uint32 indices, weights.
+ */
+
+export interface Bm25Params {
+  /** Term-frequency saturation. */
+  k1: number;
+  /** Length normalisation (0 = none, 1 = full). */
+  b: number;
+  /** Expected document length in tokens; fixed so that weights do not depend on the rest of the catalogue. */
+  avgDocLength: number;
+}
+
+export const DEFAULT_BM25: Bm25Params = { k1: 1.2, b: 0.75, avgDocLength: 24 };
+
+export interface SparseTerms {
+  indices: number[];
+  values: number[];
+}
+
+const STOPWORDS = new Set([
+  'a', 'an', 'and', 'are', 'as', 'at', 'be', 'but', 'by', 'for', 'from', 'in', 'into', 'is', 'it',
+  'its', 'of', 'on', 'or', 'that', 'the', 'their', 'this', 'to', 'was', 'were', 'with', 'without',
+]);
+
+/** Strips a plural or possessive ending so "dresses", "dress" and "dress's" share a term. */
+export function stem(token: string): string {
+  if (token.length > 4 && token.endsWith('ies')) return `${token.slice(0, -3)}y`;
+  if (token.length > 4 && /(ss|x|z|ch|sh)es$/.test(token)) return token.slice(0, -2);
+  if (token.length > 3 && token.endsWith('s') && !token.endsWith('ss') && !token.endsWith('us')) {
+    return token.slice(0, -1);
+  }
+  return token;
+}
+
+/**
+ * The tokens of each white-space separated word: lower-cased, accents folded (NFKD without
+ * combining marks), split on anything that is not a letter or digit, stop words and one-letter
+ * tokens dropped, stemmed. Words left without tokens are omitted.
+ */
+export function tokenizeWords(text: string): string[][] {
+  const folded = text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
+  const words: string[][] = [];
+  for (const word of folded.split(/\s+/u)) {
+    const tokens: string[] = [];
+    for (const raw of word.split(/[^\p{L}\p{N}]+/u)) {
+      if (raw.length < 2 || STOPWORDS.has(raw)) continue;
+      tokens.push(stem(raw));
+    }
+    if (tokens.length > 0) words.push(tokens);
+  }
+  return words;
+}
+
+export function tokenize(text: string): string[] {
+  return tokenizeWords(text).flat();
+}
+
+/** The compound term of a word made of several tokens. */
+export function compoundTerm(tokens: string[]): string {
+  return tokens.join(' ');
+}
+
+/** FNV-1a (32 bit) over the UTF-8 bytes of a term: a sparse index in [0, 2^32). */
+export function termIndex(term: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(term, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+function termCounts(terms: string[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const term of terms) {
+    const index = termIndex(term);
+    counts.set(index, (counts.get(index) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function sortedSparse(entries: Iterable<[number, number]>): SparseTerms {
+  const sorted = [...entries].sort((x, y) => x[0] - y[0]);
+  return { indices: sorted.map((e) => e[0]), values: sorted.map((e) => e[1]) };
+}
+
+/** The BM25 term-frequency part of each term of a document (the IDF is applied by Qdrant). */
+export function documentTerms(text: string, params: Bm25Params = DEFAULT_BM25): SparseTerms {
+  const words = tokenizeWords(text);
+  const tokens = words.flat();
+  const compounds = words.filter((w) => w.length > 1).map(compoundTerm);
+  const lengthNorm = 1 - params.b + (params.b * tokens.length) / params.avgDocLength;
+  const weights = new Map<number, number>();
+  for (const [index, tf] of termCounts([...tokens, ...compounds])) {
+    weights.set(index, (tf * (params.k1 + 1)) / (tf + params.k1 * lengthNorm));
+  }
+  return sortedSparse(weights);
+}
+
+/**
+ * One entry of weight 1 per distinct query term: a word's token, or its compound term when it has
+ * several. Empty when the text has no searchable term.
+ */
+export function queryTerms(text: string): SparseTerms {
+  const terms = tokenizeWords(text).map((w) => (w.length > 1 ? compoundTerm(w) : w[0]));
+  return sortedSparse([...termCounts(terms).keys()].map((index): [number, number] => [index, 1]));
+}
+
+/** The text a product is found by lexically: title, description and brand. */
+export function productSearchText(product: { title: string; description: string; brand: string }): string {
+  return `${product.title}\n${product.description}\n${product.brand}`;
+}

@@ -1,0 +1,93 @@
+import {
+  DEFAULT_BM25,
+  documentTerms,
+  productSearchText,
+  queryTerms,
+  stem,
+  termIndex,
+  tokenize,
+  tokenizeWords,
+} from '../../../../src/stores/qdrant/lexical-terms';
+
+describe('lexical terms', () => {
+  it.each([
+    ['Red Summer Dress', ['red', 'summer', 'dress']],
+    ['Dresses & T-Shirts', ['dress', 'shirt']],
+    ['Café crème, 100% cotton', ['cafe', 'creme', '100', 'cotton']],
+    ['the bag of a boy', ['bag', 'boy']],
+    ['', []],
+    ['!!! ---', []],
+  ])('tokenizes %j', (text, tokens) => {
+    expect(tokenize(text)).toEqual(tokens);
+  });
+
+  it('keeps the tokens of each word together', () => {
+    expect(tokenizeWords('Style code QX-7731, off-the-shoulder top')).toEqual([['style'], ['code'], ['qx', '7731'], ['off', 'shoulder'], ['top']]);
+  });
+
+  it('indexes a word of several tokens also as one compound term, and queries it as that term only', () => {
+    const doc = documentTerms('Style code QX-7731');
+    for (const term of ['style', 'code', 'qx', '7731', 'qx 7731']) expect(doc.indices).toContain(termIndex(term));
+    expect(doc.indices).toHaveLength(5);
+    expect(queryTerms('QX-7731 dress').indices).toEqual([termIndex('qx 7731'), termIndex('dress')].sort((x, y) => x - y));
+  });
+
+  it.each([
+    ['dresses', 'dress'],
+    ['berries', 'berry'],
+    ['boxes', 'box'],
+    ['shirts', 'shirt'],
+    ['dress', 'dress'],
+    ['bus', 'bus'],
+    ['jeans', 'jean'],
+    ['bag', 'bag'],
+  ])('stems %s to %s', (token, stemmed) => {
+    expect(stem(token)).toBe(stemmed);
+  });
+
+  it('hashes terms to unsigned 32-bit indices with FNV-1a', () => {
+    expect(termIndex('')).toBe(0x811c9dc5);
+    expect(termIndex('a')).toBe(0xe40c292c);
+    expect(termIndex('foobar')).toBe(0xbf9cf968);
+    for (const t of ['dress', 'shirt', 'ÿ']) {
+      const i = termIndex(t);
+      expect(Number.isInteger(i) && i >= 0 && i < 2 ** 32).toBe(true);
+    }
+  });
+
+  it('weighs document terms with BM25 term frequency and length normalisation', () => {
+    const { k1, b, avgDocLength } = DEFAULT_BM25;
+    const terms = documentTerms('dress dress shirt');
+    const norm = 1 - b + (b * 3) / avgDocLength;
+    const expected = new Map([
+      [termIndex('dress'), (2 * (k1 + 1)) / (2 + k1 * norm)],
+      [termIndex('shirt'), (1 * (k1 + 1)) / (1 + k1 * norm)],
+    ]);
+    expect(terms.indices).toEqual([...expected.keys()].sort((x, y) => x - y));
+    terms.indices.forEach((index, i) => expect(terms.values[i]).toBeCloseTo(expected.get(index)!, 12));
+  });
+
+  it('gives a term in a short document more weight than in a long one', () => {
+    const short = documentTerms('silk scarf');
+    const long = documentTerms(`silk scarf ${'plain '.repeat(60)}`);
+    const at = (t: { indices: number[]; values: number[] }) => t.values[t.indices.indexOf(termIndex('silk'))];
+    expect(at(short)).toBeGreaterThan(at(long));
+  });
+
+  it('saturates repeated terms below k1 + 1', () => {
+    const many = documentTerms('wool '.repeat(500));
+    expect(many.values[0]).toBeLessThan(DEFAULT_BM25.k1 + 1);
+    expect(many.values[0]).toBeGreaterThan(1);
+  });
+
+  it('queries with weight 1 per distinct term, sorted by index, empty for stop words only', () => {
+    const q = queryTerms('blue blue jeans');
+    expect(q.values).toEqual([1, 1]);
+    expect(q.indices).toEqual([termIndex('blue'), termIndex('jean')].sort((x, y) => x - y));
+    expect(queryTerms('the and of')).toEqual({ indices: [], values: [] });
+  });
+
+  it('searches title, description and brand', () => {
+    expect(productSearchText({ title: 'Tee', description: 'Soft', brand: 'Acme' })).toBe('Tee\nSoft\nAcme');
+  });
+});
