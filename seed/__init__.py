@@ -1,0 +1,1 @@
+"""Seed catalogue and evaluation sets derived from Fashion-MNIST."""
