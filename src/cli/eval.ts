@@ -1,0 +1,273 @@
+/**
+ * npm run eval -- --set <text|image|composed|realshot|outfits|index|all> [--variant NAME ...]
+ *                 [--catalog DIR] [--out DIR] [--models DIR] [--data DIR] [--runs DIR] [--limit N] [--seed N]
+ *                 [--bootstrap N] [--permutations N] [--write-models-readme [--readme FILE]]
+ *
+ * Ingests the catalogue's test split into an evaluation store (reused when unchanged), runs each
+ * set against its variants, records the runs (data/evaluations, listed by the API), and writes the
+ * exports (CSV, JSON Lines, TREC run and qrels files) and an offline HTML report to --out.
+ * --write-models-readme regenerates the metric tables of models/README.md from these runs.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { DomainError } from '../domain/errors';
+import { ModelRegistry } from '../encoders/model-registry';
+import { EncoderVariants } from '../evaluation/encoder-variants';
+import type { EvaluationRun } from '../evaluation/evaluation-run';
+import { openGallery } from '../evaluation/evaluation-gallery';
+import { FileEvaluationRunStore } from '../evaluation/evaluation-run.store';
+import { EvaluationService } from '../evaluation/evaluation.service';
+import { exportFiles, exportRun } from '../evaluation/exports';
+import { metricTables, replaceMetricsSection, SET_METRICS } from '../evaluation/models-readme';
+import { renderReport } from '../evaluation/report.html';
+import { SeedJudgementSets } from '../evaluation/seed-judgement-sets';
+
+const ALL_SETS = ['text', 'image', 'composed', 'realshot', 'outfits', 'index'];
+
+
+export interface EvalArgs {
+  sets: string[];
+  variants: string[];
+  catalogDir: string;
+  outDir: string;
+  modelsDir: string;
+  dataDir: string;
+  runsDir: string;
+  limit: number | null;
+  seed: number;
+  bootstrap: number;
+  permutations: number;
+  writeModelsReadme: boolean;
+  /** README whose metric section --write-models-readme regenerates; default <models>/README.md. */
+  readme: string | null;
+}
+
+export class UsageError extends Error {}
+
+const USAGE =
+  'usage: npm run eval -- --set <text|image|composed|realshot|outfits|index|all> [--variant NAME ...] [--catalog DIR] [--out DIR] [--models DIR] [--data DIR] [--runs DIR] [--limit N] [--seed N] [--bootstrap N] [--permutations N] [--write-models-readme [--readme FILE]]';
+
+export function parseEvalArgs(argv: string[]): EvalArgs {
+  const args: EvalArgs = {
+    sets: [],
+    variants: [],
+    catalogDir: 'seed/demo',
+    outDir: 'data/eval/report',
+    modelsDir: 'models',
+    dataDir: 'data/eval',
+    runsDir: 'data/store/evaluations',
+    limit: null,
+    seed: 42,
+    bootstrap: 1000,
+    permutations: 10000,
+    writeModelsReadme: false,
+    readme: null,
+  };
+  const int = (flag: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} needs an integer >= ${min}, got ${v ?? 'nothing'}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--set':
+        args.sets.push(...value().split(','));
+        break;
+      case '--variant':
+        args.variants.push(...value().split(','));
+        break;
+      case '--catalog':
+        args.catalogDir = value();
+        break;
+      case '--out':
+        args.outDir = value();
+        break;
+      case '--models':
+        args.modelsDir = value();
+        break;
+      case '--data':
+        args.dataDir = value();
+        break;
+      case '--runs':
+        args.runsDir = value();
+        break;
+      case '--limit':
+        args.limit = int(flag, argv[++i], 1);
+        break;
+      case '--seed':
+        args.seed = int(flag, argv[++i], 0);
+        break;
+      case '--bootstrap':
+        args.bootstrap = int(flag, argv[++i], 1);
+        break;
+      case '--permutations':
+        args.permutations = int(flag, argv[++i], 1);
+        break;
+      case '--write-models-readme':
+        args.writeModelsReadme = true;
+        break;
+      case '--readme':
+        args.readme = value();
+        break;
+      case '--help':
+      case '-h':
+        throw new UsageError(USAGE);
+      default:
+        throw new UsageError(`unknown option "${flag}"\n${USAGE}`);
+    }
+  }
+  if (args.sets.length === 0) throw new UsageError(`name a set with --set\n${USAGE}`);
+  if (args.sets.includes('all')) args.sets = [...ALL_SETS];
+  const unknown = args.sets.filter((s) => !ALL_SETS.includes(s));
+  if (unknown.length) throw new UsageError(`unknown set "${unknown[0]}": choose ${ALL_SETS.join(', ')} or all`);
+  if (args.variants.length && args.sets.length > 1) throw new UsageError('--variant applies to one set: name a single --set');
+  args.sets = [...new Set(args.sets)];
+  return args;
+}
+
+/** A one-line progress bar on stderr (redrawn in place on a terminal, every 10% otherwise). */
+export function progressBar(stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr): (label: string, done: number, total: number) => void {
+  let lastLine = '';
+  let lastDecile = -1;
+  return (label, done, total) => {
+    const frac = total === 0 ? 1 : done / total;
+    const width = 30;
+    const filled = Math.round(frac * width);
+    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(frac * 100)).padStart(3)}% ${label} ${done}/${total}`;
+    if (stream.isTTY) {
+      if (line !== lastLine) stream.write(`\r${line}${done >= total ? '\n' : ''}`);
+    } else {
+      const decile = Math.floor(frac * 10);
+      if (decile !== lastDecile || (done >= total && lastLine !== line)) stream.write(`${line}\n`);
+      lastDecile = decile;
+    }
+    lastLine = line;
+  };
+}
+
+export interface EvalOutput {
+  /** Progress messages and the progress bar (stderr). */
+  log: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Result summaries (stdout). */
+  out: NodeJS.WritableStream;
+}
+
+const STANDARD_OUTPUT: EvalOutput = { log: process.stderr, out: process.stdout };
+
+export interface EvalResult {
+  runs: EvaluationRun[];
+  gallery: { dir: string; products: number; reused: boolean };
+}
+
+export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOutput = STANDARD_OUTPUT): Promise<EvalResult> {
+  const logger = {
+    info: (message: string, fields?: Record<string, unknown>) => io.log.write(`${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`),
+    warn: (message: string, fields?: Record<string, unknown>) => io.log.write(`warning: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`),
+  };
+  const registry = await ModelRegistry.open(args.modelsDir);
+  const indexKey = await galleryIndexKey(registry);
+  const bar = progressBar(io.log);
+  const gallery = await openGallery({
+    catalogDir: args.catalogDir,
+    dataDir: args.dataDir,
+    dim: registry.index.dim,
+    indexKey,
+    textEncoder: registry.textEncoder(),
+    imageEncoder: registry.imageEncoder(),
+    logger: { info: () => undefined, warn: logger.warn },
+    onProgress: (done, total) => bar('gallery', done, total),
+  });
+  logger.info(gallery.reused ? 'evaluation gallery reused' : 'evaluation gallery ingested', { products: gallery.products, dir: gallery.dir });
+  try {
+    const variants = new EncoderVariants(registry, gallery.store);
+    const sets = new SeedJudgementSets({ catalogDir: args.catalogDir, exactJudge: variants.exactJudge(), indexQueries: args.limit ?? 500 });
+    const service = new EvaluationService(new FileEvaluationRunStore(args.runsDir), sets, variants, {
+      defaultMetrics: SET_METRICS,
+      catalogSource: args.catalogDir,
+    });
+    const runs: EvaluationRun[] = [];
+    await fs.mkdir(args.outDir, { recursive: true });
+    for (const set of args.sets) {
+      const run = await service.evaluate(
+        {
+          set,
+          variants: args.variants.length ? args.variants : null,
+          metrics: SET_METRICS[set],
+          depth: set === 'index' ? 10 : undefined,
+          seed: args.seed,
+          bootstrapSamples: args.bootstrap,
+          permutationSamples: args.permutations,
+          limitQueries: args.limit,
+        },
+        (e) => bar(`${set} ${e.variant}`, e.done, e.total),
+      );
+      runs.push(run);
+      const dir = path.join(args.outDir, set);
+      await fs.mkdir(dir, { recursive: true });
+      for (const f of exportFiles(run)) await fs.writeFile(path.join(dir, f.file), exportRun(run, f.format, f.variant));
+      io.out.write(summary(run));
+    }
+    const command = `npm run eval -- ${argv.join(' ')}`.trim();
+    const report = path.join(args.outDir, 'report.html');
+    await fs.writeFile(report, renderReport(runs, { title: 'Evaluation report', notes: [`Command: ${command}`, `Catalogue: ${path.resolve(args.catalogDir)}`] }));
+    logger.info(`report written to ${report}; exports in ${path.resolve(args.outDir)}/<set>/`);
+    if (args.writeModelsReadme) {
+      const readme = args.readme ?? path.join(args.modelsDir, 'README.md');
+      const current = await fs.readFile(readme, 'utf8').catch(() => '# Models\n');
+      await fs.writeFile(readme, replaceMetricsSection(current, metricTables(runs, command)));
+      logger.info(`metric tables written to ${readme}`);
+    }
+    return { runs, gallery: { dir: gallery.dir, products: gallery.products, reused: gallery.reused } };
+  } finally {
+    await gallery.close();
+  }
+}
+
+/**
+ * Identifies the gallery's vectors: the index and the default image and text models, plus a hash of
+ * their ONNX files, so that retrained models with an unchanged version still re-encode the gallery.
+ */
+export async function galleryIndexKey(registry: ModelRegistry): Promise<string> {
+  const models = registry.versions().models.filter((m) => m.role !== 'fusion');
+  const hash = createHash('sha256');
+  for (const m of models) hash.update(await fs.readFile(path.join(registry.modelsDir, registry.entry(m.name).file)));
+  return [registry.compatibilityKey, ...models.map((m) => `${m.role}=${m.name}@${m.version}`), `weights=${hash.digest('hex').slice(0, 16)}`].join(' ');
+}
+
+function summary(run: EvaluationRun): string {
+  const lines = [`\n${run.set.name}: ${run.set.scoredQueries} queries (run ${run.id})`];
+  for (const v of run.variants) {
+    lines.push(`  ${v.name.padEnd(24)} ${v.aggregates.map((a) => `${a.metric}=${a.mean.toFixed(4)} [${a.lower.toFixed(4)}, ${a.upper.toFixed(4)}]`).join('  ')}`);
+  }
+  for (const c of run.comparisons) {
+    lines.push(`  ${c.variant} vs ${c.baseline} ${c.metric}: ${c.meanDifference >= 0 ? '+' : ''}${c.meanDifference.toFixed(4)} (randomisation p=${c.permutationP.toFixed(4)}, t-test p=${c.tTestP.toFixed(4)})`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  try {
+    await runEvalCommand(parseEvalArgs(argv), argv);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof DomainError || (e as Error).name === 'ManifestError') {
+      process.stderr.write(`${(e as Error).message}\n`);
+      process.exit(e instanceof UsageError ? 2 : 1);
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`eval failed: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

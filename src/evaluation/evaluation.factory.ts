@@ -1,0 +1,35 @@
+/**
+ * Builds the API's evaluation and analytics services from what the server already holds: the model
+ * registry, the vector store (the gallery is the ingested catalogue), the catalogue folder (judgement
+ * sets) and the event log. main.ts calls it; nothing here reads the environment.
+ */
+import type { VectorStore } from '../stores/vector-store';
+import { EncoderVariants, type EvaluationModels } from './encoder-variants';
+import { FileEvaluationRunStore } from './evaluation-run.store';
+import { EvaluationService } from './evaluation.service';
+import { EventLogSearchEventSource, type SearchEventLog } from './event-log.source';
+import { SET_METRICS } from './models-readme';
+import { SearchAnalyticsService } from './search-analytics';
+import { SeedJudgementSets } from './seed-judgement-sets';
+
+export interface EvaluationDeps {
+  /** Null when the server runs models without a manifest (no variants to compare). */
+  models: EvaluationModels | null;
+  store: VectorStore;
+  eventLog: SearchEventLog;
+  catalogDir: string;
+  /** Where runs are recorded, e.g. DATA_DIR/evaluations. */
+  runsDir: string;
+}
+
+export function createEvaluationServices(deps: EvaluationDeps): { evaluation?: EvaluationService; analytics: SearchAnalyticsService } {
+  const analytics = new SearchAnalyticsService(new EventLogSearchEventSource(deps.eventLog));
+  if (!deps.models) return { analytics };
+  const variants = new EncoderVariants(deps.models, deps.store);
+  const sets = new SeedJudgementSets({ catalogDir: deps.catalogDir, exactJudge: variants.exactJudge() });
+  const evaluation = new EvaluationService(new FileEvaluationRunStore(deps.runsDir), sets, variants, {
+    defaultMetrics: SET_METRICS,
+    catalogSource: deps.catalogDir,
+  });
+  return { evaluation, analytics };
+}

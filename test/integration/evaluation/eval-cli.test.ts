@@ -1,0 +1,118 @@
+/**
+ * @jest-environment <rootDir>/test/integration/encoders/onnx.environment.js
+ *
+ * The eval command end to end on a smoke catalogue from the seed generator, with the small ONNX
+ * models of test/fixtures/tiny-manifest: gallery ingest (and its reuse), every set, exports that
+ * parse back to the recorded numbers, the HTML report and the models README tables.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { parseEvalArgs, runEvalCommand } from '../../../src/cli/eval';
+import { FileEvaluationRunStore } from '../../../src/evaluation/evaluation-run.store';
+import { parseJsonLines, parseQueriesCsv } from '../../../src/evaluation/exports';
+import { evaluateRun, parseMetric } from '../../../src/evaluation/metrics';
+import { METRICS_END, METRICS_START } from '../../../src/evaluation/models-readme';
+import { parseQrels, parseRun } from '../../../src/evaluation/trec-format';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const quiet = () => {
+  const log = new PassThrough();
+  const out = new PassThrough();
+  const text = { log: '', out: '' };
+  log.on('data', (c) => (text.log += c));
+  out.on('data', (c) => (text.out += c));
+  return { io: { log, out }, text };
+};
+jest.setTimeout(300_000);
+
+describe('npm run eval (tiny models, smoke catalogue)', () => {
+  let dir: string;
+  const argv = (extra: string[] = []) => [
+    '--catalog', path.join(dir, 'catalog'),
+    '--models', path.join(ROOT, 'test/fixtures/tiny-manifest'),
+    '--data', path.join(dir, 'data'),
+    '--runs', path.join(dir, 'runs'),
+    '--out', path.join(dir, 'out'),
+    '--bootstrap', '100',
+    '--permutations', '200',
+    ...extra,
+  ];
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'eval-cli-'));
+    execFileSync('/usr/bin/python3', ['-m', 'seed.generator', '--profile', 'smoke', '--out', path.join(dir, 'catalog')], { cwd: ROOT, stdio: 'ignore' });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs every set, records the runs and writes exports, report and README tables', async () => {
+    const readme = path.join(dir, 'README.md');
+    writeFileSync(readme, `# Models\n\n${METRICS_START}\nstale\n${METRICS_END}\n\n## Training\n`);
+    const args = argv(['--set', 'all', '--write-models-readme', '--readme', readme]);
+    const { io, text: printed } = quiet();
+    const { runs, gallery } = await runEvalCommand(parseEvalArgs(args), args, io);
+    expect(gallery).toMatchObject({ products: 200, reused: false });
+    expect(printed.log).toContain('100% gallery 200/200');
+    expect(printed.out).toMatch(/text: \d+ queries \(run ev-/);
+    expect(runs.map((r) => r.set.name)).toEqual(['text', 'image', 'composed', 'realshot', 'outfits', 'index']);
+    const byName = Object.fromEntries(runs.map((r) => [r.set.name, r]));
+    expect(byName.text.variants.map((v) => v.name)).toEqual(['fashion-text-gru', 'fashion-text']);
+    expect(byName.composed.variants.map((v) => v.name)).toEqual(['image-only', 'text-only', 'sum', 'fusion']);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'catalog', 'manifest.json'), 'utf8'));
+    for (const run of runs) {
+      expect(run.set.scoredQueries).toBeGreaterThan(0);
+      expect(run.catalog.dataHash).toBe(`sha256:${String(manifest.dataHash.test).replace(/^sha256:/, '')}`);
+      expect(run.models.length).toBeGreaterThan(0);
+      for (const v of run.variants) {
+        for (const a of v.aggregates) {
+          expect(a.mean).toBeGreaterThanOrEqual(0);
+          expect(a.mean).toBeLessThanOrEqual(1);
+          expect(a.lower).toBeLessThanOrEqual(a.mean);
+          expect(a.upper).toBeGreaterThanOrEqual(a.mean);
+        }
+      }
+    }
+    // exact search is its own judge: recall 1; the approximate index answers the same on 200 products
+    expect(byName.index.variants.find((v) => v.name === 'exact')!.aggregates[0].mean).toBe(1);
+    // the fill-in-the-blank random baseline ranks 4 candidates
+    expect(byName.outfits.queries.every((q) => q.retrieved === 4)).toBe(true);
+    // image queries never retrieve themselves
+    for (const [qid, docs] of Object.entries(byName.image.rankings['fashion-image'])) expect(docs.map((d) => d.id)).not.toContain(qid.replace(/^iq-/, ''));
+
+    // exports parse back to the recorded numbers; the TREC files re-evaluate to the same values
+    const text = byName.text;
+    const out = path.join(dir, 'out', 'text');
+    expect(parseQueriesCsv(readFileSync(path.join(out, 'queries.csv'), 'utf8'))).toEqual(text.queries);
+    expect(parseJsonLines(readFileSync(path.join(out, 'run.jsonl'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(text)));
+    const qrels = parseQrels(readFileSync(path.join(out, 'qrels.txt'), 'utf8'));
+    for (const v of text.variants) {
+      const trec = parseRun(readFileSync(path.join(out, `${v.name}.run`), 'utf8'));
+      const again = evaluateRun(text.settings.metrics.map(parseMetric), trec.ranked, qrels, text.settings.threshold);
+      expect(again.queries.map((q) => q.values)).toEqual(text.queries.filter((q) => q.variant === v.name).map((q) => q.values));
+    }
+
+    const html = readFileSync(path.join(dir, 'out', 'report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|<link/);
+
+    const md = readFileSync(readme, 'utf8');
+    expect(md).not.toContain('stale');
+    expect(md).toContain('## Training');
+    expect(md).toContain('| Variant | MRR | MAP | NDCG@10 | P@50 | R@50 | P@10 (colour+category) |');
+    expect(md).toContain('Relative gain of fashion-text over fashion-text-gru');
+    expect(md).toContain('Recall of HNSW top-10 vs exact top-10');
+
+    const listed = await new FileEvaluationRunStore(path.join(dir, 'runs')).list({ limit: 10, offset: 0 });
+    expect(listed.total).toBe(6);
+  });
+
+  it('reuses the ingested gallery on a second run', async () => {
+    const args = argv(['--set', 'realshot']);
+    const { gallery, runs } = await runEvalCommand(parseEvalArgs(args), args, quiet().io);
+    expect(gallery.reused).toBe(true);
+    expect(runs[0].set.name).toBe('realshot');
+    expect(existsSync(path.join(dir, 'out', 'realshot', 'fashion-image.run'))).toBe(true);
+  });
+});

@@ -1,0 +1,46 @@
+import { parseEvalArgs, UsageError } from '../../../src/cli/eval';
+import { textVariantOrder } from '../../../src/evaluation/encoder-variants';
+
+describe('eval command arguments', () => {
+  it('has defaults for everything but the set', () => {
+    expect(parseEvalArgs(['--set', 'text'])).toEqual({
+      sets: ['text'],
+      variants: [],
+      catalogDir: 'seed/demo',
+      outDir: 'data/eval/report',
+      modelsDir: 'models',
+      dataDir: 'data/eval',
+      runsDir: 'data/store/evaluations',
+      limit: null,
+      seed: 42,
+      bootstrap: 1000,
+      permutations: 10000,
+      writeModelsReadme: false,
+      readme: null,
+    });
+  });
+
+  it('expands all and accepts every option', () => {
+    const a = parseEvalArgs(['--set', 'all', '--catalog', 'data/catalog', '--out', 'o', '--limit', '50', '--seed', '7', '--write-models-readme']);
+    expect(a.sets).toEqual(['text', 'image', 'composed', 'realshot', 'outfits', 'index']);
+    expect(a).toMatchObject({ catalogDir: 'data/catalog', outDir: 'o', limit: 50, seed: 7, writeModelsReadme: true });
+    expect(parseEvalArgs(['--set', 'text', '--variant', 'fashion-text-gru,fashion-text']).variants).toEqual(['fashion-text-gru', 'fashion-text']);
+  });
+
+  it.each([
+    [[], /name a set/],
+    [['--set', 'shoes'], /unknown set "shoes"/],
+    [['--set', 'text', '--limit', 'x'], /--limit needs an integer/],
+    [['--set'], /--set needs a value/],
+    [['--set', 'text', '--frobnicate'], /unknown option "--frobnicate"/],
+    [['--set', 'text,composed', '--variant', 'sum'], /--variant applies to one set/],
+  ])('%p is refused with a usage message', (argv, message) => {
+    expect(() => parseEvalArgs(argv as string[])).toThrow(UsageError);
+    expect(() => parseEvalArgs(argv as string[])).toThrow(message);
+  });
+
+  it('orders the text variants GRU baseline first and the default last', () => {
+    expect(textVariantOrder(['fashion-text-pretriplet', 'fashion-text-gru', 'fashion-text'])).toEqual(['fashion-text-gru', 'fashion-text-pretriplet', 'fashion-text']);
+    expect(textVariantOrder(['other', 'fashion-text-gru', 'fashion-text'])).toEqual(['fashion-text-gru', 'other', 'fashion-text']);
+  });
+});
