@@ -1,0 +1,175 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedStore } from '../../../../src/stores/embedded/embedded.store';
+import type { StoredProduct } from '../../../../src/stores/vector-store';
+import { aProduct, aStoredProduct, cosine, randomVector, seededRandom } from '../../../contract/vector-store.contract';
+
+const DIMS = { image: 12, text: 6 };
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'embedded-store-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function catalogue(n: number, seed: number, prefix = 'p'): StoredProduct[] {
+  const rand = seededRandom(seed);
+  return Array.from({ length: n }, (_, i) => {
+    const sp = aStoredProduct(aProduct(`${prefix}${String(i).padStart(4, '0')}`, { attributes: { group: [i % 4 === 0 ? 'a' : 'b'] } }), rand);
+    return { product: sp.product, vectors: { image: sp.vectors.image!.subarray(0, DIMS.image).slice(), text: sp.vectors.text!.subarray(0, DIMS.text).slice() } };
+  });
+}
+
+function bruteForce(items: StoredProduct[], q: Float32Array, k: number): string[] {
+  return items
+    .map((it) => ({ id: it.product.id, s: cosine(q, it.vectors.image!) }))
+    .sort((a, b) => b.s - a.s)
+    .slice(0, k)
+    .map((x) => x.id);
+}
+
+async function topIds(store: EmbeddedStore, q: Float32Array, k = 10): Promise<string[]> {
+  return (await store.search({ dense: [{ space: 'image', vector: q }], limit: k })).map((h) => h.id);
+}
+
+describe('EmbeddedStore persistence of the graph', () => {
+  test('reopening loads the checkpointed graph with nothing to catch up', async () => {
+    const items = catalogue(200, 1);
+    const a = new EmbeddedStore({ directory: dir, exactBudget: 0 });
+    await a.open(DIMS);
+    await a.upsert(items);
+    await a.close();
+    const b = new EmbeddedStore({ directory: dir, exactBudget: 0 });
+    await b.open(DIMS);
+    expect(b.indexStatus().image).toMatchObject({ load: { kind: 'loaded', pending: 0 }, pending: 0, vectors: 200 });
+    const q = randomVector(seededRandom(9), DIMS.image);
+    const got = await topIds(b, q);
+    const want = bruteForce(items, q, 10);
+    expect(got.filter((id) => want.includes(id)).length).toBeGreaterThanOrEqual(9);
+    await b.close();
+  });
+
+  test('an older graph catches up from the rows written after its checkpoint', async () => {
+    const first = catalogue(150, 2, 'a');
+    const second = catalogue(40, 3, 'b');
+    const store = new EmbeddedStore({ directory: dir, exactBudget: 0 });
+    await store.open(DIMS);
+    await store.upsert(first);
+    await store.flushIndex();
+    for (const f of ['image.hnsw', 'image.hnsw.json']) copyFileSync(join(dir, f), join(dir, `${f}.old`));
+    await store.upsert(second);
+    const moved = { product: first[0].product, vectors: { image: randomVector(seededRandom(4), DIMS.image), text: first[0].vectors.text } };
+    await store.upsert([moved]);
+    expect(await store.delete([first[1].product.id])).toBe(1);
+    await store.close();
+    // Back to the graph as it was before the later writes, as after a crash between checkpoints.
+    for (const f of ['image.hnsw', 'image.hnsw.json']) copyFileSync(join(dir, `${f}.old`), join(dir, f));
+
+    const reopened = new EmbeddedStore({ directory: dir, exactBudget: 0 });
+    await reopened.open(DIMS);
+    const status = reopened.indexStatus().image!;
+    expect(status.load.kind).toBe('loaded');
+    expect(status.load.pending).toBe(second.length + 1);
+    expect(reopened.indexStatus().text!.load.pending).toBe(0);
+
+    const live = [...first.slice(2), moved, ...second];
+    for (const search of [() => Promise.resolve(), () => reopened.flushIndex()]) {
+      await search();
+      expect((await topIds(reopened, moved.vectors.image, 1))[0]).toBe(moved.product.id);
+      expect(await topIds(reopened, first[1].vectors.image!, 200)).not.toContain(first[1].product.id);
+      const q = second[5].vectors.image!;
+      expect((await topIds(reopened, q, 1))[0]).toBe(second[5].product.id);
+      const want = bruteForce(live, q, 10);
+      expect((await topIds(reopened, q)).filter((id) => want.includes(id)).length).toBeGreaterThanOrEqual(9);
+    }
+    expect(reopened.indexStatus().image!.pending).toBe(0);
+    await reopened.close();
+  });
+
+  test('a corrupt graph is rebuilt from the database', async () => {
+    const items = catalogue(120, 5);
+    const a = new EmbeddedStore({ directory: dir });
+    await a.open(DIMS);
+    await a.upsert(items);
+    await a.close();
+    const file = join(dir, 'image.hnsw');
+    const bytes = readFileSync(file);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    writeFileSync(file, bytes);
+    const b = new EmbeddedStore({ directory: dir, exactBudget: 0 });
+    await b.open(DIMS);
+    expect(b.indexStatus().image!.load).toMatchObject({ kind: 'rebuild', reason: expect.stringMatching(/does not match/) });
+    expect(b.indexStatus().text!.load.kind).toBe('loaded');
+    await b.flushIndex();
+    const q = items[7].vectors.image!;
+    expect((await topIds(b, q, 1))[0]).toBe(items[7].product.id);
+    await b.close();
+    const c = new EmbeddedStore({ directory: dir });
+    await c.open(DIMS);
+    expect(c.indexStatus().image!.load.kind).toBe('loaded');
+    await c.close();
+  });
+
+  test('vectors not yet in the graph are found by exact scoring', async () => {
+    const items = catalogue(300, 6);
+    const store = new EmbeddedStore({ directory: dir, exactBudget: 0 });
+    await store.open(DIMS);
+    await store.upsert(items);
+    expect(store.indexStatus().image!.pending).toBe(300);
+    const q = randomVector(seededRandom(10), DIMS.image);
+    const hits = await store.search({ dense: [{ space: 'image', vector: q }], limit: 10 });
+    expect(hits.map((h) => h.id)).toEqual(bruteForce(items, q, 10));
+    await store.flushIndex();
+    expect(store.indexStatus().image!.pending).toBe(0);
+    const filtered = await store.search({ dense: [{ space: 'image', vector: q }], limit: 10, filter: { must: [{ kind: 'match', key: 'group', value: 'a' }] } });
+    expect(filtered.every((h) => Number(h.id.slice(1)) % 4 === 0)).toBe(true);
+    expect(filtered).toHaveLength(10);
+    await store.close();
+  });
+});
+
+describe('EmbeddedStore errors', () => {
+  test('reopening with another dimension says what to do', async () => {
+    const a = new EmbeddedStore({ directory: dir });
+    await a.open(DIMS);
+    await a.close();
+    const b = new EmbeddedStore({ directory: dir });
+    await expect(b.open({ image: 64 })).rejects.toThrow(/holds image vectors of dimension 12, but 64 was requested/);
+    await b.open({ text: DIMS.text });
+    expect((await b.info()).dimensions).toEqual(DIMS);
+    await b.close();
+  });
+
+  test('a second store on the same directory is refused while the first is open', async () => {
+    const a = new EmbeddedStore({ directory: dir });
+    await a.open(DIMS);
+    const b = new EmbeddedStore({ directory: dir });
+    await expect(b.open(DIMS)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/in use by another process/) });
+    await a.close();
+    await b.open(DIMS);
+    await b.close();
+  });
+
+  test('bad requests get bad-input errors; a closed store is unavailable', async () => {
+    const store = new EmbeddedStore({ directory: dir });
+    await expect(store.count()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await store.open(DIMS);
+    await expect(store.open(DIMS)).rejects.toThrow(/already open/);
+    const q = new Float32Array(DIMS.image).fill(0.5);
+    const cases: [Promise<unknown>, RegExp][] = [
+      [store.search({ dense: [], limit: 5 }), /at least one query vector or lexical text/],
+      [store.search({ dense: [{ space: 'image', vector: q }], limit: 0 }), /limit must be an integer/],
+      [store.search({ dense: [{ space: 'image', vector: new Float32Array(DIMS.image) }], limit: 5 }), /all zeros/],
+      [store.search({ dense: [{ space: 'image', vector: q }], limit: 5, filter: { must: [{ kind: 'nope' } as never] } }), /kind must be one of/],
+      [store.scroll({ limit: 5, after: '***' }), /scroll position/],
+      [store.upsert([{ product: { ...aProduct('x'), price: Number.NaN }, vectors: {} }]), /price must be a finite number/],
+      [store.upsert([{ product: aProduct(''), vectors: {} }]), /product id/],
+      [store.upsert([{ product: aProduct('x'), vectors: { image: [1, 2] as unknown as Float32Array } }]), /must be a Float32Array/],
+      [store.facets(['color'], undefined, 0), /limitPerAttribute/],
+    ];
+    for (const [p, message] of cases) await expect(p).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(message) });
+    expect(store.integrityCheck()).toBe('ok');
+    await store.close();
+    await expect(store.search({ dense: [{ space: 'image', vector: q }], limit: 1 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+});
