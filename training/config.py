@@ -1,0 +1,64 @@
+"""Hyper-parameters of the training pipeline, per profile."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Config:
+    profile: str = "full"
+    seed: int = 1234
+    size: int = 32
+    max_length: int = 32
+    vocab_size: int = 3000
+    val_fraction: float = 0.03
+    # text transformer
+    d_model: int = 128
+    layers: int = 2
+    heads: int = 4
+    ff: int = 256
+    # stage (b): masked-language-model pre-training
+    mlm_epochs: int = 3
+    mlm_batch: int = 256
+    mlm_lr: float = 1e-3
+    mlm_samples: int = 150000  # texts per MLM epoch (0: the whole corpus)
+    tokenizer_samples: int = 150000
+    # stage (c): contrastive alignment of text and image towers
+    clip_epochs: int = 20
+    clip_batch: int = 512
+    clip_lr: float = 2e-3
+    instance_weight: float = 0.5
+    # stage (d): triplet fine-tuning of the query side against frozen gallery embeddings
+    triplet_epochs: int = 4
+    triplet_batch: int = 256
+    triplet_lr: float = 3e-4
+    triplet_margin: float = 0.2
+    triplet_negatives: int = 8
+    triplet_max_examples: int = 0  # 0: all click-log and query examples
+    # GRU baseline (aligned to the frozen gallery, then the same triplet fine-tuning)
+    gru_epochs: int = 6
+    gru_hidden: int = 192
+    gru_lr: float = 2e-3
+    # fusion network (composed queries), towers frozen
+    fusion_epochs: int = 12
+    fusion_batch: int = 512
+    fusion_lr: float = 1e-3
+    # data loading
+    workers: int = 0
+    max_styles: int = 0  # 0: every train style
+    time_budget: float = 0.0  # seconds for the whole run (0: no limit)
+    time_reserve: float = 45.0  # kept for validation and export
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def for_profile(profile: str) -> Config:
+    if profile == "full":
+        return Config(profile="full")
+    if profile == "smoke":
+        return Config(profile="smoke", vocab_size=800, d_model=64, ff=128, layers=1, mlm_samples=256, triplet_max_examples=192, gru_hidden=48, mlm_epochs=1, clip_epochs=1, triplet_epochs=1, gru_epochs=1,
+                      fusion_epochs=1, clip_batch=64, mlm_batch=64, triplet_batch=64, fusion_batch=64,
+                      val_fraction=0.2)
+    raise ValueError(f"unknown training profile {profile!r}: use 'full' or 'smoke'")

@@ -1,0 +1,78 @@
+"""Training objectives: masked-language modelling, symmetric InfoNCE (CLIP) with a learned
+temperature, and the triplet loss with click-log and in-batch hard negatives."""
+from __future__ import annotations
+
+import math
+from typing import Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def mask_tokens(ids: torch.Tensor, mask: torch.Tensor, mask_id: int, vocab_size: int, n_special: int,
+                prob: float = 0.15, generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """BERT masking: of the chosen positions 80% -> [MASK], 10% random token, 10% unchanged.
+    Special tokens ([CLS], [SEP], padding) are never chosen. Returns (inputs, labels) with
+    label -100 where no prediction is asked."""
+    dev = ids.device
+    special = ids < n_special
+    r = torch.rand(ids.shape, generator=generator).to(dev)
+    chosen = (r < prob) & mask.bool() & ~special
+    labels = torch.where(chosen, ids, torch.full_like(ids, -100))
+    r2 = torch.rand(ids.shape, generator=generator).to(dev)
+    inputs = ids.clone()
+    inputs[chosen & (r2 < 0.8)] = mask_id
+    rnd = chosen & (r2 >= 0.8) & (r2 < 0.9)
+    rand_ids = torch.randint(n_special, vocab_size, ids.shape, generator=generator).to(dev)
+    inputs[rnd] = rand_ids[rnd]
+    return inputs, labels
+
+
+def mlm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+
+
+class LogitScale(nn.Module):
+    """Learned inverse temperature, stored as a log, clamped to at most 100."""
+
+    def __init__(self, init_temperature: float = 0.07):
+        super().__init__()
+        self.log_scale = nn.Parameter(torch.tensor(math.log(1.0 / init_temperature)))
+
+    def forward(self) -> torch.Tensor:
+        return self.log_scale.clamp(max=math.log(100.0)).exp()
+
+
+def info_nce(a: torch.Tensor, b: torch.Tensor, scale: torch.Tensor, groups: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Symmetric InfoNCE between row-aligned unit vectors a[i] <-> b[i]. When `groups` is
+    given, off-diagonal pairs of the same group are not treated as negatives."""
+    logits = scale * a @ b.t()
+    if groups is not None:
+        same = groups[:, None] == groups[None, :]
+        eye = torch.eye(len(a), dtype=torch.bool, device=a.device)
+        logits = logits.masked_fill(same & ~eye, -1e4)
+    target = torch.arange(len(a), device=a.device)
+    return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target))
+
+
+def triplet_loss(anchor: torch.Tensor, positive: torch.Tensor, negatives: torch.Tensor,
+                 neg_valid: torch.Tensor, margin: float, pos_group: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Margin triplet loss with cosine distance.
+
+    anchor [B,D], positive [B,D], negatives [B,K,D] (shown-but-not-clicked products) with
+    validity mask [B,K]. The hardest in-batch negative (another row's positive that does not
+    share the anchor's positive group) is added to the explicit negatives."""
+    pos_sim = (anchor * positive).sum(-1)
+    losses = []
+    if negatives.numel() > 0:
+        neg_sim = torch.einsum("bd,bkd->bk", anchor, negatives)
+        l = F.relu(margin - pos_sim[:, None] + neg_sim) * neg_valid.to(anchor.dtype)
+        losses.append(l.sum(1) / neg_valid.to(anchor.dtype).sum(1).clamp(min=1.0))
+    sim = anchor @ positive.t()
+    invalid = torch.eye(len(anchor), dtype=torch.bool, device=anchor.device)
+    if pos_group is not None:
+        invalid = invalid | (pos_group[:, None] == pos_group[None, :])
+    hardest = sim.masked_fill(invalid, -2.0).max(dim=1).values
+    losses.append(F.relu(margin - pos_sim + hardest))
+    return torch.stack(losses, 0).sum(0).mean()

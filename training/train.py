@@ -1,0 +1,725 @@
+"""The whole training pipeline: tokenizer, MLM pre-training, contrastive alignment of the
+text and image towers, triplet fine-tuning of the query side, the GRU baseline, the fusion
+network, ONNX export, manifest and golden fixtures.
+
+    /usr/bin/python3 -m training.train --profile full --out models
+    /usr/bin/python3 -m training.train --profile smoke --out /tmp/models-smoke
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import augment, export
+from .config import Config, for_profile
+from .data import TrainData, load_train_data, modifier_text
+from .losses import LogitScale, info_nce, mask_tokens, mlm_loss, triplet_loss
+from .models import FusionCombiner, ImageCNN, TextGRU, TextTransformer
+from .tokenizer import SPECIAL_TOKENS, WordPieceTokenizer, train_wordpiece
+from .tokenizer_cases import cases as tokenizer_cases
+
+T0 = time.time()
+BATCHER = None  # the run's shared tokenisation cache
+
+
+def log(msg: str) -> None:
+    print(f"[{time.time() - T0:7.1f}s] {msg}", flush=True)
+
+
+def device() -> torch.device:
+    if torch.cuda.is_available():
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+class Batcher:
+    """Tokenises on demand with a cache, returns padded tensors on the device."""
+
+    def __init__(self, tok: WordPieceTokenizer, dev: torch.device):
+        self.tok, self.dev, self.cache = tok, dev, {}
+
+    def prefill(self, texts: List[str], workers: int) -> None:
+        """Tokenise many texts at once (in worker processes when asked)."""
+        todo = sorted(set(t for t in texts if t not in self.cache))
+        if not todo:
+            return
+        if workers > 1 and len(todo) > 20000:
+            from multiprocessing import get_context
+
+            global _POOL_TOKENIZER
+            _POOL_TOKENIZER = self.tok
+            step = (len(todo) + workers * 4 - 1) // (workers * 4)
+            with get_context("fork").Pool(workers) as pool:
+                parts = pool.map(_encode_many, [todo[i: i + step] for i in range(0, len(todo), step)])
+            for chunk, ids in zip([todo[i: i + step] for i in range(0, len(todo), step)], parts):
+                self.cache.update(zip(chunk, ids))
+        else:
+            self.cache.update((t, self.tok.encode(t)) for t in todo)
+
+    def __call__(self, texts: List[str]):
+        enc = []
+        for t in texts:
+            ids = self.cache.get(t)
+            if ids is None:
+                ids = self.tok.encode(t)
+                if len(self.cache) < 2_000_000:
+                    self.cache[t] = ids
+            enc.append(ids)
+        n = max(len(e) for e in enc)
+        ids = torch.zeros(len(enc), n, dtype=torch.long)
+        mask = torch.zeros(len(enc), n, dtype=torch.long)
+        for i, e in enumerate(enc):
+            ids[i, : len(e)] = torch.tensor(e)
+            mask[i, : len(e)] = 1
+        return ids.to(self.dev), mask.to(self.dev)
+
+
+_POOL_TOKENIZER: Optional[WordPieceTokenizer] = None
+
+
+def _encode_many(texts: List[str]) -> List[List[int]]:
+    return [_POOL_TOKENIZER.encode(t) for t in texts]
+
+
+def workers_count() -> int:
+    return max(1, min(16, (os.cpu_count() or 2) - 1))
+
+
+def chunks(idx: np.ndarray, size: int, drop_last: bool = True):
+    stop = len(idx) - (len(idx) % size if drop_last and len(idx) >= size else 0)
+    for s in range(0, stop, size):
+        yield idx[s: s + size]
+
+
+class Stage:
+    """Time share of one stage when the run has a time budget (--time-budget): the learning
+    rate follows the further of step progress and time progress, and the stage stops at its
+    deadline."""
+    ends: Dict[str, float] = {}
+
+    def __init__(self, name: str):
+        self.start = time.time()
+        self.end = Stage.ends.get(name, float("inf"))
+
+    def over(self) -> bool:
+        return time.time() > self.end
+
+    def progress(self) -> float:
+        if self.end == float("inf"):
+            return 0.0
+        return (time.time() - self.start) / max(1e-6, self.end - self.start)
+
+
+STAGE_SHARES = [("mlm", 0.08), ("clip", 0.52), ("triplet", 0.08), ("gru-align", 0.08), ("gru-triplet", 0.06),
+                ("fusion", 0.18)]
+
+
+def plan_stages(cfg: Config, started: float, shares=STAGE_SHARES) -> None:
+    if not cfg.time_budget:
+        return
+    avail = cfg.time_budget - (time.time() - started) - cfg.time_reserve
+    t = time.time()
+    for name, share in shares:
+        t += share * max(avail, 0.0)
+        Stage.ends[name] = t
+    log(f"time budget: {avail:.0f}s for training, stage deadlines planned")
+
+
+def cosine_schedule(opt, total: int, warmup: int = 50, stage: Optional[Stage] = None):
+    def f(step):
+        if step < warmup:
+            return (step + 1) / warmup
+        p = min(1.0, (step - warmup) / max(1, total - warmup))
+        if stage is not None:
+            p = max(p, min(1.0, stage.progress()))
+        return 0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * p))
+    return torch.optim.lr_scheduler.LambdaLR(opt, f)
+
+
+# ---------------------------------------------------------------- stage (b): MLM
+def train_mlm(model: TextTransformer, tok: WordPieceTokenizer, corpus: List[str], cfg: Config, dev, rng) -> float:
+    bat = BATCHER
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.mlm_lr, weight_decay=0.01)
+    per_epoch = min(len(corpus), cfg.mlm_samples) if cfg.mlm_samples else len(corpus)
+    steps = cfg.mlm_epochs * max(1, per_epoch // cfg.mlm_batch)
+    stage = Stage("mlm")
+    sched = cosine_schedule(opt, steps, stage=stage)
+    model.train()
+    loss_v = float("nan")
+    for ep in range(cfg.mlm_epochs):
+        if stage.over():
+            break
+        order = rng.permutation(len(corpus))[:per_epoch]
+        tot, n = 0.0, 0
+        for b in chunks(order, cfg.mlm_batch):
+            ids, mask = bat([corpus[i] for i in b])
+            inp, labels = mask_tokens(ids, mask, tok.mask_id, len(tok), len(SPECIAL_TOKENS))
+            loss = mlm_loss(model.mlm_logits(inp, mask), labels)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            tot, n = tot + loss.item(), n + 1
+            if stage.over():
+                break
+        loss_v = tot / max(n, 1)
+        log(f"mlm epoch {ep + 1}/{cfg.mlm_epochs} loss {loss_v:.3f}")
+    return loss_v
+
+
+# ---------------------------------------------------------------- helpers
+@torch.no_grad()
+def embed_images(model: ImageCNN, images_u8: torch.Tensor, batch: int = 2048) -> torch.Tensor:
+    model.eval()
+    out = [model(augment.preprocess(images_u8[s: s + batch])) for s in range(0, len(images_u8), batch)]
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def embed_texts(model, bat: Batcher, texts: List[str], batch: int = 1024) -> torch.Tensor:
+    model.eval()
+    return torch.cat([model(*bat(texts[s: s + batch])) for s in range(0, len(texts), batch)])
+
+
+def one_variant_per_style(data: TrainData, styles: np.ndarray, rng) -> np.ndarray:
+    return np.array([data.style_products[s][rng.integers(len(data.style_products[s]))] for s in styles])
+
+
+def text_group(texts: List[str], dev) -> torch.Tensor:
+    ids: Dict[str, int] = {}
+    return torch.tensor([ids.setdefault(t, len(ids)) for t in texts], device=dev)
+
+
+# ---------------------------------------------------------------- stage (c): CLIP alignment
+def train_clip(text_model: TextTransformer, image_model: ImageCNN, data: TrainData, tok, cfg: Config, dev, rng,
+               images: torch.Tensor, train_styles: np.ndarray) -> float:
+    bat = BATCHER
+    scale, scale_inst = LogitScale().to(dev), LogitScale().to(dev)
+    params = list(text_model.parameters()) + list(image_model.parameters()) + list(scale.parameters()) \
+        + list(scale_inst.parameters())
+    opt = torch.optim.AdamW([
+        {"params": list(image_model.parameters()) + list(scale.parameters()) + list(scale_inst.parameters()),
+         "lr": cfg.clip_lr},
+        {"params": list(text_model.parameters()), "lr": cfg.clip_lr * 0.5},
+    ], weight_decay=0.02)
+    steps = cfg.clip_epochs * max(1, len(train_styles) // cfg.clip_batch)
+    stage = Stage("clip")
+    sched = cosine_schedule(opt, steps, warmup=min(200, steps // 10 + 1), stage=stage)
+    loss_v = float("nan")
+    for ep in range(cfg.clip_epochs):
+        if stage.over():
+            break
+        text_model.train()
+        image_model.train()
+        prods = one_variant_per_style(data, rng.permutation(train_styles), rng)
+        tot, n = 0.0, 0
+        for b in chunks(prods, cfg.clip_batch):
+            texts = [data.training_text(i, rng) for i in b]
+            ids, mask = bat(texts)
+            imgs = images[torch.from_numpy(b).to(dev)]
+            v1, v2 = augment.augment(imgs), augment.augment(imgs)
+            e1, e2 = image_model(torch.cat([v1, v2])).chunk(2)
+            t = text_model(ids, mask)
+            groups = text_group(texts, dev)
+            s = scale()
+            loss = 0.5 * (info_nce(t, e1, s, groups) + info_nce(t, e2, s, groups)) \
+                + cfg.instance_weight * info_nce(e1, e2, scale_inst())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 2.0)
+            opt.step()
+            sched.step()
+            tot, n = tot + loss.item(), n + 1
+            if stage.over():
+                break
+        loss_v = tot / max(n, 1)
+        log(f"clip epoch {ep + 1}/{cfg.clip_epochs} loss {loss_v:.3f} temperature {1 / scale().item():.4f}")
+    return loss_v
+
+
+# ---------------------------------------------------------------- stage (d): triplet fine-tuning
+def triplet_examples(data: TrainData, train_mask: np.ndarray, cfg: Config, rng) -> List[tuple]:
+    """(anchor text, positive product, negative products) from click logs, grade-2 text
+    queries and product texts, restricted to training styles."""
+    ok = lambda p: train_mask[data.style[p]]  # noqa: E731
+    ex = []
+    for q, clicked, skipped in data.clicks:
+        negs = [p for p in skipped if ok(p)][: cfg.triplet_negatives]
+        for p in clicked:
+            if ok(p):
+                ex.append((q, p, negs))
+    for q, positives in data.queries:
+        pos = [p for p in positives if ok(p)]
+        for p in pos[:8]:
+            ex.append((q, p, []))
+    return ex
+
+
+def train_triplet(model, data: TrainData, tok, cfg: Config, dev, rng, gallery: torch.Tensor,
+                  train_styles: np.ndarray, train_mask: np.ndarray, epochs: int, lr: float, name: str) -> float:
+    bat = BATCHER
+    examples = triplet_examples(data, train_mask, cfg, rng)
+    if cfg.triplet_max_examples and len(examples) > cfg.triplet_max_examples:
+        examples = [examples[i] for i in rng.permutation(len(examples))[: cfg.triplet_max_examples]]
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    n_prod_per_epoch = len(train_styles)
+    per_epoch = (len(examples) + n_prod_per_epoch) // cfg.triplet_batch
+    stage = Stage(name)
+    sched = cosine_schedule(opt, epochs * max(1, per_epoch), warmup=20, stage=stage)
+    K = cfg.triplet_negatives
+    loss_v = float("nan")
+    for ep in range(epochs):
+        if stage.over():
+            break
+        model.train()
+        prods = one_variant_per_style(data, rng.permutation(train_styles), rng)
+        items = [(data.training_text(int(p), rng), int(p), []) for p in prods] + examples
+        order = rng.permutation(len(items))
+        tot, n = 0.0, 0
+        for b in chunks(order, cfg.triplet_batch):
+            batch = [items[i] for i in b]
+            ids, mask = bat([x[0] for x in batch])
+            pos_idx = torch.tensor([x[1] for x in batch], device=dev)
+            neg_idx = torch.zeros(len(batch), K, dtype=torch.long)
+            neg_valid = torch.zeros(len(batch), K, dtype=torch.bool)
+            for i, x in enumerate(batch):
+                for j, p in enumerate(x[2][:K]):
+                    neg_idx[i, j] = p
+                    neg_valid[i, j] = True
+            neg_idx, neg_valid = neg_idx.to(dev), neg_valid.to(dev)
+            a = model(ids, mask)
+            loss = triplet_loss(a, gallery[pos_idx], gallery[neg_idx], neg_valid, cfg.triplet_margin,
+                                pos_group=text_group([x[0] for x in batch], dev))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            tot, n = tot + loss.item(), n + 1
+            if stage.over():
+                break
+        loss_v = tot / max(n, 1)
+        log(f"{name} epoch {ep + 1}/{epochs} loss {loss_v:.4f}")
+    return loss_v
+
+
+def train_gru_alignment(model: TextGRU, data: TrainData, tok, cfg: Config, dev, rng, gallery: torch.Tensor,
+                        train_styles: np.ndarray) -> float:
+    """The GRU baseline learns the shared space against the frozen gallery with InfoNCE."""
+    bat = BATCHER
+    scale = LogitScale().to(dev)
+    opt = torch.optim.AdamW(list(model.parameters()) + list(scale.parameters()), lr=cfg.gru_lr, weight_decay=0.01)
+    steps = cfg.gru_epochs * max(1, len(train_styles) // cfg.clip_batch)
+    stage = Stage("gru-align")
+    sched = cosine_schedule(opt, steps, stage=stage)
+    loss_v = float("nan")
+    for ep in range(cfg.gru_epochs):
+        if stage.over():
+            break
+        model.train()
+        prods = one_variant_per_style(data, rng.permutation(train_styles), rng)
+        tot, n = 0.0, 0
+        for b in chunks(prods, cfg.clip_batch):
+            texts = [data.training_text(int(i), rng) for i in b]
+            t = model(*bat(texts))
+            loss = info_nce(t, gallery[torch.from_numpy(b).to(dev)], scale(), text_group(texts, dev))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            tot, n = tot + loss.item(), n + 1
+            if stage.over():
+                break
+        loss_v = tot / max(n, 1)
+        log(f"gru-align epoch {ep + 1}/{cfg.gru_epochs} loss {loss_v:.3f}")
+    return loss_v
+
+
+# ---------------------------------------------------------------- fusion
+def composed_examples(data: TrainData, styles: np.ndarray, rng) -> List[tuple]:
+    """(reference, modifier, target) from the seed's train triplets plus every one-attribute
+    change between the variants of each style, phrased with varied templates."""
+    keep = set(int(s) for s in styles)
+    ex = [(r, m, t) for r, m, t in data.composed if int(data.style[r]) in keep]
+    for s in styles:
+        prods = data.style_products[s]
+        for a in prods:
+            for b in prods:
+                if a == b:
+                    continue
+                change = data.change_between(int(a), int(b))
+                if change is not None:
+                    ex.append((int(a), change, int(b)))
+    return ex
+
+
+def train_fusion(model: FusionCombiner, text_model, data: TrainData, tok, cfg: Config, dev, rng,
+                 gallery: torch.Tensor, styles: np.ndarray) -> float:
+    bat = BATCHER
+    ex = composed_examples(data, styles, rng)
+    scale = LogitScale(0.05).to(dev)
+    opt = torch.optim.AdamW(list(model.parameters()) + list(scale.parameters()), lr=cfg.fusion_lr, weight_decay=0.01)
+    per_epoch = max(1, len(ex) // cfg.fusion_batch)
+    stage = Stage("fusion")
+    sched = cosine_schedule(opt, cfg.fusion_epochs * per_epoch, stage=stage)
+    siblings = torch.tensor(np.stack([np.resize(data.style_products[s], 5) for s in range(len(data.style_products))]),
+                            device=dev)
+    text_cache: Dict[str, torch.Tensor] = {}
+
+    def text_emb(mods: List[str]) -> torch.Tensor:
+        missing = sorted({m for m in mods if m not in text_cache})
+        if missing:
+            e = embed_texts(text_model, bat, missing)
+            text_cache.update(zip(missing, e))
+        return torch.stack([text_cache[m] for m in mods])
+
+    loss_v = float("nan")
+    for ep in range(cfg.fusion_epochs):
+        if stage.over():
+            break
+        model.train()
+        order = rng.permutation(len(ex))
+        tot, n = 0.0, 0
+        for b in chunks(order, cfg.fusion_batch):
+            refs = torch.tensor([ex[i][0] for i in b], device=dev)
+            tgts = torch.tensor([ex[i][2] for i in b], device=dev)
+            mods = [modifier_text(ex[i][1], rng) if isinstance(ex[i][1], dict) else ex[i][1] for i in b]
+            q = model(gallery[refs], text_emb(mods))
+            sib = siblings[torch.from_numpy(data.style[[ex[i][0] for i in b]]).to(dev)].reshape(-1)  # [B*5]
+            cand = torch.cat([tgts, sib])
+            logits = scale() * q @ gallery[cand].t()
+            dup = cand[None, :] == tgts[:, None]
+            dup[:, : len(b)] = False  # keep each row's own target in the first block
+            logits = logits.masked_fill(dup, -1e4)
+            # targets of other rows that are the same product are not negatives either
+            same = (tgts[:, None] == tgts[None, :]) & ~torch.eye(len(b), dtype=torch.bool, device=dev)
+            logits[:, : len(b)] = logits[:, : len(b)].masked_fill(same, -1e4)
+            loss = F.cross_entropy(logits, torch.arange(len(b), device=dev))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            tot, n = tot + loss.item(), n + 1
+            if stage.over():
+                break
+        loss_v = tot / max(n, 1)
+        log(f"fusion epoch {ep + 1}/{cfg.fusion_epochs} loss {loss_v:.3f} ({len(ex)} triplets)")
+    return loss_v
+
+
+# ---------------------------------------------------------------- validation
+@torch.no_grad()
+def validate(data: TrainData, tok, dev, rng, image_model, text_models: Dict[str, torch.nn.Module], fusion,
+             images: torch.Tensor, val_styles: np.ndarray) -> Dict[str, dict]:
+    """Quick recall on held-out train styles: colour+category text queries (P@10), augmented
+    photo -> clean product (R@1) and composed queries (mean of R@10 and R@50)."""
+    bat = BATCHER
+    prods = np.concatenate([data.style_products[s] for s in val_styles])
+    gal = embed_images(image_model, images[torch.from_numpy(prods).to(dev)])
+    out: Dict[str, dict] = {}
+    queries = {}
+    for j, p in enumerate(prods):
+        a = data.attrs[p]
+        queries.setdefault(f"{a['color'][0]} {a['category'][0]}", set()).add(j)
+    qs = [q for q, rel in queries.items() if len(rel) >= 3]
+    for name, m in text_models.items():
+        if not qs:
+            break
+        t = embed_texts(m, bat, qs)
+        top = (t @ gal.t()).topk(min(10, len(prods)), dim=1).indices.cpu().numpy()
+        p10 = float(np.mean([np.mean([j in queries[q] for j in row]) for q, row in zip(qs, top)]))
+        out[name] = {"val_color_category_p@10": round(p10, 4)}
+    g = torch.Generator().manual_seed(0)
+    photo = torch.cat([image_model(augment.augment(images[torch.from_numpy(prods[s: s + 2048]).to(dev)], g))
+                       for s in range(0, len(prods), 2048)])
+    r1 = (photo @ gal.t()).argmax(1).cpu().numpy() == np.arange(len(prods))
+    out["fashion-image"] = {"val_photo_r@1": round(float(r1.mean()), 4)}
+    if fusion is not None:
+        pos = {int(p): j for j, p in enumerate(prods)}
+        ex = composed_examples(data, val_styles, rng)
+        ex = [ex[i] for i in rng.permutation(len(ex))[:2000]]
+        if ex:
+            mods = [modifier_text(e[1], rng) if isinstance(e[1], dict) else e[1] for e in ex]
+            tm = embed_texts(text_models["fashion-text"], bat, mods)
+            ref = gal[torch.tensor([pos[e[0]] for e in ex], device=dev)]
+            fusion.eval()
+            q = fusion(ref, tm)
+            tgt = torch.tensor([pos[e[2]] for e in ex], device=dev)
+            ranks = ((q @ gal.t()) > (q * gal[tgt]).sum(1, keepdim=True)).sum(1).cpu().numpy()
+            base = F.normalize(ref + tm, dim=1)
+            branks = ((base @ gal.t()) > (base * gal[tgt]).sum(1, keepdim=True)).sum(1).cpu().numpy()
+            score = lambda r: round(float(50 * ((r < 10).mean() + (r < 50).mean())), 2)  # noqa: E731
+            out["fashion-fusion"] = {"val_composed_mean_r@10_r@50": score(ranks),
+                                     "val_sum_baseline_mean_r@10_r@50": score(branks)}
+    out["_gallery"] = {"products": int(len(prods))}
+    return out
+
+
+# ---------------------------------------------------------------- main
+def seed_everything(seed: int) -> np.random.Generator:
+    random.seed(seed)
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def run(cfg: Config, out_dir: str, run_eval: bool = False, checkpoint: Optional[str] = None) -> dict:
+    torch.set_num_threads(2)
+    dev = device()
+    rng = seed_everything(cfg.seed)
+    log(f"profile {cfg.profile}, device {dev}, output {out_dir}")
+    data = load_train_data(cfg, log)
+    log(f"{len(data.product_ids)} train products, {len(data.style_products)} styles, {len(data.queries)} text queries, "
+        f"{len(data.clicks)} click sessions, {len(data.composed)} composed triplets")
+    n_styles = len(data.style_products)
+    perm = np.random.default_rng(cfg.seed + 1).permutation(n_styles)
+    n_val = max(2, int(round(n_styles * cfg.val_fraction)))
+    val_styles, train_styles = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+    train_mask = np.zeros(n_styles, dtype=bool)
+    train_mask[train_styles] = True
+
+    log("training the WordPiece tokenizer")
+    sample = data.corpus
+    if cfg.tokenizer_samples and len(sample) > cfg.tokenizer_samples:
+        sample = [sample[i] for i in np.random.default_rng(cfg.seed).permutation(len(sample))[: cfg.tokenizer_samples]]
+    tok = train_wordpiece(sample, vocab_size=cfg.vocab_size, max_length=cfg.max_length)
+    log(f"vocabulary {len(tok)} tokens; tokenising the corpus")
+    global BATCHER
+    BATCHER = Batcher(tok, dev)
+    BATCHER.prefill(data.corpus + data.texts, workers_count())
+    log(f"{len(BATCHER.cache)} texts tokenised")
+    plan_stages(cfg, T0)
+
+    images = torch.from_numpy(data.images).to(dev)
+    text_model = TextTransformer(len(tok), d=cfg.d_model, layers=cfg.layers, heads=cfg.heads, ff=cfg.ff,
+                                 max_len=cfg.max_length).to(dev)
+    image_model = ImageCNN(size=cfg.size).to(dev)
+    losses = {}
+    log("stage b: masked-language-model pre-training")
+    losses["mlm"] = train_mlm(text_model, tok, data.corpus, cfg, dev, rng)
+    log("stage c: contrastive alignment of text and image towers")
+    losses["clip"] = train_clip(text_model, image_model, data, tok, cfg, dev, rng, images, train_styles)
+    image_model.eval()
+    gallery = embed_images(image_model, images)
+    pretriplet = copy.deepcopy(text_model).eval()
+    log("stage d: triplet fine-tuning of the query side against the frozen gallery")
+    losses["triplet"] = train_triplet(text_model, data, tok, cfg, dev, rng, gallery, train_styles, train_mask,
+                                      cfg.triplet_epochs, cfg.triplet_lr, "triplet")
+    text_model.eval()
+    log("GRU baseline: alignment with the frozen gallery, then triplet fine-tuning")
+    gru = TextGRU(len(tok), d=cfg.d_model, hidden=cfg.gru_hidden).to(dev)
+    losses["gru_align"] = train_gru_alignment(gru, data, tok, cfg, dev, rng, gallery, train_styles)
+    losses["gru_triplet"] = train_triplet(gru, data, tok, cfg, dev, rng, gallery, train_styles, train_mask,
+                                          cfg.triplet_epochs, cfg.triplet_lr * 3, "gru-triplet")
+    gru.eval()
+    log("fusion network on composed triplets (towers frozen)")
+    fusion = FusionCombiner().to(dev)
+    losses["fusion"] = train_fusion(fusion, text_model, data, tok, cfg, dev, rng, gallery, train_styles)
+    fusion.eval()
+
+    text_models = {"fashion-text": text_model, "fashion-text-pretriplet": pretriplet, "fashion-text-gru": gru}
+    val = validate(data, tok, dev, rng, image_model, text_models, fusion, images, val_styles)
+    print_table(val)
+
+    picks = [0, len(data.product_ids) // 2, len(data.product_ids) - 1]
+    samples = {"ids": [data.product_ids[i] for i in picks], "images": data.images[picks],
+               "texts": [data.texts[0], data.texts[-1]]}
+    ckpt = checkpoint or os.path.join(ROOT, "data", "training-cache", f"checkpoint-{cfg.profile}")
+    if cfg.profile != "smoke" or checkpoint:
+        save_checkpoint(ckpt, cfg, tok, data.data_hash, image_model, text_models, fusion, losses, val, samples)
+        log(f"checkpoint written to {ckpt}.npz/.json")
+    log(f"exporting to {out_dir}")
+    write_models(out_dir, cfg, data.data_hash, tok, image_model, text_models, fusion, losses, val, samples)
+    if run_eval:
+        run_ts_eval(out_dir)
+    log("done")
+    return {"losses": losses, "validation": val}
+
+
+def print_table(val: Dict[str, dict]) -> None:
+    print("\n| model | metric | value |\n| --- | --- | --- |")
+    for name, metrics in val.items():
+        for k, v in metrics.items():
+            print(f"| {name} | {k} | {v} |")
+    print(flush=True)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def save_checkpoint(path: str, cfg: Config, tok: WordPieceTokenizer, data_hash: str, image_model, text_models,
+                    fusion, losses, val, samples) -> None:
+    """Weights as plain numpy arrays (portable between PyTorch versions) plus a JSON header."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    nets = {"fashion-image": image_model, **text_models, "fashion-fusion": fusion}
+    arrays = {f"{n}::{k}": v.detach().cpu().numpy() for n, m in nets.items() for k, v in m.state_dict().items()}
+    arrays["samples::images"] = samples["images"]
+    np.savez(path + ".npz", **arrays)
+    meta = {"config": cfg.to_dict(), "vocab": tok.vocab, "max_length": tok.max_length, "data_hash": data_hash,
+            "models": {n: m.config for n, m in nets.items()}, "losses": losses, "validation": val,
+            "samples": {"ids": samples["ids"], "texts": samples["texts"]}}
+    with open(path + ".json", "w") as f:
+        json.dump(meta, f)
+
+
+def load_checkpoint(path: str):
+    from .models import build
+
+    with open(path + ".json") as f:
+        meta = json.load(f)
+    arrays = np.load(path + ".npz")
+    tok = WordPieceTokenizer(meta["vocab"], max_length=meta["max_length"])
+    nets = {}
+    for name, mc in meta["models"].items():
+        m = build(mc)
+        prefix = f"{name}::"
+        m.load_state_dict({k[len(prefix):]: torch.from_numpy(arrays[k]) for k in arrays.files if k.startswith(prefix)})
+        nets[name] = m.eval()
+    samples = {**meta["samples"], "images": arrays["samples::images"]}
+    return meta, tok, nets, samples
+
+
+def export_checkpoint(path: str, out_dir: str) -> None:
+    """Re-export ONNX files, manifest and golden fixtures from a saved checkpoint."""
+    meta, tok, nets, samples = load_checkpoint(path)
+    cfg = Config(**meta["config"])
+    text_models = {k: nets[k] for k in ("fashion-text", "fashion-text-pretriplet", "fashion-text-gru")}
+    write_models(out_dir, cfg, meta["data_hash"], tok, nets["fashion-image"], text_models, nets["fashion-fusion"],
+                 meta["losses"], meta["validation"], samples)
+
+
+def write_models(out_dir: str, cfg: Config, data_hash: str, tok, image_model, text_models, fusion, losses, val,
+                 samples) -> dict:
+    os.makedirs(out_dir, exist_ok=True)
+    h = data_hash
+    tok_dir = os.path.join(out_dir, "fashion-text")
+    tok.save(tok_dir)
+    with open(os.path.join(tok_dir, "tokenizer-cases.json"), "w", encoding="utf-8") as f:
+        json.dump([{"text": t, "ids": tok.encode(t, truncate=False)} for t in tokenizer_cases()], f,
+                  ensure_ascii=False, indent=0)
+    hyper = cfg.to_dict()
+    common = {k: hyper[k] for k in ("seed", "size", "max_length", "vocab_size")}
+    tm = text_models["fashion-text"].config
+    entries = [
+        export.image_entry("fashion-image", "1.0.0", h, cfg.size,
+                           "Six-convolution CNN (32-32-64-64-128-128) at 32 px, trained with the text tower "
+                           "(symmetric InfoNCE, learned temperature) and an instance loss between two photo-style "
+                           "augmentations.",
+                           {**common, **image_model.config, "epochs": cfg.clip_epochs, "batch": cfg.clip_batch,
+                            "lr": cfg.clip_lr, "instanceWeight": cfg.instance_weight}),
+        export.text_entry("fashion-text", "1.0.0", h, cfg.max_length, False,
+                          "RoBERTa-style transformer (learned positions, masked mean pooling): MLM pre-training, "
+                          "contrastive alignment with the image tower, then triplet fine-tuning against the frozen "
+                          "gallery (click-log and in-batch hard negatives).",
+                          {**common, **tm, "mlmEpochs": cfg.mlm_epochs, "clipEpochs": cfg.clip_epochs,
+                           "tripletEpochs": cfg.triplet_epochs, "tripletMargin": cfg.triplet_margin,
+                           "tripletLr": cfg.triplet_lr, "tripletNegatives": cfg.triplet_negatives}),
+        export.text_entry("fashion-text-pretriplet", "1.0.0", h, cfg.max_length, True,
+                          "The same transformer before triplet fine-tuning (after MLM and contrastive alignment).",
+                          {**common, **tm, "mlmEpochs": cfg.mlm_epochs, "clipEpochs": cfg.clip_epochs}),
+        export.text_entry("fashion-text-gru", "1.0.0", h, cfg.max_length, True,
+                          "GRU baseline: two-layer GRU, aligned with the frozen gallery (InfoNCE), then the same "
+                          "triplet fine-tuning.",
+                          {**common, **text_models["fashion-text-gru"].config, "alignEpochs": cfg.gru_epochs,
+                           "tripletEpochs": cfg.triplet_epochs}),
+        export.fusion_entry("fashion-fusion", "1.0.0", h,
+                            "Gated residual combiner (CLIP4Cir style) of the reference image embedding and the "
+                            "modifier text embedding, trained on train-split composed triplets with the towers frozen.",
+                            {**common, **fusion.config, "epochs": cfg.fusion_epochs, "batch": cfg.fusion_batch,
+                             "lr": cfg.fusion_lr}),
+    ]
+    for e in entries:
+        e["training"] = {"finalLoss": {k: (round(float(v), 5) if np.isfinite(v) else None) for k, v in losses.items()},
+                         "validation": {k: v for k, v in val.items() if k == e["name"]}}
+    export.export_image(copy.deepcopy(image_model), os.path.join(out_dir, "fashion-image/model.onnx"), cfg.size)
+    for name, m in text_models.items():
+        export.export_text(copy.deepcopy(m), os.path.join(out_dir, f"{name}/model.onnx"), cfg.max_length)
+    export.export_fusion(copy.deepcopy(fusion), os.path.join(out_dir, "fashion-fusion/model.onnx"))
+    man = export.manifest(cfg.profile, h, entries)
+    export.validate_manifest(man, out_dir)
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump(man, f, indent=2)
+        f.write("\n")
+    # golden fixtures, computed on CPU copies
+    cpu = {k: copy.deepcopy(m).cpu().eval() for k, m in text_models.items()}
+    img_cpu = copy.deepcopy(image_model).cpu().eval()
+    fus_cpu = copy.deepcopy(fusion).cpu().eval()
+    texts = ["red dress", "navy blue t-shirt for men", "black leather ankle boots", "striped cotton shirt",
+             "beige wool coat", "blak sneekers", "Café crème blouse!", *samples["texts"]]
+    gimgs = {pid: img for pid, img in zip(samples["ids"], samples["images"])}
+    with torch.no_grad():
+        ie = img_cpu(augment.preprocess(torch.from_numpy(np.stack(list(gimgs.values())))))
+        te = cpu["fashion-text"](*Batcher(tok, torch.device("cpu"))(["in red", "with stripes", "make it darker"]))
+    pairs = [(ie[i].tolist(), te[i].tolist()) for i in range(3)]
+    export.golden(out_dir, tok, cpu, {"fashion-image": img_cpu}, {"fashion-fusion": fus_cpu}, texts, gimgs, pairs)
+    return man
+
+
+def run_ts_eval(out_dir: str) -> None:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.isfile(os.path.join(root, "src", "cli", "eval.ts")):
+        log("src/cli/eval.ts not found: skipping the TypeScript evaluation")
+        return
+    log("running the TypeScript evaluation: npm run eval -- --set all --write-models-readme")
+    subprocess.run(["npm", "run", "eval", "--", "--set", "all", "--write-models-readme"], cwd=root, check=True)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    ap = argparse.ArgumentParser(description="Train and export the fashion models.")
+    ap.add_argument("--profile", default="full", choices=["full", "smoke"])
+    ap.add_argument("--out", default=None, help="output directory (default: models/ for full, a temporary one for smoke)")
+    ap.add_argument("--eval", action="store_true", help="run `npm run eval` afterwards (writes the README table)")
+    ap.add_argument("--max-styles", type=int, default=None, help="use at most this many train styles")
+    ap.add_argument("--epochs-scale", type=float, default=1.0, help="multiply every stage's epochs")
+    ap.add_argument("--checkpoint", default=None,
+                    help="where to save the weights (PATH.npz + PATH.json; default data/training-cache/checkpoint-PROFILE)")
+    ap.add_argument("--from-checkpoint", default=None, help="skip training: export the checkpoint at PATH")
+    ap.add_argument("--time-budget", type=float, default=0.0,
+                    help="seconds for the whole run; stages share it and stop early at their deadlines")
+    args = ap.parse_args(argv)
+    cfg = for_profile(args.profile)
+    if args.max_styles is not None:
+        cfg.max_styles = args.max_styles
+    if args.epochs_scale != 1.0:
+        for k in ("mlm_epochs", "clip_epochs", "triplet_epochs", "gru_epochs", "fusion_epochs"):
+            setattr(cfg, k, max(1, int(round(getattr(cfg, k) * args.epochs_scale))))
+    cfg.time_budget = args.time_budget
+    out = args.out
+    tmp = None
+    if out is None:
+        if cfg.profile == "smoke":
+            import tempfile
+
+            tmp = out = tempfile.mkdtemp(prefix="fashion-models-smoke-")
+        else:
+            out = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models")
+    if args.from_checkpoint:
+        export_checkpoint(args.from_checkpoint, out)
+        if args.eval:
+            run_ts_eval(out)
+        return
+    try:
+        run(cfg, out, run_eval=args.eval, checkpoint=args.checkpoint)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
