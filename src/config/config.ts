@@ -1,0 +1,195 @@
+/**
+ * Configuration from environment variables, parsed once at start against a schema. Every bad
+ * variable is reported together (ConfigError lists them all), so one restart fixes them all.
+ * `process.env` is read here and nowhere else.
+ */
+export type StoreBackend = 'embedded' | 'qdrant';
+export type ModelAdapter = 'manifest' | 'clip-hf';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type TextSourceName = 'image' | 'text' | 'lexical';
+
+export interface Config {
+  port: number;
+  host: string;
+  store: StoreBackend;
+  dataDir: string;
+  catalogDir: string;
+  /** Ingest only the first N catalogue products (0: all). */
+  catalogLimit: number;
+  modelsDir: string;
+  modelAdapter: ModelAdapter;
+  clipModelDir: string | null;
+  qdrant: { url: string | null; apiKey: string | null; collection: string; quantization: 'none' | 'scalar' | 'binary' };
+  maxImageBytes: number;
+  imageFetchTimeoutMs: number;
+  /** Whether image URLs may point at private or loopback addresses (off: no requests to internal services). */
+  imageUrlAllowPrivate: boolean;
+  /** Directory that server-side image paths of upsertProducts must lie in; null disables paths. */
+  imageDir: string | null;
+  logLevel: LogLevel;
+  ingestBatchSize: number;
+  /** Intra-op threads per ONNX session. */
+  onnxThreads: number;
+  microBatch: { enabled: boolean; maxItems: number; maxWaitMs: number };
+  /**
+   * Text-search strategy. Defaults measured on the demo catalogue's 1,000 test text queries
+   * (seed/demo/queries/text-test.*, nDCG@10): image 0.653, text 0.633, lexical 0.626,
+   * image+lexical 0.720, image+text+lexical 0.754; with attribute re-ranking (weight 1) 0.920, or
+   * 0.830 when the query parser knows only the catalogue's own values (no synonym table).
+   */
+  search: {
+    textSources: TextSourceName[];
+    rerank: boolean;
+    rerankWeight: number;
+    defaultImageWeight: number;
+  };
+  /** Upper bound on a request body, in bytes. */
+  maxBodyBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  optional(name: string): string | null {
+    return this.raw(name) ?? null;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      this.problems.push(`${name}="${v}": expected an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return Number(v);
+  }
+
+  number(name: string, fallback: number, min: number, max: number): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      this.problems.push(`${name}="${v}": expected a number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.raw(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    this.problems.push(`${name}="${this.raw(name)}": expected true or false`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(v)) {
+      this.problems.push(`${name}="${v}": expected one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return v as T;
+  }
+
+  list<T extends string>(name: string, allowed: readonly T[], fallback: T[]): T[] {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = items.filter((s) => !(allowed as readonly string[]).includes(s));
+    if (items.length === 0 || bad.length) {
+      this.problems.push(`${name}="${v}": expected a comma-separated list of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return [...new Set(items)] as T[];
+  }
+
+  url(name: string): string | null {
+    const v = this.raw(name);
+    if (v === undefined) return null;
+    try {
+      const u = new URL(v);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+      return v;
+    } catch {
+      this.problems.push(`${name}="${v}": expected an http(s) URL such as http://localhost:6333`);
+      return null;
+    }
+  }
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const r = new Reader(env);
+  const store = r.oneOf('STORE', ['embedded', 'qdrant'] as const, 'embedded');
+  const modelAdapter = r.oneOf('MODEL_ADAPTER', ['manifest', 'clip-hf'] as const, 'manifest');
+  const dataDir = r.string('DATA_DIR', 'data/store');
+  const catalogDir = r.string('CATALOG_DIR', 'seed/demo');
+  const config: Config = {
+    port: r.int('PORT', 4000, 0, 65535),
+    host: r.string('HOST', '127.0.0.1'),
+    store,
+    dataDir,
+    catalogDir,
+    catalogLimit: r.int('CATALOG_LIMIT', 0, 0, 10_000_000),
+    modelsDir: r.string('MODELS_DIR', 'models'),
+    modelAdapter,
+    clipModelDir: r.optional('CLIP_MODEL_DIR'),
+    qdrant: {
+      url: r.url('QDRANT_URL'),
+      apiKey: r.optional('QDRANT_API_KEY'),
+      collection: r.string('QDRANT_COLLECTION', 'products'),
+      quantization: r.oneOf('QDRANT_QUANTIZATION', ['none', 'scalar', 'binary'] as const, 'none'),
+    },
+    maxImageBytes: r.int('MAX_IMAGE_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    imageFetchTimeoutMs: r.int('IMAGE_FETCH_TIMEOUT_MS', 5000, 100, 120_000),
+    imageUrlAllowPrivate: r.bool('IMAGE_URL_ALLOW_PRIVATE', false),
+    imageDir: r.optional('IMAGE_DIR'),
+    logLevel: r.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+    ingestBatchSize: r.int('INGEST_BATCH_SIZE', 128, 1, 4096),
+    // One thread per session: the image and text towers run side by side during ingest, and on two
+    // cores that beat two threads each (2,000 demo products: 8 s against 11 s).
+    onnxThreads: r.int('ONNX_THREADS', 1, 1, 64),
+    microBatch: {
+      enabled: r.bool('MICRO_BATCH', true),
+      maxItems: r.int('MICRO_BATCH_MAX_ITEMS', 64, 1, 4096),
+      maxWaitMs: r.int('MICRO_BATCH_MAX_WAIT_MS', 3, 0, 1000),
+    },
+    search: {
+      textSources: r.list('SEARCH_TEXT_SOURCES', ['image', 'text', 'lexical'] as const, ['image', 'text', 'lexical']),
+      rerank: r.bool('SEARCH_RERANK', true),
+      rerankWeight: r.number('SEARCH_RERANK_WEIGHT', 1, 0, 100),
+      defaultImageWeight: r.number('SEARCH_IMAGE_WEIGHT', 0.5, 0, 1),
+    },
+    maxBodyBytes: r.int('MAX_BODY_BYTES', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+  };
+  if (store === 'qdrant' && !config.qdrant.url) r.problems.push('STORE=qdrant needs QDRANT_URL (e.g. http://localhost:6333)');
+  if (modelAdapter === 'clip-hf' && !config.clipModelDir) {
+    r.problems.push('MODEL_ADAPTER=clip-hf needs CLIP_MODEL_DIR (a folder with config.json, tokenizer.json and onnx/)');
+  }
+  if (config.maxBodyBytes < Math.ceil((config.maxImageBytes * 4) / 3)) {
+    r.problems.push(`MAX_BODY_BYTES=${config.maxBodyBytes} is smaller than a base64 image of MAX_IMAGE_BYTES=${config.maxImageBytes}; raise it`);
+  }
+  if (r.problems.length) throw new ConfigError(r.problems);
+  return config;
+}

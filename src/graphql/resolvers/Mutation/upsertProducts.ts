@@ -1,0 +1,3 @@
+import type { MutationResolvers } from '../../__generated__/resolvers-types';
+
+export const upsertProducts: MutationResolvers['upsertProducts'] = (_parent, { products }, { services }) => services.writer.upsert(products);

@@ -1,0 +1,10 @@
+import type { ProductResolvers } from '../__generated__/resolvers-types';
+
+export const Product: ProductResolvers = {
+  attributes: (product) =>
+    Object.entries(product.attributes)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .flatMap(([name, values]) => values.map((value) => ({ name, value }))),
+  attribute: (product, { name }) => product.attributes[name] ?? [],
+  styleId: (product) => product.styleId ?? null,
+};

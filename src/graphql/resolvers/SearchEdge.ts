@@ -1,0 +1,6 @@
+import type { SearchEdgeResolvers } from '../__generated__/resolvers-types';
+
+export const SearchEdge: SearchEdgeResolvers = {
+  node: (hit) => hit.product,
+  explanation: (hit) => hit,
+};

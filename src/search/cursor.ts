@@ -1,0 +1,49 @@
+/**
+ * Opaque pagination cursors. A cursor holds the 1-based position of an edge in the ranking and a
+ * fingerprint of the query it came from, so a cursor from another search is rejected instead of
+ * silently paging through the wrong results.
+ */
+import { createHash } from 'node:crypto';
+import { InvalidInputError } from '../domain/errors';
+
+const VERSION = 1;
+
+export function queryFingerprint(query: unknown): string {
+  return createHash('sha256').update(canonicalJson(query)).digest('base64url').slice(0, 12);
+}
+
+export function encodeCursor(position: number, fingerprint: string): string {
+  return Buffer.from(JSON.stringify({ v: VERSION, p: position, q: fingerprint }), 'utf8').toString('base64url');
+}
+
+/** Returns the position the cursor points at (the next page starts after it). */
+export function decodeCursor(cursor: string, fingerprint: string): number {
+  const bad = (why: string) =>
+    new InvalidInputError(`malformed cursor "${cursor.slice(0, 40)}": ${why}; pass a cursor from this search's pageInfo.endCursor or an edge`, {
+      argument: 'after',
+    });
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw bad('not a cursor issued by this API');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw bad('not a cursor issued by this API');
+  }
+  const c = parsed as { v?: unknown; p?: unknown; q?: unknown };
+  if (typeof c !== 'object' || c === null || c.v !== VERSION || !Number.isInteger(c.p) || (c.p as number) < 1 || typeof c.q !== 'string') {
+    throw bad('not a cursor issued by this API');
+  }
+  if (c.q !== fingerprint) throw bad('it belongs to a different search');
+  return c.p as number;
+}
+
+/** JSON with sorted object keys, so equal queries give equal fingerprints. */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return 'null';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined && v !== null)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}

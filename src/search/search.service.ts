@@ -1,0 +1,491 @@
+/**
+ * The search service: validates a query, encodes it with the right tower(s), builds the
+ * backend-independent SearchRequest, and turns scored hits into a page with cursors, facet
+ * counts over the whole filtered result and per-hit explanations.
+ *
+ * Modes:
+ * - TEXT: the text tower's vector against the configured dense spaces, fused (RRF) with a BM25
+ *   match over title, description and brand. Identifiers in the text (words with letters and
+ *   digits, such as a product code "TE00017-2") are matched exactly first: products whose
+ *   title, description or brand contain one (found through the lexical index) are pinned at the top, since a fused ranking would
+ *   dilute an exact lexical hit among semantically similar products;
+ * - IMAGE: the image tower's vector (or the stored vector of a catalogue product) against the
+ *   image space;
+ * - COMPOSED (image + modifier): the fusion network's vector against the image space, the
+ *   reference product left out;
+ * - TEXT_AND_IMAGE: a weighted mean of both vectors against the image space;
+ * - SIMILAR: the stored image vector of a product, the product left out.
+ *
+ * Pagination is positional with opaque, validated cursors over a canonical ranking that does not
+ * depend on how deep a request retrieves, so pages neither repeat nor skip products. Fused
+ * rankings (RRF) change with depth, so the canonical ranking is built in segments: segment 0 is
+ * the top W of a search at depth W (W = resultWindow); segment k holds the best hits of a search at
+ * depth W*2^k that earlier segments do not hold, up to W*2^(k-1) of them. Only the segments that
+ * cover offset + page + 1 are retrieved (one store call for the first W results, one more per
+ * doubling after that). Attribute re-ranking reorders each segment on its own.
+ */
+import { randomUUID } from 'node:crypto';
+import { DomainError, InvalidInputError, NotFoundError } from '../domain/errors';
+import { weightedMean } from '../domain/embedding';
+import type { Filter } from '../domain/filter';
+import { andFilters } from '../domain/filter';
+import type { Product } from '../domain/product';
+import type { FusionEncoder, ImageEncoder, TextEncoder } from '../encoders/encoder';
+import type { DenseSource, FacetCount, ScoredHit, SearchRequest, VectorSpace, VectorStore } from '../stores/vector-store';
+import { AttributeReranker } from './attribute.reranker';
+import type { CatalogVocabulary } from './catalog-vocabulary';
+import { decodeCursor, encodeCursor, queryFingerprint } from './cursor';
+import { toDomainFilter } from './filter-input';
+import { matchAttributes } from './query-parser';
+import type { AttributeValue, ImageSource, SearchHit, SearchMode, SearchQuery, SearchResult, SimilarQuery } from './search.types';
+
+export type TextSource = VectorSpace | 'lexical';
+
+export interface SearchOptions {
+  defaultPageSize: number;
+  maxPageSize: number;
+  maxTextLength: number;
+  maxFacets: number;
+  /** Sources of a text-only search: dense spaces and/or lexical, fused by RRF. */
+  textSources: TextSource[];
+  /** Image weight of a text + image search without modifier. */
+  defaultImageWeight: number;
+  /** Size of the first segment of the canonical ranking (see above). */
+  resultWindow: number;
+  /** Deepest position a client can page to; deeper cursors are refused. */
+  maxResults: number;
+  /** Attribute re-ranking of searches with text; null disables it. */
+  reranker: AttributeReranker | null;
+}
+
+export const DEFAULT_SEARCH_OPTIONS: SearchOptions = {
+  defaultPageSize: 20,
+  maxPageSize: 100,
+  maxTextLength: 500,
+  maxFacets: 20,
+  textSources: ['image', 'lexical'],
+  defaultImageWeight: 0.5,
+  resultWindow: 100,
+  maxResults: 6400,
+  reranker: null,
+};
+
+/** Loads the bytes of a user-supplied image (url or base64). */
+export interface QueryImageLoader {
+  load(source: { url?: string | null; base64?: string | null }, what?: string): Promise<Buffer>;
+}
+
+export interface SearchLogEntry {
+  searchId: string;
+  mode: SearchMode;
+  text: string | null;
+  modifier: string | null;
+  imageKind: 'url' | 'base64' | 'productId' | null;
+  referenceId: string | null;
+  filter: Filter | null;
+  offset: number;
+  totalCount: number;
+  resultIds: string[];
+  createdAt: Date;
+}
+
+/** Receives one entry per search (the event log); failures never fail a search. */
+export interface SearchLog {
+  recordSearch(entry: SearchLogEntry): void;
+}
+
+export interface SearchServiceDeps {
+  store: VectorStore;
+  textEncoder: TextEncoder;
+  imageEncoder: ImageEncoder;
+  fusionEncoder: FusionEncoder;
+  images: QueryImageLoader;
+  vocabulary: CatalogVocabulary;
+  log?: SearchLog;
+  options?: Partial<SearchOptions>;
+}
+
+interface PlannedSearch {
+  mode: SearchMode;
+  /** Identifier-like words whose exact matches are pinned first (text searches). */
+  identifiers?: string[];
+  dense: DenseSource[];
+  lexical?: { text: string };
+  excludeIds?: string[];
+  queryAttributes: AttributeValue[];
+  referenceId: string | null;
+  imageKind: SearchLogEntry['imageKind'];
+}
+
+/** At most this many exact identifier matches are pinned above the ranking. */
+export const MAX_PINNED = 10;
+
+/**
+ * Words that look like identifiers (product codes, SKUs): at least 4 characters of letters,
+ * digits and inner hyphens, with at least one letter and one digit. "TE00017-2" and "p-test-00017-2"
+ * qualify; "t-shirt" and "2024" do not.
+ */
+export function extractIdentifiers(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*/g)) {
+    const w = m[0];
+    if (w.length >= 4 && /[A-Za-z]/.test(w) && /\d/.test(w)) out.add(w);
+  }
+  return [...out];
+}
+
+function containsWord(haystack: string, word: string): boolean {
+  let from = 0;
+  for (;;) {
+    const at = haystack.indexOf(word, from);
+    if (at < 0) return false;
+    const before = at === 0 ? '' : haystack[at - 1];
+    const after = haystack[at + word.length] ?? '';
+    if (!/[a-z0-9]/.test(before) && !/[a-z0-9]/.test(after)) return true;
+    from = at + 1;
+  }
+}
+
+export class SearchService {
+  private readonly store: VectorStore;
+  private readonly options: SearchOptions;
+
+  constructor(private readonly deps: SearchServiceDeps) {
+    this.store = deps.store;
+    this.options = { ...DEFAULT_SEARCH_OPTIONS, ...deps.options };
+    if (this.options.textSources.length === 0) throw new RangeError('textSources needs at least one source');
+  }
+
+  async search(query: SearchQuery): Promise<SearchResult> {
+    const text = this.cleanText(query.text, 'input.text');
+    const modifier = this.cleanText(query.modifier, 'input.modifier');
+    const image = query.image ?? null;
+    if (text === null && image === null) {
+      throw new InvalidInputError(
+        modifier !== null
+          ? 'input.modifier changes an image: give input.image too'
+          : 'empty search: give input.text, input.image, or both',
+      );
+    }
+    if (modifier !== null && image === null) throw new InvalidInputError('input.modifier changes an image: give input.image too');
+    if (modifier !== null && text !== null) {
+      throw new InvalidInputError('give either input.text or input.modifier with an image, not both: the modifier already says how the image should change');
+    }
+    const imageWeight = query.imageWeight ?? this.options.defaultImageWeight;
+    if (!(imageWeight >= 0 && imageWeight <= 1)) throw new InvalidInputError(`input.imageWeight must be between 0 and 1, got ${imageWeight}`);
+    if (image) this.checkImageSource(image);
+
+    const page = this.pageSize(query.first);
+    const filter = toDomainFilter(query.filter, { knownAttributes: this.deps.vocabulary.knownAttributes });
+    const facets = this.facetAttributes(query.facets);
+    const fingerprint = queryFingerprint({ kind: 'search', text, modifier, image, imageWeight, filter: query.filter ?? null });
+    const offset = query.after ? decodeCursor(query.after, fingerprint) : 0;
+
+    const plan = await this.plan(text, modifier, image, imageWeight);
+    return this.execute(plan, { filter, facets, page, offset, fingerprint, text, modifier });
+  }
+
+  async similar(query: SimilarQuery): Promise<SearchResult> {
+    const id = query.id?.trim();
+    if (!id) throw new InvalidInputError('id must name a product');
+    const page = this.pageSize(query.first);
+    const filter = toDomainFilter(query.filter, { knownAttributes: this.deps.vocabulary.knownAttributes });
+    const fingerprint = queryFingerprint({ kind: 'similar', id, filter: query.filter ?? null });
+    const offset = query.after ? decodeCursor(query.after, fingerprint) : 0;
+    const vector = await this.storedImageVector(id, 'id');
+    const plan: PlannedSearch = {
+      mode: 'SIMILAR',
+      dense: [{ space: 'image', vector }],
+      excludeIds: [id],
+      queryAttributes: [],
+      referenceId: id,
+      imageKind: 'productId',
+    };
+    return this.execute(plan, { filter, facets: [], page, offset, fingerprint, text: null, modifier: null });
+  }
+
+  private async plan(text: string | null, modifier: string | null, image: ImageSource | null, imageWeight: number): Promise<PlannedSearch> {
+    const parser = this.deps.vocabulary.parser;
+    if (image === null) {
+      const t = text as string;
+      const sources = this.options.textSources;
+      const spaces = sources.filter((s): s is VectorSpace => s !== 'lexical');
+      const vector = spaces.length ? (await this.encodeText([t]))[0] : null;
+      return {
+        mode: 'TEXT',
+        identifiers: extractIdentifiers(t),
+        dense: spaces.map((space) => ({ space, vector: vector as Float32Array })),
+        lexical: sources.includes('lexical') ? { text: t } : undefined,
+        queryAttributes: parser.parse(t),
+        referenceId: null,
+        imageKind: null,
+      };
+    }
+    const imageKind: SearchLogEntry['imageKind'] = image.productId != null ? 'productId' : image.url != null ? 'url' : 'base64';
+    const referenceId = image.productId != null ? image.productId.trim() : null;
+    const imageVector = referenceId !== null ? await this.storedImageVector(referenceId, 'input.image.productId') : await this.encodeImage(image);
+    if (modifier !== null) {
+      const [modVector] = await this.encodeText([modifier]);
+      const [fused] = await this.deps.fusionEncoder.fuse([{ image: imageVector, text: modVector }]);
+      return {
+        mode: 'COMPOSED',
+        dense: [{ space: 'image', vector: fused }],
+        excludeIds: referenceId !== null ? [referenceId] : undefined,
+        queryAttributes: parser.parse(modifier),
+        referenceId,
+        imageKind,
+      };
+    }
+    if (text !== null) {
+      const [textVector] = await this.encodeText([text]);
+      const vector = weightedMean([
+        { vector: imageVector, weight: imageWeight },
+        { vector: textVector, weight: 1 - imageWeight },
+      ]);
+      return { mode: 'TEXT_AND_IMAGE', dense: [{ space: 'image', vector }], queryAttributes: parser.parse(text), referenceId, imageKind };
+    }
+    return { mode: 'IMAGE', dense: [{ space: 'image', vector: imageVector }], queryAttributes: [], referenceId, imageKind };
+  }
+
+  private async execute(
+    plan: PlannedSearch,
+    q: { filter: Filter | undefined; facets: string[]; page: number; offset: number; fingerprint: string; text: string | null; modifier: string | null },
+  ): Promise<SearchResult> {
+    if (q.offset >= this.options.maxResults) {
+      throw new InvalidInputError(`results stop at position ${this.options.maxResults}; narrow the search with a filter instead of paging further`, {
+        argument: 'after',
+      });
+    }
+    const needed = Math.min(q.offset + q.page + 1, this.options.maxResults);
+    const request: SearchRequest = { dense: plan.dense, filter: q.filter, limit: this.options.resultWindow };
+    if (plan.lexical) request.lexical = plan.lexical;
+    if (plan.excludeIds) request.excludeIds = plan.excludeIds;
+    if (plan.dense.length + (plan.lexical ? 1 : 0) > 1) request.fusion = 'rrf';
+
+    const countFilter = plan.excludeIds ? andFilters(q.filter, { mustNot: [{ kind: 'hasId', ids: plan.excludeIds }] }) : q.filter;
+    const pinned = plan.identifiers?.length ? await this.exactIdentifierMatches(plan.identifiers, request) : [];
+    const [segments, totalCount, facets] = await Promise.all([
+      this.canonicalSegments(request, needed, new Set(pinned.map((h) => h.id))),
+      this.store.count(countFilter),
+      q.facets.length ? this.store.facets(q.facets, countFilter) : Promise.resolve([] as FacetCount[]),
+    ]);
+
+    const ranked = await this.rankAndHydrate(pinned, segments, plan.queryAttributes, needed);
+    const pageItems = ranked.slice(q.offset, q.offset + q.page);
+    const edges: SearchHit[] = pageItems.map((item, i) => {
+      const { matched, unmatched } = matchAttributes(plan.queryAttributes, item.product.attributes);
+      return {
+        product: item.product,
+        score: item.hit.score,
+        parts: item.hit.parts,
+        matched,
+        unmatched,
+        rerankBoost: item.boost,
+        cursor: encodeCursor(q.offset + i + 1, q.fingerprint),
+      };
+    });
+    const result: SearchResult = {
+      searchId: randomUUID(),
+      mode: plan.mode,
+      hits: edges,
+      pageInfo: {
+        hasNextPage: ranked.length > q.offset + q.page,
+        hasPreviousPage: q.offset > 0,
+        startCursor: edges.length ? edges[0].cursor : null,
+        endCursor: edges.length ? edges[edges.length - 1].cursor : null,
+      },
+      totalCount,
+      facets,
+      queryAttributes: plan.queryAttributes,
+    };
+    this.logSearch(result, plan, q);
+    return result;
+  }
+
+  /**
+   * Products containing one of the identifiers verbatim (title, description or brand), best
+   * lexical match first. Deterministic, so pinned results page like the rest.
+   */
+  private async exactIdentifierMatches(identifiers: string[], request: SearchRequest): Promise<ScoredHit[]> {
+    const hits = await this.store.search({
+      dense: [],
+      lexical: { text: identifiers.join(' ') },
+      filter: request.filter,
+      excludeIds: request.excludeIds,
+      limit: MAX_PINNED * 4,
+    });
+    if (hits.length === 0) return [];
+    const products = await this.store.getProducts(hits.map((h) => h.id));
+    const wanted = identifiers.map((i) => i.toLowerCase());
+    return hits
+      .filter((_, i) => {
+        const p = products[i];
+        if (!p) return false;
+        const haystack = `${p.title} ${p.description} ${p.brand}`.toLowerCase();
+        return wanted.some((w) => containsWord(haystack, w));
+      })
+      .slice(0, MAX_PINNED);
+  }
+
+  /** Segments of the canonical ranking covering the first `needed` positions (see the header). */
+  private async canonicalSegments(request: SearchRequest, needed: number, pinned: ReadonlySet<string>): Promise<ScoredHit[][]> {
+    const segments: ScoredHit[][] = [];
+    const placed = new Set<string>(pinned);
+    needed = Math.max(0, needed - pinned.size);
+    let covered = 0;
+    for (let depth = this.options.resultWindow; ; depth *= 2) {
+      const hits = await this.store.search({ ...request, limit: depth });
+      const quota = depth - covered;
+      const segment: ScoredHit[] = [];
+      for (const h of hits) {
+        if (segment.length >= quota) break;
+        if (!placed.has(h.id)) segment.push(h);
+      }
+      for (const h of segment) placed.add(h.id);
+      segments.push(segment);
+      covered += segment.length;
+      if (hits.length < depth || covered >= needed || depth * 2 > this.options.maxResults) return segments;
+    }
+  }
+
+  /**
+   * Loads products for the covered part of the ranking and re-ranks each segment (when on and the
+   * query states attributes; whole segments are then loaded, since their order depends on all of
+   * their members). Products deleted meanwhile are dropped rather than shown as null.
+   */
+  private async rankAndHydrate(
+    pinned: ScoredHit[],
+    segments: ScoredHit[][],
+    queryAttributes: AttributeValue[],
+    upTo: number,
+  ): Promise<{ hit: ScoredHit; product: Product; boost: number }[]> {
+    const reranker = this.options.reranker;
+    const rerank = reranker !== null && queryAttributes.length > 0;
+    const out: { hit: ScoredHit; product: Product; boost: number }[] = [];
+    if (pinned.length) {
+      const products = await this.store.getProducts(pinned.map((h) => h.id));
+      pinned.forEach((hit, i) => {
+        if (products[i]) out.push({ hit, product: products[i] as Product, boost: 0 });
+      });
+    }
+    let position = out.length;
+    for (const segment of segments) {
+      if (position >= upTo) break;
+      const considered = rerank ? segment : segment.slice(0, upTo - position);
+      position += segment.length;
+      const products = await this.store.getProducts(considered.map((h) => h.id));
+      const items = considered
+        .map((hit, i) => ({ hit, product: products[i], boost: 0 }))
+        .filter((x): x is { hit: ScoredHit; product: Product; boost: number } => x.product !== null);
+      if (!rerank) {
+        out.push(...items);
+        continue;
+      }
+      const { order, boosts } = reranker.rerank(
+        items.map((x) => x.product),
+        queryAttributes,
+      );
+      out.push(...order.map((i) => ({ ...items[i], boost: boosts[i] })));
+    }
+    return out;
+  }
+
+  private logSearch(
+    result: SearchResult,
+    plan: PlannedSearch,
+    q: { filter: Filter | undefined; offset: number; text: string | null; modifier: string | null },
+  ): void {
+    if (!this.deps.log) return;
+    try {
+      this.deps.log.recordSearch({
+        searchId: result.searchId,
+        mode: plan.mode,
+        text: q.text,
+        modifier: q.modifier,
+        imageKind: plan.imageKind,
+        referenceId: plan.referenceId,
+        filter: q.filter ?? null,
+        offset: q.offset,
+        totalCount: result.totalCount,
+        resultIds: result.hits.map((h) => h.product.id),
+        createdAt: new Date(),
+      });
+    } catch {
+      // The search log is best effort: a search never fails because it could not be logged.
+    }
+  }
+
+  private pageSize(first: number | null | undefined): number {
+    if (first == null) return this.options.defaultPageSize;
+    if (!Number.isInteger(first) || first < 1 || first > this.options.maxPageSize) {
+      throw new InvalidInputError(`first must be between 1 and ${this.options.maxPageSize}, got ${first}`, { argument: 'first' });
+    }
+    return first;
+  }
+
+  private cleanText(value: string | null | undefined, what: string): string | null {
+    if (value == null) return null;
+    const t = value.trim();
+    if (t === '') throw new InvalidInputError(`${what} is empty; leave it out or give some words`, { argument: what });
+    if (t.length > this.options.maxTextLength) {
+      throw new InvalidInputError(`${what} is ${t.length} characters long; the limit is ${this.options.maxTextLength}`, { argument: what });
+    }
+    return t;
+  }
+
+  private checkImageSource(image: ImageSource): void {
+    const given = (['url', 'base64', 'productId'] as const).filter((k) => image[k] != null);
+    if (given.length !== 1) {
+      throw new InvalidInputError(
+        given.length === 0
+          ? 'input.image: give exactly one of url, base64 or productId'
+          : `input.image: give exactly one of url, base64 or productId, not ${given.join(' and ')}`,
+        { argument: 'input.image' },
+      );
+    }
+    if (image.productId != null && image.productId.trim() === '') {
+      throw new InvalidInputError('input.image.productId is empty', { argument: 'input.image.productId' });
+    }
+  }
+
+  private facetAttributes(facets: string[] | null | undefined): string[] {
+    if (!facets) return [];
+    const names = [...new Set(facets.map((f) => f.trim()))];
+    if (names.length > this.options.maxFacets) {
+      throw new InvalidInputError(`input.facets asks for ${names.length} attributes; the limit is ${this.options.maxFacets}`);
+    }
+    const known = this.deps.vocabulary.knownAttributes;
+    for (const n of names) {
+      if (!known.has(n)) {
+        throw new InvalidInputError(`input.facets: unknown attribute "${n}"; known attributes: ${[...known].sort().join(', ')}`, {
+          argument: 'input.facets',
+          attribute: n,
+        });
+      }
+    }
+    return names;
+  }
+
+  private async storedImageVector(id: string, what: string): Promise<Float32Array> {
+    const vector = await this.store.getVector(id, 'image');
+    if (vector) return vector;
+    const [product] = await this.store.getProducts([id]);
+    if (!product) throw new NotFoundError(`${what}: no product with id "${id}"`, { id });
+    throw new NotFoundError(`${what}: product "${id}" has no image embedding`, { id });
+  }
+
+  private async encodeText(texts: string[]): Promise<Float32Array[]> {
+    return this.deps.textEncoder.encode(texts);
+  }
+
+  private async encodeImage(image: ImageSource): Promise<Float32Array> {
+    const bytes = await this.deps.images.load({ url: image.url, base64: image.base64 }, 'input.image');
+    try {
+      const [v] = await this.deps.imageEncoder.encode([bytes]);
+      return v;
+    } catch (e) {
+      if (e instanceof DomainError) throw e;
+      throw new InvalidInputError(`input.image could not be decoded as an image: ${(e as Error).message}`, { argument: 'input.image' });
+    }
+  }
+}

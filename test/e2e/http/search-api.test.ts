@@ -1,0 +1,200 @@
+/**
+ * @jest-environment <rootDir>/test/integration/encoders/onnx.environment.js
+ */
+/**
+ * End to end over HTTP: the real server (src/main.ts wiring) with the real ONNX models on a subset
+ * of the committed demo catalogue, in a temporary DATA_DIR. Models come from models/ (or
+ * E2E_MODELS_DIR, e.g. test/fixtures/tiny-manifest for a quick run).
+ */
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { loadConfig } from '../../../src/config/config';
+import { createLogger } from '../../../src/config/logger';
+import { startApplication, type Application } from '../../../src/main';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const CATALOG = path.join(ROOT, 'seed', 'demo');
+const MODELS = path.resolve(ROOT, process.env.E2E_MODELS_DIR ?? 'models');
+const SUBSET = 1200;
+
+jest.setTimeout(180_000);
+
+let app: Application;
+let dataDir: string;
+
+async function gql<T = any>(query: string, variables: Record<string, unknown> = {}) {
+  const res = await fetch(`${app.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as { data?: T; errors?: { message: string; extensions: { code: string } }[] };
+}
+
+const SEARCH = `query($input: SearchInput!) {
+  search(input: $input) {
+    searchId mode totalCount
+    pageInfo { hasNextPage endCursor }
+    facets { attribute values { value count } }
+    edges { cursor score node { id title price inStock imageUrl attributes { name value } } explanation { matchedAttributes { name value } scoreParts { source score rank } } }
+  }
+}`;
+
+const ids = (r: any) => r.data.search.edges.map((e: any) => e.node.id) as string[];
+const catalogLines = readFileSync(path.join(CATALOG, 'products.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, SUBSET).map((l) => JSON.parse(l));
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'e2e-http-'));
+  const config = loadConfig({
+    PORT: '0',
+    DATA_DIR: dataDir,
+    CATALOG_DIR: CATALOG,
+    CATALOG_LIMIT: String(SUBSET),
+    MODELS_DIR: MODELS,
+    IMAGE_DIR: CATALOG,
+    LOG_LEVEL: 'silent',
+  });
+  app = await startApplication(config, createLogger('silent'));
+  const early = await fetch(`${app.url}/healthz`);
+  expect(early.status).toBe(200);
+  await app.ready;
+});
+
+afterAll(async () => {
+  await app?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('is ready after ingesting the catalogue subset', async () => {
+  const r = await fetch(`${app.url}/readyz`);
+  expect(r.status).toBe(200);
+  const info = await gql(`{ serviceInfo { index productCount ready models { name role } } ingestStatus { state processed total } }`);
+  expect(info.data.serviceInfo).toMatchObject({ index: 'fashion-space@1.0.0', productCount: SUBSET, ready: true });
+  expect(info.data.ingestStatus).toEqual({ state: 'COMPLETE', processed: SUBSET, total: SUBSET });
+});
+
+it('text search finds a product code exactly and explains the match', async () => {
+  const target = catalogLines[17];
+  const code = /Art\. no\. ([A-Z0-9-]+)/.exec(target.description)![1];
+  const r = await gql(SEARCH, { input: { text: code, first: 5 } });
+  expect(r.errors).toBeUndefined();
+  expect(r.data.search.mode).toBe('TEXT');
+  expect(ids(r)[0]).toBe(target.id);
+  expect(r.data.search.edges[0].explanation.scoreParts).toContainEqual(expect.objectContaining({ source: 'lexical', rank: 1 }));
+});
+
+it('text search with attributes explains matched attributes', async () => {
+  const r = await gql(SEARCH, { input: { text: 'red dress', first: 10 } });
+  expect(r.data.search.totalCount).toBe(SUBSET);
+  expect(r.data.search.edges).toHaveLength(10);
+  for (const e of r.data.search.edges) {
+    const attrs = e.node.attributes.map((a: any) => `${a.name}=${a.value}`);
+    for (const m of e.explanation.matchedAttributes) expect(attrs).toContain(`${m.name}=${m.value}`);
+  }
+});
+
+it('image search by productId and by the same image as base64 agree', async () => {
+  const target = catalogLines[40];
+  const byId = await gql(SEARCH, { input: { image: { productId: target.id }, first: 5 } });
+  expect(byId.data.search.mode).toBe('IMAGE');
+  expect(ids(byId)[0]).toBe(target.id);
+  expect(byId.data.search.edges[0].score).toBeCloseTo(1, 4);
+  const b64 = readFileSync(path.join(CATALOG, target.image)).toString('base64');
+  const byBytes = await gql(SEARCH, { input: { image: { base64: b64 }, first: 5 } });
+  expect(ids(byBytes)[0]).toBe(target.id);
+  expect(byBytes.data.search.edges[0].score).toBeCloseTo(1, 4);
+});
+
+it('composed search (image + modifier) runs the fusion network and leaves the reference out', async () => {
+  const ref = catalogLines[0];
+  const r = await gql(SEARCH, { input: { image: { productId: ref.id }, modifier: 'same but in red', first: 20 } });
+  expect(r.errors).toBeUndefined();
+  expect(r.data.search.mode).toBe('COMPOSED');
+  expect(ids(r)).not.toContain(ref.id);
+  expect(r.data.search.totalCount).toBe(SUBSET - 1);
+});
+
+it('text + image without a modifier is a weighted search', async () => {
+  const r = await gql(SEARCH, { input: { text: 'black', image: { productId: catalogLines[3].id }, imageWeight: 0.7, first: 3 } });
+  expect(r.data.search.mode).toBe('TEXT_AND_IMAGE');
+  expect(r.data.search.edges).toHaveLength(3);
+});
+
+it('filters and facets agree with the catalogue', async () => {
+  const filter = { attributes: [{ attribute: 'category', anyOf: ['dress', 'coat'] }], inStock: true, price: { max: 150 } };
+  const r = await gql(SEARCH, { input: { text: 'warm winter', filter, facets: ['category', 'color'], first: 100 } });
+  expect(r.errors).toBeUndefined();
+  const expected = catalogLines.filter((p) => ['dress', 'coat'].includes(p.attributes.category[0]) && p.inStock && p.price <= 150);
+  expect(r.data.search.totalCount).toBe(expected.length);
+  const category = r.data.search.facets.find((f: any) => f.attribute === 'category');
+  expect(Object.fromEntries(category.values.map((v: any) => [v.value, v.count]))).toEqual({
+    dress: expected.filter((p) => p.attributes.category[0] === 'dress').length,
+    coat: expected.filter((p) => p.attributes.category[0] === 'coat').length,
+  });
+  for (const e of r.data.search.edges) {
+    expect(e.node.inStock).toBe(true);
+    expect(e.node.price).toBeLessThanOrEqual(150);
+  }
+});
+
+it('pages without duplicates or gaps', async () => {
+  const input = { text: 'striped cotton shirt', first: 40 };
+  const all = ids(await gql(SEARCH, { input: { ...input, first: 100 } }));
+  const seen: string[] = [];
+  let after: string | null = null;
+  for (let i = 0; i < 3; i++) {
+    const page: any = await gql(SEARCH, { input: { ...input, after } });
+    seen.push(...ids(page));
+    after = page.data.search.pageInfo.endCursor;
+  }
+  expect(seen.slice(0, 100)).toEqual(all);
+  expect(new Set(seen).size).toBe(seen.length);
+});
+
+it('similar products', async () => {
+  const r = await gql(`{ similarProducts(id: "${catalogLines[5].id}", first: 5) { mode totalCount edges { node { id } } } }`);
+  expect(r.data.similarProducts.mode).toBe('SIMILAR');
+  expect(r.data.similarProducts.edges).toHaveLength(5);
+  expect(r.data.similarProducts.edges.map((e: any) => e.node.id)).not.toContain(catalogLines[5].id);
+});
+
+it('upserts a product by server path, finds it by its image, and deletes it', async () => {
+  const source = catalogLines[9];
+  const up = await gql(`mutation($p: [ProductInput!]!) { upsertProducts(products: $p) { upserted products { id imageUrl } } }`, {
+    p: [{ id: 'e2e-new', title: 'Brand new test item', price: 12.5, attributes: [{ name: 'category', values: ['bag'] }], image: { path: source.image } }],
+  });
+  expect(up.errors).toBeUndefined();
+  expect(up.data.upsertProducts.products[0].imageUrl).toMatch(/^\/media\/uploads\//);
+  const img = await fetch(`${app.url}${up.data.upsertProducts.products[0].imageUrl}`);
+  expect(img.status).toBe(200);
+  const found = await gql(SEARCH, { input: { image: { productId: source.id }, first: 2 } });
+  expect(ids(found).sort()).toEqual(['e2e-new', source.id].sort());
+  const del = await gql(`mutation { deleteProducts(ids: ["e2e-new"]) { deleted } }`);
+  expect(del.data.deleteProducts.deleted).toBe(1);
+  const gone = await gql(`{ product(id: "e2e-new") { id } }`);
+  expect(gone.data.product).toBeNull();
+});
+
+it('records impressions and clicks', async () => {
+  const s = await gql(SEARCH, { input: { text: 'sneakers', first: 3 } });
+  const { searchId } = s.data.search;
+  const events = ids(s).map((id, i) => ({ searchId, type: 'IMPRESSION', productId: id, position: i + 1 }));
+  events.push({ searchId, type: 'CLICK', productId: ids(s)[1], position: 2 });
+  const r = await gql(`mutation($e: [SearchEventInput!]!) { recordSearchEvents(events: $e) { recorded } }`, { e: events });
+  expect(r.data.recordSearchEvents.recorded).toBe(4);
+});
+
+it.each([
+  ['an empty search', { first: 5 }, 'BAD_USER_INPUT'],
+  ['two image sources', { image: { productId: 'p-test-00000-0', base64: 'AAAA' } }, 'BAD_USER_INPUT'],
+  ['first over 100', { text: 'dress', first: 500 }, 'BAD_USER_INPUT'],
+  ['a malformed cursor', { text: 'dress', after: 'xyz' }, 'BAD_USER_INPUT'],
+  ['an unknown facet', { text: 'dress', facets: ['fabric'] }, 'BAD_USER_INPUT'],
+  ['an undecodable image', { image: { base64: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 7)]).toString('base64') } }, 'BAD_USER_INPUT'],
+  ['an unknown product', { image: { productId: 'p-none' } }, 'NOT_FOUND'],
+])('rejects %s with %s', async (_name, input, code) => {
+  const r = await gql(SEARCH, { input });
+  expect(r.errors?.[0].extensions.code).toBe(code);
+  expect(r.errors?.[0].message.length).toBeGreaterThan(10);
+});
