@@ -27,4 +27,6 @@ else
 fi
 
 echo "setup: installing npm dependencies"
-ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+# npm ci rejects this lock file over optional platform packages of @lancedb/lancedb that npm
+# leaves out for other platforms; npm install installs the locked versions all the same.
+ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
