@@ -6,11 +6,15 @@
  * Ingests the catalogue's test split into an evaluation store (reused when unchanged), runs each
  * set against its variants, records the runs (data/evaluations, listed by the API), and writes the
  * exports (CSV, JSON Lines, TREC run and qrels files) and an offline HTML report to --out.
- * --write-models-readme regenerates the metric tables of models/README.md from these runs.
+ * Without --variant, the text, composed and realshot sets also run through the API's search service
+ * (configured by the same SEARCH_* variables as the server), recorded as separate runs and exported
+ * to --out/<set>-search/. --write-models-readme regenerates the metric tables of models/README.md
+ * from these runs.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { ConfigError, loadConfig } from '../config/config';
 import { DomainError } from '../domain/errors';
 import { ModelRegistry } from '../encoders/model-registry';
 import { EncoderVariants } from '../evaluation/encoder-variants';
@@ -21,7 +25,15 @@ import { EvaluationService } from '../evaluation/evaluation.service';
 import { exportFiles, exportRun } from '../evaluation/exports';
 import { metricTables, replaceMetricsSection, SET_METRICS } from '../evaluation/models-readme';
 import { renderReport } from '../evaluation/report.html';
+import { searchServiceVariants } from '../evaluation/evaluation.factory';
+import { CombinedVariants } from '../evaluation/search-service-variants';
 import { SeedJudgementSets } from '../evaluation/seed-judgement-sets';
+import { OnnxSessionFactory } from '../encoders/onnx/onnx-session.factory';
+import { OnnxOutfitScorer } from '../outfits/onnx-outfit.scorer';
+import { ImageLoader } from '../ingestion/image-loader';
+import { createSearchService } from '../main';
+import { CatalogVocabulary } from '../search/catalog-vocabulary';
+import { MeanFusionEncoder } from '../search/mean.fusion';
 
 const ALL_SETS = ['text', 'image', 'composed', 'realshot', 'outfits', 'index'];
 
@@ -163,6 +175,8 @@ const STANDARD_OUTPUT: EvalOutput = { log: process.stderr, out: process.stdout }
 
 export interface EvalResult {
   runs: EvaluationRun[];
+  /** Runs of the search-service variants (text, composed, realshot), when they ran. */
+  serviceRuns: EvaluationRun[];
   gallery: { dir: string; products: number; reused: boolean };
 }
 
@@ -171,6 +185,7 @@ export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOut
     info: (message: string, fields?: Record<string, unknown>) => io.log.write(`${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`),
     warn: (message: string, fields?: Record<string, unknown>) => io.log.write(`warning: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`),
   };
+  const config = loadConfig();
   const registry = await ModelRegistry.open(args.modelsDir);
   const indexKey = await galleryIndexKey(registry);
   const bar = progressBar(io.log);
@@ -186,19 +201,35 @@ export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOut
   });
   logger.info(gallery.reused ? 'evaluation gallery reused' : 'evaluation gallery ingested', { products: gallery.products, dir: gallery.dir });
   try {
-    const variants = new EncoderVariants(registry, gallery.store);
+    const outfitScorer = await OnnxOutfitScorer.open(path.join(args.modelsDir, 'fashion-outfit'), new OnnxSessionFactory()).catch((e: Error) => {
+      logger.warn(`outfit compatibility model not loaded: ${e.message}`);
+      return null;
+    });
+    const variants = new EncoderVariants(registry, gallery.store, outfitScorer);
+    const vocabulary = new CatalogVocabulary(gallery.store);
+    await vocabulary.refresh();
+    const searchParts = {
+      store: gallery.store,
+      textEncoder: registry.textEncoder(),
+      imageEncoder: registry.imageEncoder(),
+      fusionEncoder: registry.fusionEncoder() ?? new MeanFusionEncoder(registry.index.dim),
+      images: new ImageLoader({ maxBytes: config.maxImageBytes, fetchTimeoutMs: config.imageFetchTimeoutMs, allowedDir: null, allowPrivateNetworks: false }),
+      vocabulary,
+    };
+    const provider = new CombinedVariants(variants, searchServiceVariants(registry, (overrides) => createSearchService(searchParts, config.search, overrides)));
     const sets = new SeedJudgementSets({ catalogDir: args.catalogDir, exactJudge: variants.exactJudge(), indexQueries: args.limit ?? 500 });
-    const service = new EvaluationService(new FileEvaluationRunStore(args.runsDir), sets, variants, {
+    const service = new EvaluationService(new FileEvaluationRunStore(args.runsDir), sets, provider, {
       defaultMetrics: SET_METRICS,
       catalogSource: args.catalogDir,
     });
     const runs: EvaluationRun[] = [];
+    const serviceRuns: EvaluationRun[] = [];
     await fs.mkdir(args.outDir, { recursive: true });
-    for (const set of args.sets) {
+    const evaluate = async (set: string, names: string[] | null, exportDir: string): Promise<EvaluationRun> => {
       const run = await service.evaluate(
         {
           set,
-          variants: args.variants.length ? args.variants : null,
+          variants: names,
           metrics: SET_METRICS[set],
           depth: set === 'index' ? 10 : undefined,
           seed: args.seed,
@@ -208,23 +239,28 @@ export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOut
         },
         (e) => bar(`${set} ${e.variant}`, e.done, e.total),
       );
-      runs.push(run);
-      const dir = path.join(args.outDir, set);
+      const dir = path.join(args.outDir, exportDir);
       await fs.mkdir(dir, { recursive: true });
       for (const f of exportFiles(run)) await fs.writeFile(path.join(dir, f.file), exportRun(run, f.format, f.variant));
       io.out.write(summary(run));
+      return run;
+    };
+    for (const set of args.sets) {
+      runs.push(await evaluate(set, args.variants.length ? args.variants : null, set));
+      const serviceNames = provider.serviceVariantNames(set);
+      if (!args.variants.length && serviceNames.length) serviceRuns.push(await evaluate(set, serviceNames, `${set}-search`));
     }
     const command = `npm run eval -- ${argv.join(' ')}`.trim();
     const report = path.join(args.outDir, 'report.html');
-    await fs.writeFile(report, renderReport(runs, { title: 'Evaluation report', notes: [`Command: ${command}`, `Catalogue: ${path.resolve(args.catalogDir)}`] }));
+    await fs.writeFile(report, renderReport([...runs, ...serviceRuns], { title: 'Evaluation report', notes: [`Command: ${command}`, `Catalogue: ${path.resolve(args.catalogDir)}`] }));
     logger.info(`report written to ${report}; exports in ${path.resolve(args.outDir)}/<set>/`);
     if (args.writeModelsReadme) {
       const readme = args.readme ?? path.join(args.modelsDir, 'README.md');
       const current = await fs.readFile(readme, 'utf8').catch(() => '# Models\n');
-      await fs.writeFile(readme, replaceMetricsSection(current, metricTables(runs, command)));
+      await fs.writeFile(readme, replaceMetricsSection(current, metricTables(runs, command, serviceRuns)));
       logger.info(`metric tables written to ${readme}`);
     }
-    return { runs, gallery: { dir: gallery.dir, products: gallery.products, reused: gallery.reused } };
+    return { runs, serviceRuns, gallery: { dir: gallery.dir, products: gallery.products, reused: gallery.reused } };
   } finally {
     await gallery.close();
   }
@@ -257,7 +293,7 @@ async function main(): Promise<void> {
   try {
     await runEvalCommand(parseEvalArgs(argv), argv);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof DomainError || (e as Error).name === 'ManifestError') {
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof DomainError || (e as Error).name === 'ManifestError') {
       process.stderr.write(`${(e as Error).message}\n`);
       process.exit(e instanceof UsageError ? 2 : 1);
     }

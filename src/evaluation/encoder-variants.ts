@@ -8,13 +8,16 @@
  *             default text tower), sum (normalised sum of both) and fusion (the fusion network);
  * - index:    the default text tower through the approximate index (hnsw) and by exact search;
  * - outfits:  candidates ranked by mean cosine similarity to the outfit's items in the image or text
- *             space, and a seeded random order as the chance baseline.
+ *             space, a seeded random order as the chance baseline, and (when the outfit model is
+ *             loaded) compatibility-model: each completed outfit scored by the compatibility model.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { InvalidInputError, NotFoundError } from '../domain/errors';
 import { dot, weightedMean } from '../domain/embedding';
 import type { FusionEncoder, ImageEncoder, ModelVersion, TextEncoder } from '../encoders/encoder';
+import type { Product } from '../domain/product';
+import type { OutfitScorer } from '../outfits/outfit-scorer';
 import type { VectorSpace, VectorStore } from '../stores/vector-store';
 import type { EvalQuery, Variant } from './evaluation-run';
 import type { VariantProvider } from './evaluation.service';
@@ -79,11 +82,14 @@ export function textVariantOrder(names: string[]): string[] {
 export const COMPOSED_VARIANTS = ['image-only', 'text-only', 'sum', 'fusion'] as const;
 export const INDEX_VARIANTS = ['exact', 'hnsw'] as const;
 export const OUTFIT_VARIANTS = ['random', 'text-similarity', 'image-similarity'] as const;
+export const OUTFIT_MODEL_VARIANT = 'compatibility-model';
 
 export class EncoderVariants implements VariantProvider {
   constructor(
     private readonly models: EvaluationModels,
     private readonly store: VectorStore,
+    /** Adds the compatibility-model variant to the outfits set. */
+    private readonly outfitScorer: OutfitScorer | null = null,
   ) {}
 
   variantNames(set: string): string[] {
@@ -100,7 +106,7 @@ export class EncoderVariants implements VariantProvider {
       case 'index':
         return [...INDEX_VARIANTS];
       case 'outfits':
-        return [...OUTFIT_VARIANTS];
+        return this.outfitScorer ? [...OUTFIT_VARIANTS, OUTFIT_MODEL_VARIANT] : [...OUTFIT_VARIANTS];
       default:
         return [];
     }
@@ -132,7 +138,7 @@ export class EncoderVariants implements VariantProvider {
       case 'composed':
         return this.composedVariant(name as (typeof COMPOSED_VARIANTS)[number]);
       case 'outfits':
-        return this.outfitVariant(name as (typeof OUTFIT_VARIANTS)[number]);
+        return name === OUTFIT_MODEL_VARIANT ? this.outfitModelVariant(this.outfitScorer!) : this.outfitVariant(name as (typeof OUTFIT_VARIANTS)[number]);
       default:
         throw new InvalidInputError(`no variants for set "${set}"`);
     }
@@ -237,6 +243,30 @@ export class EncoderVariants implements VariantProvider {
           }),
         );
         return scored.sort((a, b) => b.score - a.score).slice(0, depth);
+      },
+    };
+  }
+
+  private outfitModelVariant(scorer: OutfitScorer): Variant {
+    return {
+      name: OUTFIT_MODEL_VARIANT,
+      description: 'candidates by the compatibility model\'s score of the outfit they complete',
+      models: [scorer.model],
+      rank: async (query, depth) => {
+        const q = query as OutfitQuery;
+        const candidates = need(q.candidates, 'candidates', query);
+        const itemIds = need(q.items, 'items', query);
+        const ids = [...itemIds, ...candidates];
+        const found = await this.store.getProducts(ids);
+        const missing = ids.filter((_, i) => !found[i]);
+        if (missing.length) throw new NotFoundError(`products not in the store: ${missing.join(', ')} (ingest the evaluation catalogue first)`, { ids: missing });
+        const products = found as Product[];
+        const items = products.slice(0, itemIds.length);
+        const scores = await scorer.score(products.slice(itemIds.length).map((c) => [...items, c]));
+        return candidates
+          .map((id, i) => ({ id, score: scores[i] }))
+          .sort((a, b) => b.score - a.score)
+          .slice(0, depth);
       },
     };
   }

@@ -10,6 +10,7 @@ import { EvaluationService } from './evaluation.service';
 import { EventLogSearchEventSource, type SearchEventLog } from './event-log.source';
 import { SET_METRICS } from './models-readme';
 import { SearchAnalyticsService } from './search-analytics';
+import { CombinedVariants, SearchServiceVariants, type SearchServiceFactory } from './search-service-variants';
 import { SeedJudgementSets } from './seed-judgement-sets';
 
 export interface EvaluationDeps {
@@ -20,6 +21,8 @@ export interface EvaluationDeps {
   catalogDir: string;
   /** Where runs are recorded, e.g. DATA_DIR/evaluations. */
   runsDir: string;
+  /** The API's search service with options replaced; adds the search-service variants (see search-service-variants.ts). */
+  searchService?: SearchServiceFactory;
 }
 
 export function createEvaluationServices(deps: EvaluationDeps): { evaluation?: EvaluationService; analytics: SearchAnalyticsService } {
@@ -27,9 +30,18 @@ export function createEvaluationServices(deps: EvaluationDeps): { evaluation?: E
   if (!deps.models) return { analytics };
   const variants = new EncoderVariants(deps.models, deps.store);
   const sets = new SeedJudgementSets({ catalogDir: deps.catalogDir, exactJudge: variants.exactJudge() });
-  const evaluation = new EvaluationService(new FileEvaluationRunStore(deps.runsDir), sets, variants, {
+  const provider = deps.searchService ? new CombinedVariants(variants, searchServiceVariants(deps.models, deps.searchService)) : variants;
+  const evaluation = new EvaluationService(new FileEvaluationRunStore(deps.runsDir), sets, provider, {
     defaultMetrics: SET_METRICS,
     catalogSource: deps.catalogDir,
   });
   return { evaluation, analytics };
+}
+
+/** Search-service variants recording the registry's default models. */
+export function searchServiceVariants(models: EvaluationModels, searchService: SearchServiceFactory): SearchServiceVariants {
+  return new SearchServiceVariants({
+    searchService,
+    models: { text: models.textEncoder().model, image: models.imageEncoder().model, fusion: models.fusionEncoder()?.model ?? null },
+  });
 }

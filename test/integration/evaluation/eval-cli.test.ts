@@ -52,7 +52,8 @@ describe('npm run eval (tiny models, smoke catalogue)', () => {
     writeFileSync(readme, `# Models\n\n${METRICS_START}\nstale\n${METRICS_END}\n\n## Training\n`);
     const args = argv(['--set', 'all', '--write-models-readme', '--readme', readme]);
     const { io, text: printed } = quiet();
-    const { runs, gallery } = await runEvalCommand(parseEvalArgs(args), args, io);
+    const result = await runEvalCommand(parseEvalArgs(args), args, io);
+    const { runs, gallery } = result;
     expect(gallery).toMatchObject({ products: 200, reused: false });
     expect(printed.log).toContain('100% gallery 200/200');
     expect(printed.out).toMatch(/text: \d+ queries \(run ev-/);
@@ -104,8 +105,29 @@ describe('npm run eval (tiny models, smoke catalogue)', () => {
     expect(md).toContain('Relative gain of fashion-text over fashion-text-gru');
     expect(md).toContain('Recall of HNSW top-10 vs exact top-10');
 
-    const listed = await new FileEvaluationRunStore(path.join(dir, 'runs')).list({ limit: 10, offset: 0 });
-    expect(listed.total).toBe(6);
+    // the search service ran the text, composed and realshot sets as separate runs, exported beside the towers'
+    const { serviceRuns } = result;
+    expect(serviceRuns.map((r) => [r.set.name, r.variants.map((v) => v.name)])).toEqual([
+      ['text', ['search-lexical-only', 'search-no-rerank', 'search']],
+      ['composed', ['search']],
+      ['realshot', ['search']],
+    ]);
+    for (const run of serviceRuns) {
+      expect(run.set.scoredQueries).toBe(byName[run.set.name].set.scoredQueries);
+      for (const v of run.variants) expect(v.aggregates.every((a) => a.mean >= 0 && a.mean <= 1)).toBe(true);
+      expect(existsSync(path.join(dir, 'out', `${run.set.name}-search`, 'search.run'))).toBe(true);
+    }
+    // every composed and real-shot query got a ranking from the service
+    for (const run of serviceRuns.slice(1)) {
+      const rankings = Object.values(run.rankings.search);
+      expect(rankings).toHaveLength(run.set.queries);
+      expect(rankings.every((docs) => docs.length > 0)).toBe(true);
+    }
+    expect(md).toContain('### Search service');
+    expect(md).toContain('| Variant | MRR | MAP | NDCG@10 | P@10 (colour+category) | P@50 | R@50 |');
+
+    const listed = await new FileEvaluationRunStore(path.join(dir, 'runs')).list({ limit: 20, offset: 0 });
+    expect(listed.total).toBe(9);
   });
 
   it('reuses the ingested gallery on a second run', async () => {

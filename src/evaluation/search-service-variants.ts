@@ -1,0 +1,164 @@
+/**
+ * Variants that rank the gallery through the API's search service, the object users query, rather
+ * than through a tower alone. Each query becomes the SearchQuery a client would send and the
+ * ranked list is read page by page with the service's cursors, to the depth the run needs:
+ *
+ * - text:     `search` (the configured sources, fused by RRF, and attribute re-ranking),
+ *             `search-no-rerank` (the same without re-ranking) and `search-lexical-only` (BM25 alone);
+ * - composed: `search` with the reference product as image and the modifier;
+ * - realshot: `search` with the query photo (sent as base64 bytes, as a client would).
+ *
+ * The service's scores are not comparable across re-ranked segments, so documents are scored by
+ * their position (1 / rank): the evaluation keeps the service's order exactly.
+ */
+import { promises as fs } from 'node:fs';
+import { InvalidInputError, NotFoundError } from '../domain/errors';
+import type { ModelVersion } from '../encoders/encoder';
+import type { SearchOptions } from '../search/search.service';
+import type { SearchQuery, SearchResult } from '../search/search.types';
+import type { EvalQuery, Variant } from './evaluation-run';
+import type { VariantProvider } from './evaluation.service';
+import type { ScoredDoc } from './metrics';
+
+/** The part of SearchService these variants use. */
+export interface QueryableSearch {
+  search(query: SearchQuery): Promise<SearchResult>;
+}
+
+/** Builds a search service as the API wires it, with some options replaced. */
+export type SearchServiceFactory = (overrides: Partial<Pick<SearchOptions, 'textSources' | 'reranker'>>) => QueryableSearch;
+
+/** Service variants per set, in table order (the default configuration last). */
+export const SEARCH_VARIANTS: Readonly<Record<string, readonly string[]>> = {
+  text: ['search-lexical-only', 'search-no-rerank', 'search'],
+  composed: ['search'],
+  realshot: ['search'],
+};
+
+export interface SearchServiceVariantsDeps {
+  searchService: SearchServiceFactory;
+  /** Versions of the models the service runs with, recorded with each run. */
+  models: { text: ModelVersion; image: ModelVersion; fusion: ModelVersion | null };
+  /** Page size of each service call (the service's largest page). */
+  pageSize?: number;
+  readImage?: (file: string) => Promise<Buffer>;
+}
+
+export class SearchServiceVariants implements VariantProvider {
+  private readonly pageSize: number;
+  private readonly readImage: (file: string) => Promise<Buffer>;
+
+  constructor(private readonly deps: SearchServiceVariantsDeps) {
+    this.pageSize = deps.pageSize ?? 100;
+    if (!Number.isInteger(this.pageSize) || this.pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${deps.pageSize}`);
+    this.readImage = deps.readImage ?? readImageFile;
+  }
+
+  variantNames(set: string): string[] {
+    return [...(SEARCH_VARIANTS[set] ?? [])];
+  }
+
+  async variants(set: string, names: string[]): Promise<Variant[]> {
+    const available = this.variantNames(set);
+    return names.map((name) => {
+      if (!available.includes(name)) {
+        throw new InvalidInputError(`search-service variant "${name}" does not apply to set "${set}": choose one of ${available.join(', ') || 'none'}`);
+      }
+      return this.build(set, name);
+    });
+  }
+
+  private build(set: string, name: string): Variant {
+    const { text, image, fusion } = this.deps.models;
+    if (set === 'text') {
+      const overrides = name === 'search-lexical-only' ? { textSources: ['lexical' as const], reranker: null } : name === 'search-no-rerank' ? { reranker: null } : {};
+      const service = this.deps.searchService(overrides);
+      const description = {
+        'search-lexical-only': 'search service, BM25 over title, description and brand alone',
+        'search-no-rerank': 'search service, configured text sources fused by RRF, no attribute re-ranking',
+        search: 'search service as configured: text sources fused by RRF, then attribute re-ranking',
+      }[name];
+      return {
+        name,
+        description,
+        models: name === 'search-lexical-only' ? [] : [text, image],
+        rank: async (query, depth) => this.collect(service, { text: need(query.text, 'text', query) }, query, depth),
+      };
+    }
+    const service = this.deps.searchService({});
+    if (set === 'composed') {
+      return {
+        name,
+        description: 'search service: reference product as image plus the modifier (fusion, then re-ranking by the modifier\'s attributes)',
+        models: [image, text, ...(fusion ? [fusion] : [])],
+        rank: async (query, depth) =>
+          this.collect(service, { image: { productId: need(query.referenceId, 'reference product', query) }, modifier: need(query.modifier, 'modifier', query) }, query, depth),
+      };
+    }
+    return {
+      name,
+      description: 'search service: the query photo as an uploaded image',
+      models: [image],
+      rank: async (query, depth) => {
+        const bytes = await this.readImage(need(query.imagePath, 'image', query));
+        return this.collect(service, { image: { base64: bytes.toString('base64') } }, query, depth);
+      },
+    };
+  }
+
+  /** Pages through the service's ranking until `depth` documents (the query's exclusions left out). */
+  private async collect(service: QueryableSearch, base: SearchQuery, query: EvalQuery, depth: number): Promise<ScoredDoc[]> {
+    const excluded = new Set(query.excludeIds ?? []);
+    const ids: string[] = [];
+    let after: string | null = null;
+    while (ids.length < depth) {
+      const result: SearchResult = await service.search({ ...base, first: Math.min(this.pageSize, depth - ids.length), after });
+      for (const hit of result.hits) if (!excluded.has(hit.product.id) && ids.length < depth) ids.push(hit.product.id);
+      if (!result.pageInfo.hasNextPage || result.hits.length === 0 || result.pageInfo.endCursor === null) break;
+      after = result.pageInfo.endCursor;
+    }
+    return ids.map((id, i) => ({ id, score: 1 / (i + 1) }));
+  }
+}
+
+/**
+ * Serves the tower variants and, by name, the search-service variants of the same sets. The
+ * default comparison of a set stays the towers'; service variants run when asked for.
+ */
+export class CombinedVariants implements VariantProvider {
+  constructor(
+    private readonly primary: VariantProvider,
+    private readonly service: VariantProvider,
+  ) {}
+
+  variantNames(set: string): string[] {
+    return this.primary.variantNames(set);
+  }
+
+  serviceVariantNames(set: string): string[] {
+    return this.service.variantNames(set);
+  }
+
+  async variants(set: string, names: string[]): Promise<Variant[]> {
+    const serviceNames = new Set(this.service.variantNames(set));
+    const mine = names.filter((n) => serviceNames.has(n));
+    const theirs = names.filter((n) => !serviceNames.has(n));
+    const built = new Map<string, Variant>();
+    if (theirs.length) (await this.primary.variants(set, theirs)).forEach((v, i) => built.set(theirs[i], v));
+    if (mine.length) (await this.service.variants(set, mine)).forEach((v, i) => built.set(mine[i], v));
+    return names.map((n) => built.get(n) as Variant);
+  }
+}
+
+function need<T>(value: T | undefined, what: string, query: EvalQuery): T {
+  if (value === undefined || value === null || value === '') throw new InvalidInputError(`query "${query.id}" has no ${what}, which this variant needs`);
+  return value;
+}
+
+async function readImageFile(file: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(file);
+  } catch {
+    throw new NotFoundError(`query image not found: ${file}`, { file });
+  }
+}
