@@ -1,0 +1,571 @@
+// Search lab: a small client of the GraphQL API (no build step, no dependencies).
+// The operations it sends live in src/web/operations/lab.graphql and arrive via /static/operations.json.
+
+const FACET_ATTRIBUTES = ['category', 'group', 'colorFamily', 'color', 'pattern', 'material', 'brand', 'gender', 'season', 'occasion', 'fit', 'size'];
+const CARD_ATTRIBUTES = ['category', 'color', 'pattern', 'material', 'brand'];
+
+const graphqlPath = document.body.dataset.graphqlPath || '/graphql';
+const $ = (id) => document.getElementById(id);
+
+const el = {
+  form: $('query-form'),
+  text: $('q-text'),
+  imageFile: $('q-image-file'),
+  imageId: $('q-image-id'),
+  imageIdUse: $('q-image-id-use'),
+  imagePreview: $('image-preview'),
+  imagePreviewImg: $('image-preview-img'),
+  imagePreviewLabel: $('image-preview-label'),
+  imageClear: $('image-clear'),
+  modifier: $('q-modifier'),
+  filterList: $('filter-list'),
+  fAttribute: $('f-attribute'),
+  fMode: $('f-mode'),
+  fValues: $('f-values'),
+  fValuesList: $('f-values-list'),
+  fAdd: $('f-add'),
+  priceMin: $('f-price-min'),
+  priceMax: $('f-price-max'),
+  inStock: $('f-in-stock'),
+  first: $('q-first'),
+  searchButton: $('search-button'),
+  area: $('results-area'),
+  error: $('error'),
+  summary: $('summary'),
+  results: $('results'),
+  prev: $('page-prev'),
+  next: $('page-next'),
+  pageLabel: $('page-label'),
+  facetList: $('facet-list'),
+  serviceInfo: $('service-info'),
+};
+
+const state = {
+  document: null,
+  /** null | { productId, title, imageUrl } | { base64, name, previewUrl } */
+  image: null,
+  /** [{ attribute, mode: 'anyOf' | 'noneOf', values: string[] }] */
+  conditions: [],
+  /** After-cursors of the pages visited: cursors[i] opens page i. */
+  cursors: [null],
+  page: 0,
+  facets: [],
+  sequence: 0,
+  searched: false,
+  nextCursor: null,
+};
+
+class LabError extends Error {
+  constructor(errors) {
+    super(errors.map((e) => e.message).join('; '));
+    this.errors = errors;
+  }
+}
+
+function h(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key === 'text') node.textContent = value;
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+async function loadDocument() {
+  if (state.document) return state.document;
+  const response = await fetch('/static/operations.json', { headers: { Accept: 'application/json' } });
+  if (!response.ok) throw new LabError([{ message: `Could not load the lab operations (HTTP ${response.status}).`, code: 'LAB_ASSETS' }]);
+  state.document = (await response.json()).lab;
+  return state.document;
+}
+
+async function graphql(operationName, variables) {
+  const query = await loadDocument();
+  let response;
+  try {
+    response = await fetch(graphqlPath, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/graphql-response+json, application/json' },
+      body: JSON.stringify({ query, operationName, variables }),
+    });
+  } catch (error) {
+    throw new LabError([{ message: `Could not reach the server: ${error.message}`, code: 'NETWORK_ERROR' }]);
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new LabError([{ message: `The server answered HTTP ${response.status} without a GraphQL response.`, code: `HTTP_${response.status}` }]);
+  }
+  if (Array.isArray(body.errors) && body.errors.length > 0) {
+    throw new LabError(
+      body.errors.map((e) => ({
+        message: e.message || 'Unknown error',
+        code: (e.extensions && e.extensions.code) || 'ERROR',
+        path: Array.isArray(e.path) ? e.path.join('.') : null,
+      })),
+    );
+  }
+  if (!body.data) throw new LabError([{ message: `The server answered HTTP ${response.status} without data.`, code: `HTTP_${response.status}` }]);
+  return body.data;
+}
+
+// ---- errors -------------------------------------------------------------------------------
+
+function showError(error) {
+  const errors = error instanceof LabError ? error.errors : [{ message: error.message || String(error), code: 'CLIENT_ERROR' }];
+  el.error.replaceChildren(
+    h(
+      'ul',
+      {},
+      errors.map((e) =>
+        h('li', { class: 'error-item' }, h('span', { class: 'error-code', text: e.code }), h('span', { class: 'error-message', text: e.message })),
+      ),
+    ),
+  );
+  el.error.hidden = false;
+}
+
+function clearError() {
+  el.error.hidden = true;
+  el.error.replaceChildren();
+}
+
+// ---- query image --------------------------------------------------------------------------
+
+function renderImage() {
+  const image = state.image;
+  el.imagePreview.hidden = !image;
+  if (!image) {
+    el.imagePreviewImg.removeAttribute('src');
+    el.imagePreviewLabel.textContent = '';
+    return;
+  }
+  el.imagePreviewImg.src = image.productId ? image.imageUrl : image.previewUrl;
+  el.imagePreviewLabel.textContent = image.productId ? `${image.title} (${image.productId})` : `Uploaded: ${image.name}`;
+}
+
+function setImage(image) {
+  state.image = image;
+  renderImage();
+}
+
+async function useProductId(productId) {
+  const id = productId.trim();
+  if (!id) {
+    showError(new LabError([{ message: 'Type a product id to use its image as the query.', code: 'BAD_USER_INPUT' }]));
+    return false;
+  }
+  try {
+    const data = await graphql('LabProduct', { id });
+    if (!data.product) throw new LabError([{ message: `No product has the id "${id}".`, code: 'NOT_FOUND' }]);
+    clearError();
+    setImage({ productId: data.product.id, title: data.product.title, imageUrl: data.product.imageUrl });
+    el.imageFile.value = '';
+    return true;
+  } catch (error) {
+    showError(error);
+    return false;
+  }
+}
+
+function readFileAsDataUrl(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error || new Error('could not read the file'));
+    reader.readAsDataURL(file);
+  });
+}
+
+// ---- filters ------------------------------------------------------------------------------
+
+function renderAttributeOptions() {
+  const names = new Set(FACET_ATTRIBUTES);
+  for (const facet of state.facets) names.add(facet.attribute);
+  const current = el.fAttribute.value;
+  el.fAttribute.replaceChildren(...[...names].map((name) => h('option', { value: name, text: name })));
+  if (names.has(current)) el.fAttribute.value = current;
+  renderValueSuggestions();
+}
+
+function renderValueSuggestions() {
+  const facet = state.facets.find((f) => f.attribute === el.fAttribute.value);
+  el.fValuesList.replaceChildren(...(facet ? facet.values.map((v) => h('option', { value: v.value }, `${v.count}`)) : []));
+}
+
+function renderConditions() {
+  el.filterList.replaceChildren(
+    ...state.conditions.map((condition, index) =>
+      h(
+        'li',
+        { class: condition.mode === 'noneOf' ? 'chip none-of' : 'chip', dataset: { attribute: condition.attribute } },
+        `${condition.attribute} ${condition.mode === 'noneOf' ? 'none of' : 'any of'}: ${condition.values.join(', ')}`,
+        h('button', {
+          type: 'button',
+          'aria-label': `Remove condition on ${condition.attribute}`,
+          text: '×',
+          onclick: () => {
+            state.conditions.splice(index, 1);
+            renderConditions();
+            search({ reset: true });
+          },
+        }),
+      ),
+    ),
+  );
+}
+
+function addCondition(attribute, mode, values) {
+  const clean = [...new Set(values.map((v) => v.trim()).filter(Boolean))];
+  if (!attribute || clean.length === 0) {
+    showError(new LabError([{ message: 'Choose an attribute and type at least one value.', code: 'BAD_USER_INPUT' }]));
+    return false;
+  }
+  const existing = state.conditions.find((c) => c.attribute === attribute && c.mode === mode);
+  if (existing) existing.values = [...new Set([...existing.values, ...clean])];
+  else state.conditions.push({ attribute, mode, values: clean });
+  renderConditions();
+  return true;
+}
+
+/** Clicking a facet value toggles it in the attribute's any-of condition. */
+function toggleFacetValue(attribute, value) {
+  const existing = state.conditions.find((c) => c.attribute === attribute && c.mode === 'anyOf');
+  if (existing && existing.values.includes(value)) {
+    existing.values = existing.values.filter((v) => v !== value);
+    if (existing.values.length === 0) state.conditions.splice(state.conditions.indexOf(existing), 1);
+    renderConditions();
+  } else {
+    addCondition(attribute, 'anyOf', [value]);
+  }
+  search({ reset: true });
+}
+
+function readPrice(input, label) {
+  const raw = input.value.trim();
+  if (raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new LabError([{ message: `${label} price must be a number of 0 or more.`, code: 'BAD_USER_INPUT' }]);
+  return value;
+}
+
+function buildFilter() {
+  const filter = {};
+  const attributes = state.conditions.map((c) => ({ attribute: c.attribute, [c.mode]: c.values }));
+  if (attributes.length > 0) filter.attributes = attributes;
+  const min = readPrice(el.priceMin, 'Minimum');
+  const max = readPrice(el.priceMax, 'Maximum');
+  if (min !== undefined || max !== undefined) {
+    filter.price = {};
+    if (min !== undefined) filter.price.min = min;
+    if (max !== undefined) filter.price.max = max;
+  }
+  if (el.inStock.checked) filter.inStock = true;
+  return Object.keys(filter).length > 0 ? filter : undefined;
+}
+
+function buildInput(after) {
+  const input = { facets: FACET_ATTRIBUTES, first: Number(el.first.value) || 24 };
+  const text = el.text.value.trim();
+  if (text) input.text = text;
+  if (state.image) input.image = state.image.productId ? { productId: state.image.productId } : { base64: state.image.base64 };
+  const modifier = el.modifier.value.trim();
+  if (modifier) input.modifier = modifier;
+  const filter = buildFilter();
+  if (filter) input.filter = filter;
+  if (after) input.after = after;
+  return input;
+}
+
+// ---- results ------------------------------------------------------------------------------
+
+function formatPrice(price, currency) {
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(price);
+  } catch {
+    return `${price.toFixed(2)} ${currency}`;
+  }
+}
+
+function renderExplanation(edge) {
+  const { explanation } = edge;
+  const list = (items) => (items.length > 0 ? items.map((a) => `${a.name}: ${a.value}`).join(', ') : 'none');
+  return h(
+    'details',
+    { class: 'explain' },
+    h('summary', { text: 'Why this result' }),
+    h(
+      'div',
+      { class: 'explain-body' },
+      h(
+        'dl',
+        {},
+        h('dt', { text: 'Matched attributes' }),
+        h('dd', { class: 'explain-matched', text: list(explanation.matchedAttributes) }),
+        h('dt', { text: 'Not matched' }),
+        h('dd', { class: 'explain-unmatched', text: list(explanation.unmatchedAttributes) }),
+      ),
+      h(
+        'table',
+        { class: 'score-parts' },
+        h('thead', {}, h('tr', {}, h('th', { text: 'Source' }), h('th', { text: 'Score' }), h('th', { text: 'Rank' }))),
+        h(
+          'tbody',
+          {},
+          explanation.scoreParts.map((part) =>
+            h('tr', {}, h('td', { text: part.source }), h('td', { text: part.score.toFixed(4) }), h('td', { text: String(part.rank) })),
+          ),
+        ),
+      ),
+      h('div', { text: `Re-rank boost: ${explanation.rerankBoost.toFixed(4)} · final score ${edge.score.toFixed(4)}` }),
+      h(
+        'div',
+        { class: 'all-attrs' },
+        `All attributes: ${edge.node.attributes.map((a) => `${a.name}=${a.value}`).join(', ')}`,
+      ),
+    ),
+  );
+}
+
+function renderCard(edge, position) {
+  const product = edge.node;
+  const matched = new Set(edge.explanation.matchedAttributes.map((a) => `${a.name}\u0000${a.value}`));
+  const shown = product.attributes.filter((a) => CARD_ATTRIBUTES.includes(a.name) || matched.has(`${a.name}\u0000${a.value}`));
+  return h(
+    'li',
+    { class: 'card', dataset: { productId: product.id } },
+    h(
+      'div',
+      { class: 'card-image' },
+      h('img', { src: product.imageUrl, alt: product.title, loading: 'lazy', width: 200, height: 200 }),
+      h('span', { class: 'rank', text: `#${position}` }),
+      h('span', { class: 'score', title: 'Score', text: edge.score.toFixed(3) }),
+    ),
+    h(
+      'div',
+      { class: 'card-body' },
+      h('div', { class: 'card-title', text: product.title }),
+      h('div', { class: 'card-id', text: product.id }),
+      h(
+        'div',
+        { class: 'card-meta' },
+        h('span', { class: 'price', text: formatPrice(product.price, product.currency) }),
+        h('span', { class: product.inStock ? 'stock in' : 'stock out', text: product.inStock ? 'In stock' : 'Out of stock' }),
+      ),
+      h(
+        'ul',
+        { class: 'attrs' },
+        shown.map((a) => h('li', { class: matched.has(`${a.name}\u0000${a.value}`) ? 'attr matched' : 'attr', text: `${a.name}: ${a.value}` })),
+      ),
+      renderExplanation(edge),
+      h(
+        'div',
+        { class: 'card-actions' },
+        h('button', {
+          type: 'button',
+          class: 'use-image',
+          text: 'Use as query image',
+          onclick: () => useResultAsImage(product),
+        }),
+      ),
+    ),
+  );
+}
+
+function renderFacets(facets) {
+  const active = (attribute, value) =>
+    state.conditions.some((c) => c.attribute === attribute && c.mode === 'anyOf' && c.values.includes(value));
+  el.facetList.replaceChildren(
+    ...facets
+      .filter((facet) => facet.values.length > 0)
+      .map((facet) =>
+        h(
+          'section',
+          { class: 'facet', dataset: { attribute: facet.attribute } },
+          h('h3', { text: facet.attribute }),
+          h(
+            'ul',
+            {},
+            facet.values.map((v) =>
+              h(
+                'li',
+                {},
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    'aria-pressed': active(facet.attribute, v.value) ? 'true' : 'false',
+                    dataset: { value: v.value },
+                    onclick: () => toggleFacetValue(facet.attribute, v.value),
+                  },
+                  h('span', { class: 'facet-value', text: v.value }),
+                  h('span', { class: 'facet-count', text: String(v.count) }),
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+  );
+}
+
+const MODE_LABELS = {
+  TEXT: 'text',
+  IMAGE: 'image',
+  COMPOSED: 'image + modifier',
+  TEXT_AND_IMAGE: 'text + image',
+  SIMILAR: 'similar products',
+};
+
+function renderResults(connection) {
+  const firstPosition = state.page * (Number(el.first.value) || 24) + 1;
+  el.results.replaceChildren(...connection.edges.map((edge, i) => renderCard(edge, firstPosition + i)));
+  const recognised = connection.queryAttributes.map((a) => `${a.name}=${a.value}`).join(', ');
+  const shownTo = firstPosition + connection.edges.length - 1;
+  el.summary.replaceChildren(
+    h('strong', { id: 'total-count', text: `${connection.totalCount}` }),
+    ` matching products · ${MODE_LABELS[connection.mode] || connection.mode} search`,
+    connection.edges.length > 0 ? ` · showing ${firstPosition}–${shownTo}` : ' · no results on this page',
+    recognised ? ` · recognised: ${recognised}` : '',
+    h('span', { class: 'muted', text: ` · search ${connection.searchId}` }),
+  );
+  state.facets = connection.facets;
+  renderFacets(connection.facets);
+  renderAttributeOptions();
+  el.prev.disabled = state.page === 0;
+  el.next.disabled = !connection.pageInfo.hasNextPage;
+  el.pageLabel.textContent = `Page ${state.page + 1}`;
+  state.nextCursor = connection.pageInfo.endCursor;
+}
+
+async function search({ reset = false } = {}) {
+  if (reset) {
+    state.cursors = [null];
+    state.page = 0;
+  }
+  let input;
+  try {
+    input = buildInput(state.cursors[state.page]);
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  if (!input.text && !input.image) {
+    showError(new LabError([{ message: 'Type some text or choose a query image (upload, product id, or "Use as query image").', code: 'BAD_USER_INPUT' }]));
+    return;
+  }
+  const sequence = ++state.sequence;
+  el.area.setAttribute('aria-busy', 'true');
+  el.searchButton.disabled = true;
+  try {
+    const data = await graphql('LabSearch', { input });
+    if (sequence !== state.sequence) return;
+    clearError();
+    state.searched = true;
+    renderResults(data.search);
+  } catch (error) {
+    if (sequence !== state.sequence) return;
+    showError(error);
+  } finally {
+    if (sequence === state.sequence) {
+      el.area.removeAttribute('aria-busy');
+      el.searchButton.disabled = false;
+    }
+  }
+}
+
+function useResultAsImage(product) {
+  setImage({ productId: product.id, title: product.title, imageUrl: product.imageUrl });
+  el.imageFile.value = '';
+  el.text.value = '';
+  el.modifier.value = '';
+  el.modifier.focus();
+  window.scrollTo({ top: 0, behavior: 'smooth' });
+  search({ reset: true });
+}
+
+// ---- events -------------------------------------------------------------------------------
+
+el.form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  search({ reset: true });
+});
+
+el.prev.addEventListener('click', () => {
+  if (state.page === 0) return;
+  state.page -= 1;
+  search();
+});
+
+el.next.addEventListener('click', () => {
+  if (!state.nextCursor) return;
+  state.cursors[state.page + 1] = state.nextCursor;
+  state.page += 1;
+  search();
+});
+
+el.imageIdUse.addEventListener('click', () => useProductId(el.imageId.value));
+el.imageId.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter') {
+    event.preventDefault();
+    useProductId(el.imageId.value);
+  }
+});
+
+el.imageFile.addEventListener('change', async () => {
+  const file = el.imageFile.files && el.imageFile.files[0];
+  if (!file) return;
+  try {
+    const dataUrl = await readFileAsDataUrl(file);
+    clearError();
+    setImage({ base64: dataUrl, name: file.name, previewUrl: dataUrl });
+  } catch (error) {
+    showError(error);
+  }
+});
+
+el.imageClear.addEventListener('click', () => {
+  setImage(null);
+  el.imageFile.value = '';
+  el.modifier.value = '';
+});
+
+el.first.addEventListener('change', () => {
+  if (state.searched) search({ reset: true });
+});
+
+el.fAttribute.addEventListener('change', renderValueSuggestions);
+el.fAdd.addEventListener('click', () => {
+  if (addCondition(el.fAttribute.value, el.fMode.value, el.fValues.value.split(','))) {
+    el.fValues.value = '';
+    clearError();
+  }
+});
+el.fValues.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter') {
+    event.preventDefault();
+    el.fAdd.click();
+  }
+});
+
+renderAttributeOptions();
+renderConditions();
+renderImage();
+
+graphql('LabServiceInfo', {})
+  .then(({ serviceInfo }) => {
+    const models = serviceInfo.models.map((m) => `${m.name}@${m.version}`).join(', ');
+    el.serviceInfo.textContent = `${serviceInfo.productCount} products · ${serviceInfo.store} · ${serviceInfo.index}${models ? ` · ${models}` : ''}${serviceInfo.ready ? '' : ' · starting…'}`;
+  })
+  .catch(() => {
+    el.serviceInfo.textContent = 'service information unavailable';
+  });
