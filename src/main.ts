@@ -20,7 +20,7 @@ import { ProductWriterService } from './ingestion/product-writer.service';
 import { AttributeReranker } from './search/attribute.reranker';
 import { CatalogVocabulary } from './search/catalog-vocabulary';
 import { MeanFusionEncoder } from './search/mean.fusion';
-import { SearchService } from './search/search.service';
+import { SearchService, type SearchOptions, type SearchServiceDeps } from './search/search.service';
 import { createHttpServer, listen } from './server/http.server';
 import { createMediaRoutes } from './server/media.routes';
 import { EmbeddedStore } from './stores/embedded/embedded.store';
@@ -99,6 +99,23 @@ export async function openStore(config: Config, dim: number): Promise<VectorStor
   return store;
 }
 
+/** The search service as the API runs it; `overrides` replaces configured options (evaluations). */
+export function createSearchService(
+  deps: Omit<SearchServiceDeps, 'options'>,
+  search: Config['search'],
+  overrides: Partial<SearchOptions> = {},
+): SearchService {
+  return new SearchService({
+    ...deps,
+    options: {
+      textSources: search.textSources,
+      defaultImageWeight: search.defaultImageWeight,
+      reranker: search.rerank ? new AttributeReranker({ weight: search.rerankWeight }) : null,
+      ...overrides,
+    },
+  });
+}
+
 export interface Application {
   url: string;
   port: number;
@@ -125,20 +142,8 @@ export async function startApplication(
     allowPrivateNetworks: config.imageUrlAllowPrivate,
   });
 
-  const search = new SearchService({
-    store,
-    textEncoder: encoders.text,
-    imageEncoder: encoders.image,
-    fusionEncoder: encoders.fusion,
-    images,
-    vocabulary,
-    log: events,
-    options: {
-      textSources: config.search.textSources,
-      defaultImageWeight: config.search.defaultImageWeight,
-      reranker: config.search.rerank ? new AttributeReranker({ weight: config.search.rerankWeight }) : null,
-    },
-  });
+  const searchParts = { store, textEncoder: encoders.text, imageEncoder: encoders.image, fusionEncoder: encoders.fusion, images, vocabulary };
+  const search = createSearchService({ ...searchParts, log: events }, config.search);
   const writer = new ProductWriterService({
     store,
     textEncoder: encoders.text,
@@ -166,6 +171,8 @@ export async function startApplication(
     eventLog: events,
     catalogDir: config.catalogDir,
     runsDir: path.join(config.dataDir, 'evaluations'),
+    // Evaluation searches go through the same service, unlogged (they are not user searches).
+    searchService: (overrides) => createSearchService(searchParts, config.search, overrides),
   });
 
   let modelsLoaded = false;
