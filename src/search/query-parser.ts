@@ -8,24 +8,13 @@
  */
 import type { AttributeValue } from './search.types';
 import { ATTRIBUTE_SYNONYMS } from './attribute-synonyms';
+import { ATTRIBUTE_NAMES } from '../domain/product';
 
 /** Attribute values present in the catalogue, by attribute name. */
 export type AttributeVocabulary = Record<string, string[]>;
 
-/** Attributes worth recognising in text; sizes ("s", "m") would match ordinary words. */
-export const PARSED_ATTRIBUTES = [
-  'category',
-  'group',
-  'color',
-  'colorFamily',
-  'pattern',
-  'material',
-  'gender',
-  'season',
-  'occasion',
-  'fit',
-  'brand',
-] as const;
+/** Attributes worth recognising in text: all but sizes, whose values ("s", "m") are ordinary words. */
+export const PARSED_ATTRIBUTES: readonly string[] = ATTRIBUTE_NAMES.filter((name) => name !== 'size');
 
 const MAX_PHRASE_WORDS = 4;
 
