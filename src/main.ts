@@ -9,6 +9,9 @@ import { batchFusionEncoder, batchImageEncoder, batchTextEncoder } from './encod
 import { openClipHf } from './encoders/clip-hf/clip-hf.encoders';
 import type { FusionEncoder, ImageEncoder, ModelVersion, TextEncoder } from './encoders/encoder';
 import { ModelRegistry } from './encoders/model-registry';
+import { OnnxSessionFactory } from './encoders/onnx/onnx-session.factory';
+import { OnnxOutfitScorer } from './outfits/onnx-outfit.scorer';
+import { OutfitService } from './outfits/outfit.service';
 import { createEvaluationServices } from './evaluation/evaluation.factory';
 import { EventLog } from './events/event-log';
 import { createApolloServer } from './graphql/apollo.server';
@@ -165,7 +168,14 @@ export async function startApplication(
     options: { catalogDir: config.catalogDir, stateDir: config.dataDir, indexKey: encoders.indexKey, batchSize: config.ingestBatchSize, limit: config.catalogLimit },
   });
 
+  const outfitScorer = await OnnxOutfitScorer.open(path.join(config.modelsDir, 'fashion-outfit'), new OnnxSessionFactory({ intraOpThreads: config.onnxThreads })).catch((error: Error) => {
+    logger.warn('complete the look is disabled', { error: error.message });
+    return null;
+  });
+  const outfits = outfitScorer ? new OutfitService(store, outfitScorer) : undefined;
+
   const { evaluation, analytics } = createEvaluationServices({
+    outfitScorer,
     models: encoders.registry,
     store,
     eventLog: events,
@@ -184,6 +194,7 @@ export async function startApplication(
     ingest,
     evaluation,
     analytics,
+    outfits,
     info: async () => ({
       index: encoders.indexKey.split(' ')[0],
       models: encoders.models,

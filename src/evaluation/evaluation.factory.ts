@@ -3,6 +3,7 @@
  * registry, the vector store (the gallery is the ingested catalogue), the catalogue folder (judgement
  * sets) and the event log. main.ts calls it; nothing here reads the environment.
  */
+import type { OutfitScorer } from '../outfits/outfit-scorer';
 import type { VectorStore } from '../stores/vector-store';
 import { EncoderVariants, type EvaluationModels } from './encoder-variants';
 import { FileEvaluationRunStore } from './evaluation-run.store';
@@ -21,6 +22,8 @@ export interface EvaluationDeps {
   catalogDir: string;
   /** Where runs are recorded, e.g. DATA_DIR/evaluations. */
   runsDir: string;
+  /** The outfit compatibility model; adds the compatibility-model variant of the outfits set. */
+  outfitScorer?: OutfitScorer | null;
   /** The API's search service with options replaced; adds the search-service variants (see search-service-variants.ts). */
   searchService?: SearchServiceFactory;
 }
@@ -28,7 +31,7 @@ export interface EvaluationDeps {
 export function createEvaluationServices(deps: EvaluationDeps): { evaluation?: EvaluationService; analytics: SearchAnalyticsService } {
   const analytics = new SearchAnalyticsService(new EventLogSearchEventSource(deps.eventLog));
   if (!deps.models) return { analytics };
-  const variants = new EncoderVariants(deps.models, deps.store);
+  const variants = new EncoderVariants(deps.models, deps.store, deps.outfitScorer ?? null);
   const sets = new SeedJudgementSets({ catalogDir: deps.catalogDir, exactJudge: variants.exactJudge() });
   const provider = deps.searchService ? new CombinedVariants(variants, searchServiceVariants(deps.models, deps.searchService)) : variants;
   const evaluation = new EvaluationService(new FileEvaluationRunStore(deps.runsDir), sets, provider, {

@@ -6,6 +6,7 @@ import type DataLoader from 'dataloader';
 import type { Product } from '../domain/product';
 import type { EvaluationService } from '../evaluation/evaluation.service';
 import type { SearchAnalyticsService } from '../evaluation/search-analytics';
+import type { OutfitService } from '../outfits/outfit.service';
 import type { SearchEventInput } from '../events/event-log';
 import type { IngestStatus, ProductDraft, UpsertResult } from '../ingestion/ingest.types';
 import type { SearchQuery, SearchResult, ServiceInfo, SimilarQuery } from '../search/search.types';
@@ -20,6 +21,8 @@ export interface ApiServices {
   info(): Promise<ServiceInfo>;
   evaluation?: EvaluationService;
   analytics?: SearchAnalyticsService;
+  /** Complete the look; absent when the outfit model is not loaded. */
+  outfits?: OutfitService;
 }
 
 export interface Loaders {

@@ -2,7 +2,8 @@
 
 Each item's features go through a shared MLP (phi); the item embeddings are pooled by masked mean,
 max and min (min over multi-hot blocks is the intersection the occasion and season rules need,
-max is the union the colour rule needs), and an MLP (rho) maps the pooled vector to a logit.
+max is the union the colour rule needs); the raw features are pooled the same way (counts, union,
+intersection), and an MLP (rho) maps the pooled vectors to a logit.
 `score` is the probability that the outfit is compatible.
 """
 
@@ -20,7 +21,7 @@ class OutfitCompatibility(nn.Module):
         self.dim = dim
         self.hidden = hidden
         self.phi = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
-        self.rho = nn.Sequential(nn.Linear(3 * hidden + dim + 1, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        self.rho = nn.Sequential(nn.Linear(3 * hidden + 3 * dim + 1, hidden), nn.ReLU(), nn.Linear(hidden, 1))
 
     def logits(self, items: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """items [B, N, dim], mask [B, N] (1 = item, 0 = padding) -> logits [B]."""
@@ -32,7 +33,9 @@ class OutfitCompatibility(nn.Module):
         mn = (h + (1.0 - m) * BIG).min(dim=1).values
         # raw attribute counts: how many items carry each value (pattern and colour rules count items)
         counts = (items * m).sum(dim=1)
-        return self.rho(torch.cat([mean, mx, mn, counts, n], dim=1)).squeeze(-1)
+        union = (items - (1.0 - m) * BIG).max(dim=1).values
+        shared = (items + (1.0 - m) * BIG).min(dim=1).values
+        return self.rho(torch.cat([mean, mx, mn, counts, union, shared, n], dim=1)).squeeze(-1)
 
     def forward(self, items: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.logits(items, mask))

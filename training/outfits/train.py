@@ -163,12 +163,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--catalog", default="data/catalog", help="catalogue folder with products.jsonl and outfits/")
     ap.add_argument("--out", default="models/fashion-outfit")
     ap.add_argument("--golden-catalog", default="seed/demo", help="catalogue whose products make the parity fixture")
-    ap.add_argument("--threshold", type=float, default=0.9, help="pseudo-label confidence")
+    ap.add_argument("--threshold", type=float, default=0.95, help="pseudo-label confidence")
     ap.add_argument("--rounds", type=int, default=2, help="self-training rounds")
-    ap.add_argument("--epochs", type=int, default=60)
+    ap.add_argument("--epochs", type=int, default=40, help="epochs on the labelled set")
+    ap.add_argument("--student-epochs", type=int, default=15, help="epochs of each self-training round")
+    ap.add_argument("--pseudo-weight", type=float, default=0.5, help="loss weight of a pseudo-labelled outfit")
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (the network is tiny: one is fastest)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     t0 = time.time()
@@ -204,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         x = np.concatenate([xl, xu[keep]])
         m = np.concatenate([ml, mu[keep]])
         y = np.concatenate([yl, labels])
-        model = fit(x, m, y, space.dim, epochs=args.epochs, seed=args.seed + r + 1, hidden=args.hidden)
+        w = np.concatenate([np.ones(len(yl)), np.full(len(keep), args.pseudo_weight)])
+        model = fit(x, m, y, space.dim, epochs=args.student_epochs, seed=args.seed + r + 1, w=w, hidden=args.hidden)
         metrics = evaluate(model)
         rounds.append({"round": r + 1, "pseudoLabelled": int(len(keep)), "pseudoPositive": int(labels.sum()),
                        "pseudoNegative": int(len(keep) - labels.sum()), **metrics})
@@ -228,14 +231,14 @@ def main(argv: list[str] | None = None) -> int:
         "outputs": [{"name": "score", "type": "float32", "shape": ["batch"]}],
         "features": space.to_json(),
         "trainingData": {
-            "catalog": os.path.abspath(args.catalog) if False else os.path.basename(os.path.normpath(args.catalog)),
+            "catalog": os.path.basename(os.path.normpath(args.catalog)),
             "split": "train",
             "hash": data_hash(train_l + train_u, products),
             "labelled": len(train_l),
             "unlabelled": len(train_u),
         },
-        "training": {"epochs": args.epochs, "hidden": args.hidden, "seed": args.seed,
-                     "pseudoLabelThreshold": args.threshold, "rounds": args.rounds,
+        "training": {"epochs": args.epochs, "studentEpochs": args.student_epochs, "hidden": args.hidden, "seed": args.seed,
+                     "pseudoLabelThreshold": args.threshold, "pseudoLabelWeight": args.pseudo_weight, "rounds": args.rounds,
                      "parameters": sum(p.numel() for p in model.parameters())},
         "evaluation": {"split": "test", "supervised": supervised, "selfTraining": rounds},
     }

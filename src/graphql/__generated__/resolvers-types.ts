@@ -7,6 +7,7 @@ import type { IngestStatus as IngestStatusModel, UpsertResult as UpsertResultMod
 import type { GraphQLContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -39,6 +40,18 @@ export type AttributeCondition = {
 export type AttributeInput = {
   name: Scalars['String']['input'];
   values: Array<Scalars['String']['input']>;
+};
+
+export type CompleteTheLook = {
+  __typename?: 'CompleteTheLook';
+  /** The highest-scoring full outfit found around the product. */
+  bestOutfit: Outfit;
+  /** The compatibility model that scored the outfits. */
+  model: OutfitModel;
+  /** The reference product. */
+  product: Product;
+  /** One entry per complementary slot (e.g. bottom, shoes and bag for a top). */
+  slots: Array<OutfitSlot>;
 };
 
 export type DeleteProductsPayload = {
@@ -325,6 +338,37 @@ export type MutationUpsertProductsArgs = {
   products: Array<ProductInput>;
 };
 
+/** A full outfit and its compatibility. */
+export type Outfit = {
+  __typename?: 'Outfit';
+  /** The reference product first, then one product per slot. */
+  items: Array<Product>;
+  /** Probability (0 to 1), according to the compatibility model, that the items form a compatible outfit. */
+  score: Scalars['Float']['output'];
+};
+
+export type OutfitModel = {
+  __typename?: 'OutfitModel';
+  name: Scalars['String']['output'];
+  version: Scalars['String']['output'];
+};
+
+/** Products suggested for one slot of an outfit. */
+export type OutfitSlot = {
+  __typename?: 'OutfitSlot';
+  /** The product group this slot holds: top, bottom, dress, shoes or bag. */
+  group: Scalars['String']['output'];
+  /** Best first. */
+  suggestions: Array<OutfitSuggestion>;
+};
+
+export type OutfitSuggestion = {
+  __typename?: 'OutfitSuggestion';
+  product: Product;
+  /** Compatibility (0 to 1) of the best outfit with this product in its slot (the other slots at their best items). */
+  score: Scalars['Float']['output'];
+};
+
 /** Relay-style page information for cursor pagination. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -389,6 +433,13 @@ export type ProductInput = {
 
 export type Query = {
   __typename?: 'Query';
+  /**
+   * Completes an outfit around a product: suggestions for each complementary slot (at most `first`
+   * per slot, capped at 20) and the best full outfit. Outfits are top + bottom + shoes + bag or
+   * dress + shoes + bag; outerwear has no outfit. Errors: NOT_FOUND for an unknown id,
+   * BAD_USER_INPUT for `first` < 1 or a product outside every outfit structure.
+   */
+  completeTheLook: CompleteTheLook;
   /** One evaluation run with per-query results and exports; null when unknown. */
   evaluationRun?: Maybe<EvaluationRun>;
   /** Recorded evaluation runs, newest first. */
@@ -404,6 +455,12 @@ export type Query = {
   serviceInfo: ServiceInfo;
   /** Products that look like the given one (image tower), best first; the product itself is left out. */
   similarProducts: SearchConnection;
+};
+
+
+export type QueryCompleteTheLookArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  productId: Scalars['ID']['input'];
 };
 
 
@@ -675,6 +732,7 @@ export type ResolversTypes = ResolversObject<{
   AttributeCondition: AttributeCondition;
   AttributeInput: AttributeInput;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CompleteTheLook: ResolverTypeWrapper<Omit<CompleteTheLook, 'bestOutfit' | 'product' | 'slots'> & { bestOutfit: ResolversTypes['Outfit'], product: ResolversTypes['Product'], slots: Array<ResolversTypes['OutfitSlot']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeleteProductsPayload: ResolverTypeWrapper<DeleteProductsPayload>;
   EvaluateInput: EvaluateInput;
@@ -704,6 +762,10 @@ export type ResolversTypes = ResolversObject<{
   MetricValue: ResolverTypeWrapper<MetricValue>;
   ModelInfo: ResolverTypeWrapper<ModelInfo>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Outfit: ResolverTypeWrapper<Omit<Outfit, 'items'> & { items: Array<ResolversTypes['Product']> }>;
+  OutfitModel: ResolverTypeWrapper<OutfitModel>;
+  OutfitSlot: ResolverTypeWrapper<Omit<OutfitSlot, 'suggestions'> & { suggestions: Array<ResolversTypes['OutfitSuggestion']> }>;
+  OutfitSuggestion: ResolverTypeWrapper<Omit<OutfitSuggestion, 'product'> & { product: ResolversTypes['Product'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PriceRange: PriceRange;
   Product: ResolverTypeWrapper<ProductModel>;
@@ -733,6 +795,7 @@ export type ResolversParentTypes = ResolversObject<{
   AttributeCondition: AttributeCondition;
   AttributeInput: AttributeInput;
   Boolean: Scalars['Boolean']['output'];
+  CompleteTheLook: Omit<CompleteTheLook, 'bestOutfit' | 'product' | 'slots'> & { bestOutfit: ResolversParentTypes['Outfit'], product: ResolversParentTypes['Product'], slots: Array<ResolversParentTypes['OutfitSlot']> };
   DateTime: Scalars['DateTime']['output'];
   DeleteProductsPayload: DeleteProductsPayload;
   EvaluateInput: EvaluateInput;
@@ -761,6 +824,10 @@ export type ResolversParentTypes = ResolversObject<{
   MetricValue: MetricValue;
   ModelInfo: ModelInfo;
   Mutation: Record<PropertyKey, never>;
+  Outfit: Omit<Outfit, 'items'> & { items: Array<ResolversParentTypes['Product']> };
+  OutfitModel: OutfitModel;
+  OutfitSlot: Omit<OutfitSlot, 'suggestions'> & { suggestions: Array<ResolversParentTypes['OutfitSuggestion']> };
+  OutfitSuggestion: Omit<OutfitSuggestion, 'product'> & { product: ResolversParentTypes['Product'] };
   PageInfo: PageInfo;
   PriceRange: PriceRange;
   Product: ProductModel;
@@ -785,6 +852,13 @@ export type ResolversParentTypes = ResolversObject<{
 export type AttributeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Attribute'] = ResolversParentTypes['Attribute']> = ResolversObject<{
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type CompleteTheLookResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CompleteTheLook'] = ResolversParentTypes['CompleteTheLook']> = ResolversObject<{
+  bestOutfit?: Resolver<ResolversTypes['Outfit'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['OutfitModel'], ParentType, ContextType>;
+  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  slots?: Resolver<Array<ResolversTypes['OutfitSlot']>, ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -950,6 +1024,26 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   upsertProducts?: Resolver<ResolversTypes['UpsertProductsPayload'], ParentType, ContextType, RequireFields<MutationUpsertProductsArgs, 'products'>>;
 }>;
 
+export type OutfitResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Outfit'] = ResolversParentTypes['Outfit']> = ResolversObject<{
+  items?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type OutfitModelResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OutfitModel'] = ResolversParentTypes['OutfitModel']> = ResolversObject<{
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type OutfitSlotResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OutfitSlot'] = ResolversParentTypes['OutfitSlot']> = ResolversObject<{
+  group?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  suggestions?: Resolver<Array<ResolversTypes['OutfitSuggestion']>, ParentType, ContextType>;
+}>;
+
+export type OutfitSuggestionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OutfitSuggestion'] = ResolversParentTypes['OutfitSuggestion']> = ResolversObject<{
+  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -972,6 +1066,7 @@ export type ProductResolvers<ContextType = GraphQLContext, ParentType extends Re
 }>;
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  completeTheLook?: Resolver<ResolversTypes['CompleteTheLook'], ParentType, ContextType, RequireFields<QueryCompleteTheLookArgs, 'first' | 'productId'>>;
   evaluationRun?: Resolver<Maybe<ResolversTypes['EvaluationRun']>, ParentType, ContextType, RequireFields<QueryEvaluationRunArgs, 'id'>>;
   evaluationRuns?: Resolver<ResolversTypes['EvaluationRunList'], ParentType, ContextType, RequireFields<QueryEvaluationRunsArgs, 'limit' | 'offset'>>;
   ingestStatus?: Resolver<ResolversTypes['IngestStatus'], ParentType, ContextType>;
@@ -1064,6 +1159,7 @@ export type UpsertProductsPayloadResolvers<ContextType = GraphQLContext, ParentT
 
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Attribute?: AttributeResolvers<ContextType>;
+  CompleteTheLook?: CompleteTheLookResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeleteProductsPayload?: DeleteProductsPayloadResolvers<ContextType>;
   EvaluationComparison?: EvaluationComparisonResolvers<ContextType>;
@@ -1085,6 +1181,10 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   MetricValue?: MetricValueResolvers<ContextType>;
   ModelInfo?: ModelInfoResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Outfit?: OutfitResolvers<ContextType>;
+  OutfitModel?: OutfitModelResolvers<ContextType>;
+  OutfitSlot?: OutfitSlotResolvers<ContextType>;
+  OutfitSuggestion?: OutfitSuggestionResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

@@ -18,6 +18,7 @@ import { products } from './Query/products';
 import { search } from './Query/search';
 import { serviceInfo } from './Query/serviceInfo';
 import { similarProducts } from './Query/similarProducts';
+import { completeTheLook } from './Query/completeTheLook';
 import { SearchConnection } from './SearchConnection';
 import { SearchEdge } from './SearchEdge';
 
@@ -28,6 +29,7 @@ export const resolvers: Resolvers = {
     product,
     products,
     similarProducts,
+    completeTheLook,
     search,
     evaluationRuns,
     evaluationRun,
