@@ -27,6 +27,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
+/** The part of the `serviceInfo` query the report records. */
+interface ServiceInfo {
+  index: string;
+  store: string;
+  productCount: number;
+  models: { name: string; version: string; role: string }[];
+}
+
 const ROOT = path.resolve(__dirname, '..');
 const RESULTS_DIR = path.join(__dirname, 'results');
 
@@ -412,7 +420,7 @@ async function main(): Promise<void> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'bench-http-'));
   const catalogHash = createHash('sha256').update(readFileSync(path.join(options.catalogDir, 'products.jsonl'))).digest('hex');
   const results: Measurement[] = [];
-  let service: unknown = null;
+  let service: ServiceInfo | null = null;
   let ingest: unknown = null;
   const startups: { microBatch: boolean; readySeconds: number }[] = [];
 
@@ -432,7 +440,7 @@ async function main(): Promise<void> {
           }),
         );
         agent.destroy();
-        service = info.serviceInfo;
+        service = info.serviceInfo as ServiceInfo;
         ingest = info.ingestStatus;
         let offset = 0;
         for (const scenario of options.scenarios) {
@@ -473,10 +481,10 @@ async function main(): Promise<void> {
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(path.join(RESULTS_DIR, 'http-search.json'), `${JSON.stringify(report, null, 2)}\n`);
-  const models = Array.isArray((service as any)?.models) ? (service as any).models.map((m: any) => `${m.name}@${m.version}`).join(', ') : 'unknown';
+  const models = service?.models.map((m) => `${m.name}@${m.version}`).join(', ') ?? 'unknown';
   const markdown = [
     `HTTP search over loopback (${report.machine.cpus} CPUs, ${report.machine.cpuModel}, Node ${process.version}).`,
-    `Index ${(service as any)?.index ?? 'unknown'}; models ${models}; catalogue ${report.catalog.dir} (${(service as any)?.productCount ?? '?'} products, products.jsonl sha256 ${catalogHash.slice(0, 12)}).`,
+    `Index ${service?.index ?? 'unknown'}; models ${models}; catalogue ${report.catalog.dir} (${service?.productCount ?? '?'} products, products.jsonl sha256 ${catalogHash.slice(0, 12)}).`,
     '',
     markdownTable(results),
     '',
