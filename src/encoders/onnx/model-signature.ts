@@ -1,6 +1,25 @@
+import * as path from 'node:path';
 import type { TensorSpec } from '../manifest';
 import { ModelLoadError } from '../model-load.error';
-import type { ModelSession } from './onnx-session.factory';
+import type { ModelSession, SessionFactory } from './onnx-session.factory';
+
+interface ModelSpec {
+  name: string;
+  file: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  dim: number;
+}
+
+/** Opens a manifest model's ONNX file and checks its signature; a failure names the model and file. */
+export async function openCheckedSession(sessions: SessionFactory, modelsDir: string, spec: ModelSpec, optionalInputs: string[] = []): Promise<ModelSession> {
+  const file = path.join(modelsDir, spec.file);
+  const session = await sessions.create(file).catch((err: Error) => {
+    throw new ModelLoadError(spec.name, `could not load ${file} (${err.message})`);
+  });
+  checkSignature(spec.name, session, spec, optionalInputs);
+  return session;
+}
 
 /**
  * Checks that the ONNX graph has the input and output names the manifest declares (and no other

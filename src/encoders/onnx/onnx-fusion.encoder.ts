@@ -1,11 +1,9 @@
-import * as path from 'node:path';
 import type { FusionEncoder, ModelVersion } from '../encoder';
 import { InvalidInputError } from '../../domain/errors';
 import { once } from '../lazy';
 import type { FusionModelEntry } from '../manifest';
-import { ModelLoadError } from '../model-load.error';
 import { embeddingRows } from './embedding-rows';
-import { checkOutputDim, checkSignature } from './model-signature';
+import { checkOutputDim, openCheckedSession } from './model-signature';
 import { ort, type ModelSession, type SessionFactory } from './onnx-session.factory';
 
 /** Fusion tower: (image embedding, text embedding) pairs -> product-space query embeddings, one ONNX run per batch. */
@@ -40,11 +38,7 @@ export class OnnxFusionEncoder implements FusionEncoder {
   }
 
   private async open(): Promise<ModelSession> {
-    const file = path.join(this.modelsDir, this.entry.file);
-    const session = await this.sessions.create(file).catch((err: Error) => {
-      throw new ModelLoadError(this.entry.name, `could not load ${file} (${err.message})`);
-    });
-    checkSignature(this.entry.name, session, this.entry);
+    const session = await openCheckedSession(this.sessions, this.modelsDir, this.entry);
     const unit = (n: number) => {
       const v = new Float32Array(n);
       v[0] = 1;

@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import type { ImageEncoder, ModelVersion } from '../encoder';
 import { InvalidInputError } from '../../domain/errors';
 import { decodeImages, writePixels, type ImageLimits, type RgbImage } from '../image/image-decoder';
@@ -6,7 +5,7 @@ import { once } from '../lazy';
 import type { ImageModelEntry } from '../manifest';
 import { ModelLoadError } from '../model-load.error';
 import { embeddingRows } from './embedding-rows';
-import { checkOutputDim, checkSignature } from './model-signature';
+import { checkOutputDim, openCheckedSession } from './model-signature';
 import { ort, type ModelSession, type SessionFactory } from './onnx-session.factory';
 
 /**
@@ -34,11 +33,7 @@ export class OnnxImageEncoder implements ImageEncoder {
   }
 
   private async open(): Promise<ModelSession> {
-    const file = path.join(this.modelsDir, this.entry.file);
-    const session = await this.sessions.create(file).catch((err: Error) => {
-      throw new ModelLoadError(this.entry.name, `could not load ${file} (${err.message})`);
-    });
-    checkSignature(this.entry.name, session, this.entry);
+    const session = await openCheckedSession(this.sessions, this.modelsDir, this.entry);
     const inputShape = this.entry.inputs[0].shape;
     const { size, layout } = this.entry.preprocessing;
     const expected = layout === 'NCHW' ? [3, size, size] : [size, size, 3];

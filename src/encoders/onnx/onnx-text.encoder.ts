@@ -7,7 +7,7 @@ import type { TextModelEntry } from '../manifest';
 import { ModelLoadError } from '../model-load.error';
 import { useLocalModelsOnly } from '../transformers-env';
 import { embeddingRows } from './embedding-rows';
-import { checkOutputDim, checkSignature } from './model-signature';
+import { checkOutputDim, openCheckedSession } from './model-signature';
 import { ort, type ModelSession, type SessionFactory } from './onnx-session.factory';
 
 interface TokenTensor {
@@ -59,14 +59,10 @@ export class OnnxTextEncoder implements TextEncoder {
   }
 
   private async open(): Promise<{ tokenize: Tokenize; session: ModelSession }> {
-    const file = path.join(this.modelsDir, this.entry.file);
     const [tokenize, session] = await Promise.all([
       loadTokenizer(path.join(this.modelsDir, this.entry.tokenizer.dir), this.entry.name),
-      this.sessions.create(file).catch((err: Error) => {
-        throw new ModelLoadError(this.entry.name, `could not load ${file} (${err.message})`);
-      }),
+      openCheckedSession(this.sessions, this.modelsDir, this.entry, ['token_type_ids']),
     ]);
-    checkSignature(this.entry.name, session, this.entry, ['token_type_ids']);
     const probe = await this.run(tokenize, session, ['probe']);
     checkOutputDim(this.entry.name, probe.dims, this.dim);
     return { tokenize, session };
