@@ -43,9 +43,9 @@ class BatchedEmbeddings<K> {
   constructor(private readonly encode: (keys: K[]) => Promise<Float32Array[]>) {}
 
   async prepare(keys: K[]): Promise<void> {
-    const todo = [...new Set(keys)].filter((k) => !this.cache.has(k));
-    for (let i = 0; i < todo.length; i += ENCODE_BATCH) {
-      const batch = todo.slice(i, i + ENCODE_BATCH);
+    const uncached = [...new Set(keys)].filter((k) => !this.cache.has(k));
+    for (let i = 0; i < uncached.length; i += ENCODE_BATCH) {
+      const batch = uncached.slice(i, i + ENCODE_BATCH);
       const vectors = await this.encode(batch);
       batch.forEach((k, j) => this.cache.set(k, Promise.resolve(vectors[j])));
     }

@@ -150,9 +150,9 @@ export class CatalogIngestService {
       let batch = entries.slice(i, i + options.batchSize);
       if (resume) {
         const existing = await store.getProducts(batch.map((e) => e.product.id));
-        const todo = batch.filter((_, j) => existing[j] === null);
-        skipped += batch.length - todo.length;
-        batch = todo;
+        const missing = batch.filter((_, j) => existing[j] === null);
+        skipped += batch.length - missing.length;
+        batch = missing;
       }
       let encoded: StoredProduct[];
       try {
