@@ -17,12 +17,14 @@ from seed.generator import text as seed_text
 from seed.generator.catalog import build_catalog
 from seed.generator.fashion_mnist import load_split
 from seed.generator.render import render
-from seed.generator.vocab import COLOR_FAMILY
+from seed.generator.vocab import CATEGORIES, COLOR_FAMILY, COLORS, MATERIALS, PATTERNS
 
 from .config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VISUAL = ("color", "pattern", "material")
+# Attributes the image tower learns to predict from its embedding (auxiliary loss, stage c).
+LABELLED = {"category": CATEGORIES, "color": COLORS, "pattern": PATTERNS, "material": MATERIALS}
 
 
 def product_text(p: dict) -> str:
@@ -90,6 +92,11 @@ class TrainData:
     data_hash: str
     _change_cache: Dict[Tuple[int, int], Optional[dict]] = field(default_factory=dict)
 
+    def labels(self, name: str) -> np.ndarray:
+        """Class index per product of one of the LABELLED attributes."""
+        index = {v: i for i, v in enumerate(LABELLED[name])}
+        return np.array([index[a[name][0]] for a in self.attrs], dtype=np.int64)
+
     def change_between(self, a: int, b: int) -> Optional[dict]:
         """The single visual attribute change from product a to product b, or None."""
         key = (a, b)
@@ -101,12 +108,17 @@ class TrainData:
 
     def training_text(self, i: int, rng) -> str:
         """A text for product i: the store text, the title, or a generated search phrase."""
+        return self.training_text_stating(i, rng)[0]
+
+    def training_text_stating(self, i: int, rng) -> Tuple[str, Tuple[str, ...]]:
+        """training_text() and the LABELLED attributes the text names: the store text names all
+        of them, a title its category and colour, a search phrase what it was generated from."""
         r = rng.random()
         p = self.products[i]
         if r < 0.35:
-            return self.texts[i]
+            return self.texts[i], tuple(LABELLED)
         if r < 0.5:
-            return p["title"]
+            return p["title"], ("category", "color")
         a = self.attrs[i]
         stated = {"category": a["category"][0]}
         s = random.Random(int(rng.integers(1 << 62)))
@@ -120,7 +132,7 @@ class TrainData:
         for k in ("gender", "fit", "brand", "occasion", "season"):
             if s.random() < 0.1:
                 stated[k] = s.choice(a[k])
-        return seed_text.query_text(s, stated)
+        return seed_text.query_text(s, stated), tuple(k for k in LABELLED if k in stated)
 
 
 def load_train_data(cfg: Config, log: Callable[[str], None]) -> TrainData:
@@ -169,7 +181,7 @@ def load_train_data(cfg: Config, log: Callable[[str], None]) -> TrainData:
         images = np.load(cache)
         log(f"loaded {len(images)} renders from {os.path.relpath(cache, ROOT)}")
     else:
-        workers = cfg.workers or max(1, min(16, (os.cpu_count() or 2) - 1))
+        workers = cfg.workers or max(1, min(16, os.cpu_count() or 1))
         log(f"rendering {len(products)} products at {cfg.size} px with {workers} processes")
         images = render_all(products, cfg.size, workers, log)
         if cfg.profile != "smoke":

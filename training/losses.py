@@ -1,9 +1,10 @@
 """Training objectives: masked-language modelling, symmetric InfoNCE (CLIP) with a learned
-temperature, and the triplet loss with click-log and in-batch hard negatives."""
+temperature, the triplet loss with click-log and in-batch hard negatives, and auxiliary
+attribute classifiers."""
 from __future__ import annotations
 
 import math
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -76,3 +77,27 @@ def triplet_loss(anchor: torch.Tensor, positive: torch.Tensor, negatives: torch.
     hardest = sim.masked_fill(invalid, -2.0).max(dim=1).values
     losses.append(F.relu(margin - pos_sim + hardest))
     return torch.stack(losses, 0).sum(0).mean()
+
+
+class AttributeHeads(nn.Module):
+    """Training-only cosine classifiers from an embedding to labelled attributes (category,
+    colour, pattern, material), one prototype per value. The mean cross-entropy pulls the
+    products of one value together in the shared space; the heads are not exported."""
+
+    def __init__(self, sizes: Dict[str, int], dim: int, scale: float = 16.0):
+        super().__init__()
+        self.prototypes = nn.ParameterDict({k: nn.Parameter(torch.randn(n, dim) * 0.1) for k, n in sizes.items()})
+        self.scale = scale
+
+    def forward(self, emb: torch.Tensor, labels: Dict[str, torch.Tensor],
+                known: Optional[Dict[str, torch.Tensor]] = None) -> torch.Tensor:
+        """Mean cross-entropy over the attributes; `known` [B] bool per attribute limits each one
+        to the rows whose label is known (a text that does not name the colour, say)."""
+        losses = []
+        for k, w in self.prototypes.items():
+            ce = F.cross_entropy(self.scale * emb @ F.normalize(w, dim=1).t(), labels[k], reduction="none")
+            if known is not None:
+                m = known[k].to(ce.dtype)
+                ce = ce * m * (len(m) / m.sum().clamp(min=1.0))
+            losses.append(ce.mean())
+        return torch.stack(losses).mean()

@@ -7,6 +7,7 @@ PyTorch 1.13 and 2.x.
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -94,8 +95,13 @@ class TextTransformer(nn.Module):
             x = layer(x, bias)
         return x
 
-    def mlm_logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def mlm_logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                   positions: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Vocabulary logits [B,T,V]; with a boolean `positions` mask [B,T], only at those
+        positions ([N,V]), which spares the output layer the unmasked tokens."""
         h = self.hidden(input_ids, attention_mask)
+        if positions is not None:
+            h = h[positions]
         h = self.mlm_ln(F.gelu(self.mlm_dense(h)))
         return h @ self.tok.weight.t() + self.mlm_bias
 

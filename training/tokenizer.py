@@ -67,6 +67,19 @@ def normalize(text: str) -> str:
     return "".join(c for c in text if unicodedata.category(c) != "Mn")
 
 
+# Printable ASCII needs none of the Unicode steps: the normaliser only lowercases it and the
+# pre-tokenizer splits on spaces and on ASCII punctuation. This fast path gives the same words.
+_PRINTABLE_ASCII = re.compile(r"[ -~]*")
+_ASCII_WORD = re.compile(r"[!-/:-@\[-`{-~]|[^ !-/:-@\[-`{-~]+")
+
+
+def split_words(text: str) -> List[str]:
+    """normalize() then pre_tokenize(), with a fast path for printable ASCII."""
+    if _PRINTABLE_ASCII.fullmatch(text):
+        return _ASCII_WORD.findall(text.lower())
+    return pre_tokenize(normalize(text).strip())
+
+
 def pre_tokenize(text: str) -> List[str]:
     """BertPreTokenizer: split on whitespace, every punctuation character is a word."""
     words: List[str] = []
@@ -97,6 +110,7 @@ class WordPieceTokenizer:
                 raise ValueError(f"special token {t} must have id {i}")
         self.max_length = max_length
         self._special_re = re.compile("(" + "|".join(re.escape(t) for t in SPECIAL_TOKENS) + ")")
+        self._pieces: Dict[str, List[int]] = {}
 
     @property
     def pad_id(self) -> int:
@@ -122,6 +136,14 @@ class WordPieceTokenizer:
         return len(self.vocab)
 
     def _wordpiece(self, word: str) -> List[int]:
+        pieces = self._pieces.get(word)
+        if pieces is None:
+            pieces = self._split_word(word)
+            if len(self._pieces) < 1_000_000:
+                self._pieces[word] = pieces
+        return pieces
+
+    def _split_word(self, word: str) -> List[int]:
         if len(word) > MAX_CHARS_PER_WORD:
             return [self.unk_id]
         pieces: List[int] = []
@@ -152,7 +174,7 @@ class WordPieceTokenizer:
             if part in SPECIAL_TOKENS:
                 ids.append(self.ids[part])
                 continue
-            for word in pre_tokenize(normalize(part).strip()):
+            for word in split_words(part):
                 ids.extend(self._wordpiece(word))
         return ids
 
@@ -255,7 +277,7 @@ def train_wordpiece(corpus: Iterable[str], vocab_size: int = 4000, min_word_freq
     words: Counter = Counter()
     for text in corpus:
         for part in text.split("\n"):
-            words.update(pre_tokenize(normalize(part).strip()))
+            words.update(split_words(part))
     chars: Counter = Counter()
     cont_chars: Counter = Counter()
     pieces: Counter = Counter()

@@ -24,8 +24,8 @@ import torch.nn.functional as F
 
 from . import augment, export
 from .config import Config, for_profile
-from .data import TrainData, load_train_data, modifier_text
-from .losses import LogitScale, info_nce, mask_tokens, mlm_loss, triplet_loss
+from .data import LABELLED, TrainData, load_train_data, modifier_text
+from .losses import AttributeHeads, LogitScale, info_nce, mask_tokens, mlm_loss, triplet_loss
 from .models import FusionCombiner, ImageCNN, TextGRU, TextTransformer
 from .tokenizer import SPECIAL_TOKENS, WordPieceTokenizer, train_wordpiece
 from .tokenizer_cases import cases as tokenizer_cases
@@ -45,6 +45,20 @@ def device() -> torch.device:
         torch.backends.cudnn.benchmark = True
         return torch.device("cuda")
     return torch.device("cpu")
+
+
+def check_blas() -> None:
+    """Debian's PyTorch multiplies matrices with the system BLAS: warn when it is slow."""
+    a = torch.randn(384, 384)
+    a @ a
+    t = time.time()
+    for _ in range(4):
+        a @ a
+    gflops = 4 * 2 * 384 ** 3 / max(time.time() - t, 1e-9) / 1e9
+    log(f"CPU matrix products: {gflops:.1f} GFLOP/s")
+    if gflops < 8:
+        log("warning: slow BLAS (the reference implementation?); `apt-get install libopenblas0-pthread` "
+            "makes training many times faster")
 
 
 class Batcher:
@@ -125,8 +139,10 @@ class Stage:
         return (time.time() - self.start) / max(1e-6, self.end - self.start)
 
 
-STAGE_SHARES = [("mlm", 0.08), ("clip", 0.52), ("triplet", 0.08), ("gru-align", 0.08), ("gru-triplet", 0.06),
-                ("fusion", 0.18)]
+# Shares of the training time per stage, in proportion to the full profile's cost on a 2-core CPU;
+# deadlines are cumulative, so time a stage leaves over passes to the next ones.
+STAGE_SHARES = [("mlm", 0.05), ("clip", 0.53), ("triplet", 0.14), ("gru-align", 0.09), ("gru-triplet", 0.11),
+                ("fusion", 0.08)]
 
 
 def plan_stages(cfg: Config, started: float, shares=STAGE_SHARES) -> None:
@@ -169,7 +185,8 @@ def train_mlm(model: TextTransformer, tok: WordPieceTokenizer, corpus: List[str]
         for b in chunks(order, cfg.mlm_batch):
             ids, mask = bat([corpus[i] for i in b])
             inp, labels = mask_tokens(ids, mask, tok.mask_id, len(tok), len(SPECIAL_TOKENS))
-            loss = mlm_loss(model.mlm_logits(inp, mask), labels)
+            chosen = labels != -100
+            loss = mlm_loss(model.mlm_logits(inp, mask, chosen), labels[chosen])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -184,10 +201,15 @@ def train_mlm(model: TextTransformer, tok: WordPieceTokenizer, corpus: List[str]
 
 
 # ---------------------------------------------------------------- helpers
+def channels_last(x: torch.Tensor) -> torch.Tensor:
+    """NHWC layout in memory: oneDNN's convolutions on CPU run about 1.4x faster with it."""
+    return x.contiguous(memory_format=torch.channels_last)
+
+
 @torch.no_grad()
 def embed_images(model: ImageCNN, images_u8: torch.Tensor, batch: int = 2048) -> torch.Tensor:
     model.eval()
-    out = [model(augment.preprocess(images_u8[s: s + batch])) for s in range(0, len(images_u8), batch)]
+    out = [model(channels_last(augment.preprocess(images_u8[s: s + batch]))) for s in range(0, len(images_u8), batch)]
     return torch.cat(out)
 
 
@@ -209,13 +231,19 @@ def text_group(texts: List[str], dev) -> torch.Tensor:
 # ---------------------------------------------------------------- stage (c): CLIP alignment
 def train_clip(text_model: TextTransformer, image_model: ImageCNN, data: TrainData, tok, cfg: Config, dev, rng,
                images: torch.Tensor, train_styles: np.ndarray) -> float:
+    """Symmetric InfoNCE between product texts and a photo-style view of the product image,
+    an instance loss that pulls the view towards its clean render (the gallery image; embedded
+    without gradient, so each image costs one backward pass), and auxiliary attribute
+    classifiers on the image embedding."""
     bat = BATCHER
     scale, scale_inst = LogitScale().to(dev), LogitScale().to(dev)
-    params = list(text_model.parameters()) + list(image_model.parameters()) + list(scale.parameters()) \
-        + list(scale_inst.parameters())
+    heads = AttributeHeads({k: len(v) for k, v in LABELLED.items()}, image_model.config["dim"]).to(dev)
+    labels = {k: torch.from_numpy(data.labels(k)).to(dev) for k in LABELLED}
+    image_params = list(image_model.parameters()) + list(scale.parameters()) + list(scale_inst.parameters()) \
+        + list(heads.parameters())
+    params = image_params + list(text_model.parameters())
     opt = torch.optim.AdamW([
-        {"params": list(image_model.parameters()) + list(scale.parameters()) + list(scale_inst.parameters()),
-         "lr": cfg.clip_lr},
+        {"params": image_params, "lr": cfg.clip_lr},
         {"params": list(text_model.parameters()), "lr": cfg.clip_lr * 0.5},
     ], weight_decay=0.02)
     steps = cfg.clip_epochs * max(1, len(train_styles) // cfg.clip_batch)
@@ -230,16 +258,22 @@ def train_clip(text_model: TextTransformer, image_model: ImageCNN, data: TrainDa
         prods = one_variant_per_style(data, rng.permutation(train_styles), rng)
         tot, n = 0.0, 0
         for b in chunks(prods, cfg.clip_batch):
-            texts = [data.training_text(i, rng) for i in b]
+            texts, stating = zip(*(data.training_text_stating(i, rng) for i in b))
+            texts = list(texts)
             ids, mask = bat(texts)
-            imgs = images[torch.from_numpy(b).to(dev)]
-            v1, v2 = augment.augment(imgs), augment.augment(imgs)
-            e1, e2 = image_model(torch.cat([v1, v2])).chunk(2)
+            at = torch.from_numpy(b).to(dev)
+            imgs = images[at]
+            e = image_model(channels_last(augment.augment(imgs)))
+            with torch.no_grad():
+                clean = image_model(channels_last(augment.preprocess(imgs)))
             t = text_model(ids, mask)
-            groups = text_group(texts, dev)
-            s = scale()
-            loss = 0.5 * (info_nce(t, e1, s, groups) + info_nce(t, e2, s, groups)) \
-                + cfg.instance_weight * info_nce(e1, e2, scale_inst())
+            loss = info_nce(t, e, scale(), text_group(texts, dev)) \
+                + cfg.instance_weight * info_nce(e, clean, scale_inst()) \
+                + cfg.attribute_weight * heads(e, {k: v[at] for k, v in labels.items()})
+            if cfg.text_attribute_weight:
+                # the text embedding shares the prototypes, for the attributes its text names
+                known = {k: torch.tensor([k in st for st in stating], device=dev) for k in LABELLED}
+                loss = loss + cfg.text_attribute_weight * heads(t, {k: v[at] for k, v in labels.items()}, known)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 2.0)
@@ -283,13 +317,24 @@ def train_triplet(model, data: TrainData, tok, cfg: Config, dev, rng, gallery: t
     stage = Stage(name)
     sched = cosine_schedule(opt, epochs * max(1, per_epoch), warmup=20, stage=stage)
     K = cfg.triplet_negatives
+    category, colour = data.labels("category"), data.labels("color")
+    train_prods = np.concatenate([data.style_products[s] for s in train_styles])
+    same_colour = {c: train_prods[colour[train_prods] == c] for c in np.unique(colour[train_prods])}
+
+    def confusable(p: int, r) -> List[int]:
+        """Hard negatives for a product's own text, which always names its category: products
+        of the same colour in another category."""
+        pool = same_colour[colour[p]]
+        pick = pool[r.integers(len(pool), size=4 * cfg.triplet_hard_negatives)]
+        return [int(q) for q in pick[category[pick] != category[p]][: cfg.triplet_hard_negatives]]
+
     loss_v = float("nan")
     for ep in range(epochs):
         if stage.over():
             break
         model.train()
         prods = one_variant_per_style(data, rng.permutation(train_styles), rng)
-        items = [(data.training_text(int(p), rng), int(p), []) for p in prods] + examples
+        items = [(data.training_text(int(p), rng), int(p), confusable(int(p), rng)) for p in prods] + examples
         order = rng.permutation(len(items))
         tot, n = 0.0, 0
         for b in chunks(order, cfg.triplet_batch):
@@ -376,7 +421,8 @@ def train_fusion(model: FusionCombiner, text_model, data: TrainData, tok, cfg: C
     ex = composed_examples(data, styles, rng)
     scale = LogitScale(0.05).to(dev)
     opt = torch.optim.AdamW(list(model.parameters()) + list(scale.parameters()), lr=cfg.fusion_lr, weight_decay=0.01)
-    per_epoch = max(1, len(ex) // cfg.fusion_batch)
+    per_epoch_ex = min(len(ex), cfg.fusion_samples) if cfg.fusion_samples else len(ex)
+    per_epoch = max(1, per_epoch_ex // cfg.fusion_batch)
     stage = Stage("fusion")
     sched = cosine_schedule(opt, cfg.fusion_epochs * per_epoch, stage=stage)
     siblings = torch.tensor(np.stack([np.resize(data.style_products[s], 5) for s in range(len(data.style_products))]),
@@ -395,7 +441,7 @@ def train_fusion(model: FusionCombiner, text_model, data: TrainData, tok, cfg: C
         if stage.over():
             break
         model.train()
-        order = rng.permutation(len(ex))
+        order = rng.permutation(len(ex))[:per_epoch_ex]
         tot, n = 0.0, 0
         for b in chunks(order, cfg.fusion_batch):
             refs = torch.tensor([ex[i][0] for i in b], device=dev)
@@ -420,7 +466,7 @@ def train_fusion(model: FusionCombiner, text_model, data: TrainData, tok, cfg: C
             if stage.over():
                 break
         loss_v = tot / max(n, 1)
-        log(f"fusion epoch {ep + 1}/{cfg.fusion_epochs} loss {loss_v:.3f} ({len(ex)} triplets)")
+        log(f"fusion epoch {ep + 1}/{cfg.fusion_epochs} loss {loss_v:.3f} ({per_epoch_ex} of {len(ex)} triplets)")
     return loss_v
 
 
@@ -447,7 +493,7 @@ def validate(data: TrainData, tok, dev, rng, image_model, text_models: Dict[str,
         p10 = float(np.mean([np.mean([j in queries[q] for j in row]) for q, row in zip(qs, top)]))
         out[name] = {"val_color_category_p@10": round(p10, 4)}
     g = torch.Generator().manual_seed(0)
-    photo = torch.cat([image_model(augment.augment(images[torch.from_numpy(prods[s: s + 2048]).to(dev)], g))
+    photo = torch.cat([image_model(channels_last(augment.augment(images[torch.from_numpy(prods[s: s + 2048]).to(dev)], g)))
                        for s in range(0, len(prods), 2048)])
     r1 = (photo @ gal.t()).argmax(1).cpu().numpy() == np.arange(len(prods))
     out["fashion-image"] = {"val_photo_r@1": round(float(r1.mean()), 4)}
@@ -484,6 +530,8 @@ def run(cfg: Config, out_dir: str, run_eval: bool = False, checkpoint: Optional[
     dev = device()
     rng = seed_everything(cfg.seed)
     log(f"profile {cfg.profile}, device {dev}, output {out_dir}")
+    if dev.type == "cpu":
+        check_blas()
     data = load_train_data(cfg, log)
     log(f"{len(data.product_ids)} train products, {len(data.style_products)} styles, {len(data.queries)} text queries, "
         f"{len(data.clicks)} click sessions, {len(data.composed)} composed triplets")
@@ -508,8 +556,8 @@ def run(cfg: Config, out_dir: str, run_eval: bool = False, checkpoint: Optional[
 
     images = torch.from_numpy(data.images).to(dev)
     text_model = TextTransformer(len(tok), d=cfg.d_model, layers=cfg.layers, heads=cfg.heads, ff=cfg.ff,
-                                 max_len=cfg.max_length).to(dev)
-    image_model = ImageCNN(size=cfg.size).to(dev)
+                                 max_len=cfg.max_length, dropout=cfg.dropout).to(dev)
+    image_model = ImageCNN(size=cfg.size).to(dev).to(memory_format=torch.channels_last)
     losses = {}
     log("stage b: masked-language-model pre-training")
     losses["mlm"] = train_mlm(text_model, tok, data.corpus, cfg, dev, rng)
@@ -526,13 +574,14 @@ def run(cfg: Config, out_dir: str, run_eval: bool = False, checkpoint: Optional[
     gru = TextGRU(len(tok), d=cfg.d_model, hidden=cfg.gru_hidden).to(dev)
     losses["gru_align"] = train_gru_alignment(gru, data, tok, cfg, dev, rng, gallery, train_styles)
     losses["gru_triplet"] = train_triplet(gru, data, tok, cfg, dev, rng, gallery, train_styles, train_mask,
-                                          cfg.triplet_epochs, cfg.triplet_lr * 3, "gru-triplet")
+                                          cfg.gru_triplet_epochs, cfg.triplet_lr * 3, "gru-triplet")
     gru.eval()
     log("fusion network on composed triplets (towers frozen)")
     fusion = FusionCombiner().to(dev)
     losses["fusion"] = train_fusion(fusion, text_model, data, tok, cfg, dev, rng, gallery, train_styles)
     fusion.eval()
 
+    image_model.to(memory_format=torch.contiguous_format)  # plain layout for the checkpoint and ONNX
     text_models = {"fashion-text": text_model, "fashion-text-pretriplet": pretriplet, "fashion-text-gru": gru}
     val = validate(data, tok, dev, rng, image_model, text_models, fusion, images, val_styles)
     print_table(val)
@@ -619,17 +668,20 @@ def write_models(out_dir: str, cfg: Config, data_hash: str, tok, image_model, te
     entries = [
         export.image_entry("fashion-image", "1.0.0", h, cfg.size,
                            "Six-convolution CNN (32-32-64-64-128-128) at 32 px, trained with the text tower "
-                           "(symmetric InfoNCE, learned temperature) and an instance loss between two photo-style "
-                           "augmentations.",
+                           "(symmetric InfoNCE, learned temperature), an instance loss between a photo-style view "
+                           "and its clean render, and attribute classifiers (category, colour, pattern, material) "
+                           "whose prototypes the text tower shares.",
                            {**common, **image_model.config, "epochs": cfg.clip_epochs, "batch": cfg.clip_batch,
-                            "lr": cfg.clip_lr, "instanceWeight": cfg.instance_weight}),
+                            "lr": cfg.clip_lr, "instanceWeight": cfg.instance_weight,
+                            "attributeWeight": cfg.attribute_weight, "textAttributeWeight": cfg.text_attribute_weight}),
         export.text_entry("fashion-text", "1.0.0", h, cfg.max_length, False,
                           "RoBERTa-style transformer (learned positions, masked mean pooling): MLM pre-training, "
                           "contrastive alignment with the image tower, then triplet fine-tuning against the frozen "
-                          "gallery (click-log and in-batch hard negatives).",
+                          "gallery (click-log, same-colour other-category and in-batch hard negatives).",
                           {**common, **tm, "mlmEpochs": cfg.mlm_epochs, "clipEpochs": cfg.clip_epochs,
                            "tripletEpochs": cfg.triplet_epochs, "tripletMargin": cfg.triplet_margin,
-                           "tripletLr": cfg.triplet_lr, "tripletNegatives": cfg.triplet_negatives}),
+                           "tripletLr": cfg.triplet_lr, "tripletNegatives": cfg.triplet_negatives,
+                           "tripletHardNegatives": cfg.triplet_hard_negatives}),
         export.text_entry("fashion-text-pretriplet", "1.0.0", h, cfg.max_length, True,
                           "The same transformer before triplet fine-tuning (after MLM and contrastive alignment).",
                           {**common, **tm, "mlmEpochs": cfg.mlm_epochs, "clipEpochs": cfg.clip_epochs}),
@@ -637,7 +689,7 @@ def write_models(out_dir: str, cfg: Config, data_hash: str, tok, image_model, te
                           "GRU baseline: two-layer GRU, aligned with the frozen gallery (InfoNCE), then the same "
                           "triplet fine-tuning.",
                           {**common, **text_models["fashion-text-gru"].config, "alignEpochs": cfg.gru_epochs,
-                           "tripletEpochs": cfg.triplet_epochs}),
+                           "tripletEpochs": cfg.gru_triplet_epochs}),
         export.fusion_entry("fashion-fusion", "1.0.0", h,
                             "Gated residual combiner (CLIP4Cir style) of the reference image embedding and the "
                             "modifier text embedding, trained on train-split composed triplets with the towers frozen.",
@@ -697,7 +749,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.max_styles is not None:
         cfg.max_styles = args.max_styles
     if args.epochs_scale != 1.0:
-        for k in ("mlm_epochs", "clip_epochs", "triplet_epochs", "gru_epochs", "fusion_epochs"):
+        for k in ("mlm_epochs", "clip_epochs", "triplet_epochs", "gru_epochs", "gru_triplet_epochs", "fusion_epochs"):
             setattr(cfg, k, max(1, int(round(getattr(cfg, k) * args.epochs_scale))))
     cfg.time_budget = args.time_budget
     out = args.out

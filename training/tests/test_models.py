@@ -1,6 +1,6 @@
 import torch
 
-from training.losses import LogitScale, info_nce, mask_tokens, triplet_loss
+from training.losses import AttributeHeads, LogitScale, info_nce, mask_tokens, triplet_loss
 from training.models import DIM, FusionCombiner, ImageCNN, TextGRU, TextTransformer
 from training import augment
 
@@ -73,3 +73,33 @@ def test_triplet_loss_zero_when_margin_met_and_positive_otherwise():
     hard = triplet_loss(e, e, e[:, None, :].expand(4, 2, DIM), valid, margin=0.2).item()
     assert abs(hard - 0.2) < 1e-6
     assert triplet_loss(e, e, e[:, None, :].expand(4, 2, DIM), torch.zeros(4, 2, dtype=torch.bool), margin=0.2).item() == 0.0
+
+
+def test_mlm_logits_at_chosen_positions_equal_the_full_logits_there():
+    torch.manual_seed(0)
+    model = TextTransformer(100, d=32, ff=64, layers=1).eval()
+    ids = torch.randint(5, 100, (3, 7))
+    mask = torch.ones_like(ids)
+    chosen = torch.rand(3, 7) < 0.4
+    chosen[0, 0] = True
+    full = model.mlm_logits(ids, mask)
+    assert full.shape == (3, 7, 100)
+    assert torch.allclose(model.mlm_logits(ids, mask, chosen), full[chosen], atol=1e-5)
+
+
+def test_attribute_heads_learn_labels_and_ignore_unknown_rows():
+    torch.manual_seed(0)
+    heads = AttributeHeads({"category": 3, "color": 4}, DIM)
+    emb = torch.nn.functional.normalize(torch.randn(6, DIM), dim=1)
+    labels = {"category": torch.tensor([0, 1, 2, 0, 1, 2]), "color": torch.tensor([0, 1, 2, 3, 0, 1])}
+    known = {"category": torch.ones(6, dtype=torch.bool), "color": torch.tensor([True, True, True, False, False, False])}
+    loss = heads(emb, labels, known)
+    other = {"category": labels["category"], "color": torch.tensor([0, 1, 2, 1, 3, 2])}
+    assert torch.allclose(loss, heads(emb, other, known))  # rows without a known colour do not count
+    assert not torch.allclose(heads(emb, labels), heads(emb, other))
+    # embeddings at their class prototypes score lower than embeddings at another class's
+    at = {k: torch.nn.functional.normalize(w, dim=1) for k, w in heads.prototypes.items()}
+    near = torch.nn.functional.normalize(at["category"][labels["category"]] + at["color"][labels["color"]], dim=1)
+    far = torch.nn.functional.normalize(at["category"][(labels["category"] + 1) % 3]
+                                        + at["color"][(labels["color"] + 1) % 4], dim=1)
+    assert heads(near, labels) < heads(far, labels)

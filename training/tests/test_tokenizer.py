@@ -2,7 +2,11 @@ import json
 
 import pytest
 
-from training.tokenizer import CLS, MASK, PAD, SEP, UNK, WordPieceTokenizer, normalize, pre_tokenize, train_wordpiece
+import random
+import string
+
+from training.tokenizer import (CLS, MASK, PAD, SEP, UNK, WordPieceTokenizer, normalize, pre_tokenize, split_words,
+                                train_wordpiece)
 from training.tokenizer_cases import cases
 
 CORPUS = [
@@ -29,6 +33,14 @@ def test_normalizer_lowercases_strips_accents_and_cleans_controls():
 def test_pre_tokenizer_splits_whitespace_and_every_punctuation_char():
     assert pre_tokenize("t-shirt, red!!") == ["t", "-", "shirt", ",", "red", "!", "!"]
     assert pre_tokenize("  a   b ") == ["a", "b"]
+
+
+def test_ascii_fast_path_splits_words_as_the_unicode_pipeline_does():
+    r = random.Random(7)
+    texts = list(cases()) + ["Navy T-Shirt, size XL (men's)!", "  a  b  ", "~`^_|{}[]\\"]
+    texts += ["".join(r.choice(string.printable) for _ in range(r.randint(0, 40))) for _ in range(3000)]
+    for t in texts:
+        assert split_words(t) == pre_tokenize(normalize(t).strip()), repr(t)
 
 
 def test_special_tokens_have_fixed_ids(tok):
