@@ -234,7 +234,8 @@ def train_clip(text_model: TextTransformer, image_model: ImageCNN, data: TrainDa
     """Symmetric InfoNCE between product texts and a photo-style view of the product image,
     an instance loss that pulls the view towards its clean render (the gallery image; embedded
     without gradient, so each image costs one backward pass), and auxiliary attribute
-    classifiers on the image embedding."""
+    classifiers whose prototypes the image embedding and the text embedding (for the attributes
+    its text names) share."""
     bat = BATCHER
     scale, scale_inst = LogitScale().to(dev), LogitScale().to(dev)
     heads = AttributeHeads({k: len(v) for k, v in LABELLED.items()}, image_model.config["dim"]).to(dev)
