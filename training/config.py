@@ -29,6 +29,9 @@ class Config:
     clip_batch: int = 256
     clip_lr: float = 2e-3
     instance_weight: float = 0.5
+    # instance loss between a photo-style view and: "clean", its clean render embedded without
+    # gradient (one backward pass per image); "view", a second photo-style view (two)
+    instance_target: str = "clean"
     attribute_weight: float = 1.0  # auxiliary attribute classifiers on the image embedding
     text_attribute_weight: float = 1.0  # the same classifiers on the text embedding (attributes it names)
     # stage (d): triplet fine-tuning of the query side against frozen gallery embeddings

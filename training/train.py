@@ -236,6 +236,8 @@ def train_clip(text_model: TextTransformer, image_model: ImageCNN, data: TrainDa
     without gradient, so each image costs one backward pass), and auxiliary attribute
     classifiers whose prototypes the image embedding and the text embedding (for the attributes
     its text names) share."""
+    if cfg.instance_target not in ("clean", "view"):
+        raise ValueError(f"instance_target must be 'clean' or 'view', not {cfg.instance_target!r}")
     bat = BATCHER
     scale, scale_inst = LogitScale().to(dev), LogitScale().to(dev)
     heads = AttributeHeads({k: len(v) for k, v in LABELLED.items()}, image_model.config["dim"]).to(dev)
@@ -264,17 +266,24 @@ def train_clip(text_model: TextTransformer, image_model: ImageCNN, data: TrainDa
             ids, mask = bat(texts)
             at = torch.from_numpy(b).to(dev)
             imgs = images[at]
-            e = image_model(channels_last(augment.augment(imgs)))
-            with torch.no_grad():
-                clean = image_model(channels_last(augment.preprocess(imgs)))
+            groups = text_group(texts, dev)
             t = text_model(ids, mask)
-            loss = info_nce(t, e, scale(), text_group(texts, dev)) \
-                + cfg.instance_weight * info_nce(e, clean, scale_inst()) \
-                + cfg.attribute_weight * heads(e, {k: v[at] for k, v in labels.items()})
+            product_labels = {k: v[at] for k, v in labels.items()}
+            if cfg.instance_target == "clean":
+                e = image_model(channels_last(augment.augment(imgs)))
+                with torch.no_grad():
+                    clean = image_model(channels_last(augment.preprocess(imgs)))
+                loss = info_nce(t, e, scale(), groups) + cfg.instance_weight * info_nce(e, clean, scale_inst()) \
+                    + cfg.attribute_weight * heads(e, product_labels)
+            else:  # "view": two photo-style views, both trained (twice the image cost)
+                e, e2 = image_model(channels_last(torch.cat([augment.augment(imgs), augment.augment(imgs)]))).chunk(2)
+                loss = 0.5 * (info_nce(t, e, scale(), groups) + info_nce(t, e2, scale(), groups)) \
+                    + cfg.instance_weight * info_nce(e, e2, scale_inst()) \
+                    + 0.5 * cfg.attribute_weight * (heads(e, product_labels) + heads(e2, product_labels))
             if cfg.text_attribute_weight:
                 # the text embedding shares the prototypes, for the attributes its text names
                 known = {k: torch.tensor([k in st for st in stating], device=dev) for k in LABELLED}
-                loss = loss + cfg.text_attribute_weight * heads(t, {k: v[at] for k, v in labels.items()}, known)
+                loss = loss + cfg.text_attribute_weight * heads(t, product_labels, known)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 2.0)
