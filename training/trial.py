@@ -31,7 +31,7 @@ from .tokenizer import train_wordpiece
 
 
 def test_gallery(profile: str, products: int, size: int):
-    """Rendered test-split products and their colour+category queries (at least `min_rel` each)."""
+    """Rendered test-split products and the products relevant to each colour+category query."""
     test = build_catalog(profile).products_of("test")[:products]
     images = torch.from_numpy(render_all(test, size, 2, train.log))
     rel: Dict[str, set] = {}

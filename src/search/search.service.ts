@@ -37,7 +37,7 @@ import type { CatalogVocabulary } from './catalog-vocabulary';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor';
 import { toDomainFilter } from './filter-input';
 import { matchAttributes } from './query-parser';
-import type { AttributeValue, ImageSource, SearchHit, SearchMode, SearchQuery, SearchResult, SimilarQuery } from './search.types';
+import type { AttributeValue, FilterInput, ImageSource, SearchHit, SearchMode, SearchQuery, SearchResult, SimilarQuery } from './search.types';
 
 export type TextSource = VectorSpace | 'lexical';
 
@@ -176,7 +176,7 @@ export class SearchService {
     if (image) this.checkImageSource(image);
 
     const page = this.pageSize(query.first);
-    const filter = toDomainFilter(query.filter, { knownAttributes: this.deps.vocabulary.knownAttributes });
+    const filter = this.domainFilter(query.filter);
     const facets = this.facetAttributes(query.facets);
     const fingerprint = queryFingerprint({ kind: 'search', text, modifier, image, imageWeight, filter: query.filter ?? null });
     const offset = query.after ? decodeCursor(query.after, fingerprint) : 0;
@@ -185,11 +185,15 @@ export class SearchService {
     return this.execute(plan, { filter, facets, page, offset, fingerprint, text, modifier });
   }
 
+  private domainFilter(input: FilterInput | null | undefined): Filter | undefined {
+    return toDomainFilter(input, { knownAttributes: this.deps.vocabulary.knownAttributes });
+  }
+
   async similar(query: SimilarQuery): Promise<SearchResult> {
     const id = query.id?.trim();
     if (!id) throw new InvalidInputError('id must name a product');
     const page = this.pageSize(query.first);
-    const filter = toDomainFilter(query.filter, { knownAttributes: this.deps.vocabulary.knownAttributes });
+    const filter = this.domainFilter(query.filter);
     const fingerprint = queryFingerprint({ kind: 'similar', id, filter: query.filter ?? null });
     const offset = query.after ? decodeCursor(query.after, fingerprint) : 0;
     const vector = await this.storedImageVector(id, 'id');
