@@ -25,14 +25,20 @@ class Config:
     mlm_samples: int = 80000  # texts per MLM epoch (0: the whole corpus)
     tokenizer_samples: int = 150000
     # stage (c): contrastive alignment of text and image towers
-    clip_epochs: int = 8
+    clip_epochs: int = 6
     clip_batch: int = 256
     clip_lr: float = 2e-3
+    image_width: int = 32  # channels of the first convolutions (the CNN is 1x-1x-2x-2x-4x-4x this)
+    augment_strength: float = 0.5  # scales the probability of each photo-style augmentation
+    # in-batch products that have every attribute a text names are not its negatives
+    attribute_negatives: bool = True
     instance_weight: float = 0.5
     # instance loss between a photo-style view and: "clean", its clean render embedded without
     # gradient (one backward pass per image); "view", a second photo-style view (two)
-    instance_target: str = "clean"
+    instance_target: str = "view"
     attribute_weight: float = 1.0  # auxiliary attribute classifiers on the image embedding
+    # per attribute (default 1.0): category is the attribute the image tower confuses most
+    attribute_loss_weights: dict = field(default_factory=lambda: {"category": 3.0})
     text_attribute_weight: float = 1.0  # the same classifiers on the text embedding (attributes it names)
     # stage (d): triplet fine-tuning of the query side against frozen gallery embeddings
     triplet_epochs: int = 2
@@ -48,7 +54,7 @@ class Config:
     gru_hidden: int = 192
     gru_lr: float = 2e-3
     # fusion network (composed queries), towers frozen
-    fusion_epochs: int = 3
+    fusion_epochs: int = 2
     fusion_batch: int = 512
     fusion_lr: float = 1e-3
     fusion_samples: int = 200000  # triplets drawn per epoch (0: all)

@@ -93,8 +93,8 @@ class TrainData:
     _change_cache: Dict[Tuple[int, int], Optional[dict]] = field(default_factory=dict)
 
     def labels(self, name: str) -> np.ndarray:
-        """Class index per product of one of the LABELLED attributes."""
-        index = {v: i for i, v in enumerate(LABELLED[name])}
+        """Class index per product of one of the LABELLED attributes or colorFamily."""
+        index = {v: i for i, v in enumerate(LABELLED[name] if name in LABELLED else sorted(set(COLOR_FAMILY.values())))}
         return np.array([index[a[name][0]] for a in self.attrs], dtype=np.int64)
 
     def change_between(self, a: int, b: int) -> Optional[dict]:
@@ -111,8 +111,9 @@ class TrainData:
         return self.training_text_stating(i, rng)[0]
 
     def training_text_stating(self, i: int, rng) -> Tuple[str, Tuple[str, ...]]:
-        """training_text() and the LABELLED attributes the text names: the store text names all
-        of them, a title its category and colour, a search phrase what it was generated from."""
+        """training_text() and the LABELLED attributes (and colorFamily) the text names: the store
+        text names all of them, a title its category and colour, a search phrase what it was
+        generated from."""
         r = rng.random()
         p = self.products[i]
         if r < 0.35:
@@ -132,7 +133,7 @@ class TrainData:
         for k in ("gender", "fit", "brand", "occasion", "season"):
             if s.random() < 0.1:
                 stated[k] = s.choice(a[k])
-        return seed_text.query_text(s, stated), tuple(k for k in LABELLED if k in stated)
+        return seed_text.query_text(s, stated), tuple(k for k in (*LABELLED, "colorFamily") if k in stated)
 
 
 def load_train_data(cfg: Config, log: Callable[[str], None]) -> TrainData:

@@ -47,10 +47,11 @@ class LogitScale(nn.Module):
 
 def info_nce(a: torch.Tensor, b: torch.Tensor, scale: torch.Tensor, groups: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Symmetric InfoNCE between row-aligned unit vectors a[i] <-> b[i]. When `groups` is
-    given, off-diagonal pairs of the same group are not treated as negatives."""
+    given, off-diagonal pairs of the same group are not treated as negatives; `groups` is
+    either a group id per row [B] or a matrix [B,B], true where a[i] also describes b[j]."""
     logits = scale * a @ b.t()
     if groups is not None:
-        same = groups[:, None] == groups[None, :]
+        same = groups if groups.dim() == 2 else groups[:, None] == groups[None, :]
         eye = torch.eye(len(a), dtype=torch.bool, device=a.device)
         logits = logits.masked_fill(same & ~eye, -1e4)
     target = torch.arange(len(a), device=a.device)
@@ -84,14 +85,19 @@ class AttributeHeads(nn.Module):
     colour, pattern, material), one prototype per value. The mean cross-entropy pulls the
     products of one value together in the shared space; the heads are not exported."""
 
-    def __init__(self, sizes: Dict[str, int], dim: int, scale: float = 16.0):
+    def __init__(self, sizes: Dict[str, int], dim: int, scale: float = 16.0,
+                 weights: Optional[Dict[str, float]] = None):
         super().__init__()
         self.prototypes = nn.ParameterDict({k: nn.Parameter(torch.randn(n, dim) * 0.1) for k, n in sizes.items()})
         self.scale = scale
+        unknown = set(weights or {}) - set(sizes)
+        if unknown:
+            raise ValueError(f"attribute loss weights for unknown attributes: {sorted(unknown)}")
+        self.weights = {k: float((weights or {}).get(k, 1.0)) for k in sizes}
 
     def forward(self, emb: torch.Tensor, labels: Dict[str, torch.Tensor],
                 known: Optional[Dict[str, torch.Tensor]] = None) -> torch.Tensor:
-        """Mean cross-entropy over the attributes; `known` [B] bool per attribute limits each one
+        """Mean cross-entropy over the attributes, each times its weight; `known` [B] bool per attribute limits each one
         to the rows whose label is known (a text that does not name the colour, say)."""
         losses = []
         for k, w in self.prototypes.items():
@@ -99,5 +105,5 @@ class AttributeHeads(nn.Module):
             if known is not None:
                 m = known[k].to(ce.dtype)
                 ce = ce * m * (len(m) / m.sum().clamp(min=1.0))
-            losses.append(ce.mean())
+            losses.append(self.weights[k] * ce.mean())
         return torch.stack(losses).mean()

@@ -141,8 +141,8 @@ class Stage:
 
 # Shares of the training time per stage, in proportion to the full profile's cost on a 2-core CPU;
 # deadlines are cumulative, so time a stage leaves over passes to the next ones.
-STAGE_SHARES = [("mlm", 0.05), ("clip", 0.53), ("triplet", 0.14), ("gru-align", 0.09), ("gru-triplet", 0.11),
-                ("fusion", 0.08)]
+STAGE_SHARES = [("mlm", 0.025), ("clip", 0.64), ("triplet", 0.15), ("gru-align", 0.09), ("gru-triplet", 0.06),
+                ("fusion", 0.035)]
 
 
 def plan_stages(cfg: Config, started: float, shares=STAGE_SHARES) -> None:
@@ -228,20 +228,33 @@ def text_group(texts: List[str], dev) -> torch.Tensor:
     return torch.tensor([ids.setdefault(t, len(ids)) for t in texts], device=dev)
 
 
+def described(groups: torch.Tensor, stating, labels: Dict[str, torch.Tensor]) -> torch.Tensor:
+    """[B,B] bool: text i describes product j, because the texts are identical or because j has
+    every attribute text i names (stating[i]); such pairs are not negatives in InfoNCE."""
+    same = groups[:, None] == groups[None, :]
+    attr = torch.ones_like(same)
+    for k, lab in labels.items():
+        names = torch.tensor([k in st for st in stating], device=same.device)
+        attr &= (lab[:, None] == lab[None, :]) | ~names[:, None]
+    return same | attr
+
+
 # ---------------------------------------------------------------- stage (c): CLIP alignment
 def train_clip(text_model: TextTransformer, image_model: ImageCNN, data: TrainData, tok, cfg: Config, dev, rng,
                images: torch.Tensor, train_styles: np.ndarray) -> float:
-    """Symmetric InfoNCE between product texts and a photo-style view of the product image,
-    an instance loss that pulls the view towards its clean render (the gallery image; embedded
-    without gradient, so each image costs one backward pass), and auxiliary attribute
-    classifiers whose prototypes the image embedding and the text embedding (for the attributes
-    its text names) share."""
+    """Symmetric InfoNCE between product texts and photo-style views of the product image (a
+    product with every attribute a text names is not that text's negative), an instance loss
+    between two views ("view") or between one view and its clean render embedded without
+    gradient ("clean", one backward pass per image), and auxiliary attribute classifiers whose
+    prototypes the image embedding and the text embedding (for the attributes its text names)
+    share."""
     if cfg.instance_target not in ("clean", "view"):
         raise ValueError(f"instance_target must be 'clean' or 'view', not {cfg.instance_target!r}")
     bat = BATCHER
     scale, scale_inst = LogitScale().to(dev), LogitScale().to(dev)
-    heads = AttributeHeads({k: len(v) for k, v in LABELLED.items()}, image_model.config["dim"]).to(dev)
-    labels = {k: torch.from_numpy(data.labels(k)).to(dev) for k in LABELLED}
+    heads = AttributeHeads({k: len(v) for k, v in LABELLED.items()}, image_model.config["dim"],
+                           weights=cfg.attribute_loss_weights).to(dev)
+    labels = {k: torch.from_numpy(data.labels(k)).to(dev) for k in (*LABELLED, "colorFamily")}
     image_params = list(image_model.parameters()) + list(scale.parameters()) + list(scale_inst.parameters()) \
         + list(heads.parameters())
     params = image_params + list(text_model.parameters())
@@ -266,17 +279,20 @@ def train_clip(text_model: TextTransformer, image_model: ImageCNN, data: TrainDa
             ids, mask = bat(texts)
             at = torch.from_numpy(b).to(dev)
             imgs = images[at]
-            groups = text_group(texts, dev)
-            t = text_model(ids, mask)
             product_labels = {k: v[at] for k, v in labels.items()}
+            groups = text_group(texts, dev)
+            if cfg.attribute_negatives:
+                groups = described(groups, stating, product_labels)
+            t = text_model(ids, mask)
             if cfg.instance_target == "clean":
-                e = image_model(channels_last(augment.augment(imgs)))
+                e = image_model(channels_last(augment.augment(imgs, strength=cfg.augment_strength)))
                 with torch.no_grad():
                     clean = image_model(channels_last(augment.preprocess(imgs)))
                 loss = info_nce(t, e, scale(), groups) + cfg.instance_weight * info_nce(e, clean, scale_inst()) \
                     + cfg.attribute_weight * heads(e, product_labels)
             else:  # "view": two photo-style views, both trained (twice the image cost)
-                e, e2 = image_model(channels_last(torch.cat([augment.augment(imgs), augment.augment(imgs)]))).chunk(2)
+                views = torch.cat([augment.augment(imgs, strength=cfg.augment_strength) for _ in range(2)])
+                e, e2 = image_model(channels_last(views)).chunk(2)
                 loss = 0.5 * (info_nce(t, e, scale(), groups) + info_nce(t, e2, scale(), groups)) \
                     + cfg.instance_weight * info_nce(e, e2, scale_inst()) \
                     + 0.5 * cfg.attribute_weight * (heads(e, product_labels) + heads(e2, product_labels))
@@ -567,7 +583,7 @@ def run(cfg: Config, out_dir: str, run_eval: bool = False, checkpoint: Optional[
     images = torch.from_numpy(data.images).to(dev)
     text_model = TextTransformer(len(tok), d=cfg.d_model, layers=cfg.layers, heads=cfg.heads, ff=cfg.ff,
                                  max_len=cfg.max_length, dropout=cfg.dropout).to(dev)
-    image_model = ImageCNN(size=cfg.size).to(dev).to(memory_format=torch.channels_last)
+    image_model = ImageCNN(size=cfg.size, width=cfg.image_width).to(dev).to(memory_format=torch.channels_last)
     losses = {}
     log("stage b: masked-language-model pre-training")
     losses["mlm"] = train_mlm(text_model, tok, data.corpus, cfg, dev, rng)

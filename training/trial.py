@@ -3,11 +3,12 @@ train split with one or more config variants, then measure on rendered test-spli
 what the stage decides: colour+category P@10 of text queries against the image gallery, and R@1
 of photo-style views of those products against their clean renders.
 
-    /usr/bin/python3 -m training.trial --styles 20000 --epochs 4 \\
-        --variant '{}' --variant '{"instance_target": "view"}'
+    /usr/bin/python3 -m training.trial --styles 0 --epochs 8 \\
+        --variant '{}' --variant '{"instance_target": "clean"}'
 
-A variant is a JSON object of Config fields. No masked-LM pre-training, no later stages: the
-numbers compare variants with each other, not with the full pipeline's.
+A variant is a JSON object of Config fields. Runs on CUDA when present. No masked-LM
+pre-training, no later stages: the numbers compare variants with each other, not with the full
+pipeline's.
 """
 from __future__ import annotations
 
@@ -48,14 +49,15 @@ def measure(text_model, image_model, images: torch.Tensor, rel: Dict[str, set], 
     out: dict = {"queries": len(queries)}
     if queries:
         text_model.eval()
-        top = (train.embed_texts(text_model, train.BATCHER, queries) @ gal.t()).topk(10, dim=1).indices.numpy()
+        top = (train.embed_texts(text_model, train.BATCHER, queries) @ gal.t()).topk(10, dim=1).indices.cpu().numpy()
         p10 = [float(np.mean([j in rel[q] for j in row])) for q, row in zip(queries, top)]
         out["colour_category_p@10"] = round(float(np.mean(p10)), 4)
     g = torch.Generator().manual_seed(0)
     image_model.eval()
     photos = torch.cat([image_model(train.channels_last(augment.augment(images[s: s + 2048], g)))
                         for s in range(0, len(images), 2048)])
-    out["photo_r@1"] = round(float(((photos @ gal.t()).argmax(1) == torch.arange(len(images))).float().mean()), 4)
+    hits = (photos @ gal.t()).argmax(1).cpu() == torch.arange(len(images))
+    out["photo_r@1"] = round(float(hits.float().mean()), 4)
     return out
 
 
@@ -70,6 +72,7 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     ap.add_argument("--out", default=None, help="also write the results to this JSON file")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
+    dev = train.device()
     base = for_profile(args.profile)
     base.max_styles, base.clip_epochs = args.styles, args.epochs
     variants = [json.loads(v) for v in args.variant] or [{}]
@@ -77,13 +80,13 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
         unknown = set(v) - set(Config.__dataclass_fields__)
         if unknown:
             raise SystemExit(f"unknown Config fields in variant {v}: {sorted(unknown)}")
-    dev = torch.device("cpu")
     data = load_train_data(base, train.log)
     images, rel = test_gallery(args.profile, args.test_products, base.size)
+    images = images.to(dev)
     tok = train_wordpiece(data.corpus[: base.tokenizer_samples or None], vocab_size=base.vocab_size,
                           max_length=base.max_length)
     train.BATCHER = train.Batcher(tok, dev)
-    train_images = torch.from_numpy(data.images)
+    train_images = torch.from_numpy(data.images).to(dev)
     styles = np.arange(len(data.style_products))
     results = []
     for v in variants:
@@ -92,21 +95,26 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
             setattr(cfg, k, x)
         rng = train.seed_everything(cfg.seed)
         text_model = TextTransformer(len(tok), d=cfg.d_model, layers=cfg.layers, heads=cfg.heads, ff=cfg.ff,
-                                     max_len=cfg.max_length, dropout=cfg.dropout)
-        image_model = ImageCNN(size=cfg.size).to(memory_format=torch.channels_last)
+                                     max_len=cfg.max_length, dropout=cfg.dropout).to(dev)
+        image_model = ImageCNN(size=cfg.size, width=cfg.image_width).to(dev).to(memory_format=torch.channels_last)
         t0 = time.time()
         loss = train.train_clip(text_model, image_model, data, tok, cfg, dev, rng, train_images, styles)
         row = {"variant": v, "seconds": round(time.time() - t0), "loss": round(loss, 4),
                **measure(text_model, image_model, images, rel, args.min_relevant)}
         print(json.dumps(row), flush=True)
         results.append(row)
+        if args.out:
+            write(args, results)
     print("\n| variant | seconds | colour+category P@10 | photo R@1 |\n| --- | --- | --- | --- |")
     for r in results:
         print(f"| `{json.dumps(r['variant'])}` | {r['seconds']} | {r.get('colour_category_p@10', '-')} | {r['photo_r@1']} |")
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump({"styles": args.styles, "epochs": args.epochs, "results": results}, f, indent=2)
     return results
+
+
+def write(args, results: List[dict]) -> None:
+    """The results so far (written after every variant, so a cut-off run keeps what it did)."""
+    with open(args.out, "w") as f:
+        json.dump({"styles": args.styles, "epochs": args.epochs, "results": results}, f, indent=2)
 
 
 if __name__ == "__main__":

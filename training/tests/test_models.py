@@ -103,3 +103,34 @@ def test_attribute_heads_learn_labels_and_ignore_unknown_rows():
     far = torch.nn.functional.normalize(at["category"][(labels["category"] + 1) % 3]
                                         + at["color"][(labels["color"] + 1) % 4], dim=1)
     assert heads(near, labels) < heads(far, labels)
+
+
+def test_attribute_heads_weight_each_attribute_and_reject_unknown_ones():
+    torch.manual_seed(0)
+    emb = torch.nn.functional.normalize(torch.randn(6, DIM), dim=1)
+    labels = {"category": torch.tensor([0, 1, 2, 0, 1, 2]), "color": torch.tensor([0, 1, 2, 3, 0, 1])}
+    plain = AttributeHeads({"category": 3, "color": 4}, DIM)
+    heavy = AttributeHeads({"category": 3, "color": 4}, DIM, weights={"category": 3.0})
+    heavy.load_state_dict(plain.state_dict())
+    only = {k: AttributeHeads({k: n}, DIM) for k, n in (("category", 3), ("color", 4))}
+    for k, h in only.items():
+        h.prototypes[k].data.copy_(plain.prototypes[k].data)
+    cat, col = (only[k](emb, {k: labels[k]}) for k in ("category", "color"))
+    assert torch.allclose(plain(emb, labels), (cat + col) / 2)
+    assert torch.allclose(heavy(emb, labels), (3 * cat + col) / 2)
+    try:
+        AttributeHeads({"category": 3}, DIM, weights={"colour": 2.0})
+    except ValueError as e:
+        assert "colour" in str(e)
+    else:
+        raise AssertionError("an unknown attribute weight must be refused")
+
+
+def test_info_nce_takes_a_matrix_of_pairs_that_are_not_negatives():
+    torch.manual_seed(0)
+    a = torch.nn.functional.normalize(torch.randn(6, DIM), dim=1)
+    s = LogitScale()()
+    groups = torch.tensor([0, 1, 0, 2, 1, 3])
+    assert torch.allclose(info_nce(a, a.flip(0), s, groups), info_nce(a, a.flip(0), s, groups[:, None] == groups[None, :]))
+    none = torch.eye(6, dtype=torch.bool)
+    assert torch.allclose(info_nce(a, a.flip(0), s, none), info_nce(a, a.flip(0), s))
