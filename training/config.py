@@ -25,7 +25,7 @@ class Config:
     mlm_samples: int = 80000  # texts per MLM epoch (0: the whole corpus)
     tokenizer_samples: int = 150000
     # stage (c): contrastive alignment of text and image towers
-    clip_epochs: int = 6
+    clip_epochs: int = 7
     clip_batch: int = 256
     clip_lr: float = 2e-3
     image_width: int = 32  # channels of the first convolutions (the CNN is 1x-1x-2x-2x-4x-4x this)

@@ -25,6 +25,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VISUAL = ("color", "pattern", "material")
 # Attributes the image tower learns to predict from its embedding (auxiliary loss, stage c).
 LABELLED = {"category": CATEGORIES, "color": COLORS, "pattern": PATTERNS, "material": MATERIALS}
+# Attributes checked to decide whether a text describes a product (see train.described).
+DESCRIBED = (*LABELLED, "colorFamily")
+
+
+def label_index(name: str) -> Dict[str, int]:
+    """Value -> class index of one of the DESCRIBED attributes."""
+    return {v: i for i, v in enumerate(LABELLED[name] if name in LABELLED else sorted(set(COLOR_FAMILY.values())))}
 
 
 def product_text(p: dict) -> str:
@@ -85,8 +92,8 @@ class TrainData:
     style: np.ndarray                 # style number per product
     style_products: List[np.ndarray]  # product numbers per style, by variant
     images: np.ndarray                # uint8 [N,size,size,3]
-    queries: List[Tuple[str, List[int]]]                 # (text, grade-2 products)
-    clicks: List[Tuple[str, List[int], List[int]]]      # (query, clicked, shown but not clicked)
+    queries: List[Tuple[str, List[int], Dict[str, str]]]  # (text, grade-2 products, stated)
+    clicks: List[Tuple[str, List[int], List[int], Dict[str, str]]]  # (query, clicked, shown but not clicked, stated)
     composed: List[Tuple[int, str, int]]                 # (reference, modifier, target)
     corpus: List[str]
     data_hash: str
@@ -94,7 +101,7 @@ class TrainData:
 
     def labels(self, name: str) -> np.ndarray:
         """Class index per product of one of the LABELLED attributes or colorFamily."""
-        index = {v: i for i, v in enumerate(LABELLED[name] if name in LABELLED else sorted(set(COLOR_FAMILY.values())))}
+        index = label_index(name)
         return np.array([index[a[name][0]] for a in self.attrs], dtype=np.int64)
 
     def change_between(self, a: int, b: int) -> Optional[dict]:
@@ -133,7 +140,7 @@ class TrainData:
         for k in ("gender", "fit", "brand", "occasion", "season"):
             if s.random() < 0.1:
                 stated[k] = s.choice(a[k])
-        return seed_text.query_text(s, stated), tuple(k for k in (*LABELLED, "colorFamily") if k in stated)
+        return seed_text.query_text(s, stated), tuple(k for k in DESCRIBED if k in stated)
 
 
 def load_train_data(cfg: Config, log: Callable[[str], None]) -> TrainData:
@@ -157,14 +164,16 @@ def load_train_data(cfg: Config, log: Callable[[str], None]) -> TrainData:
     for qid, pid, grade in cat.text_qrels.get("train", []):
         if grade == 2 and pid in pos:
             qrels.setdefault(qid, []).append(pos[pid])
-    queries = [(q["text"], qrels[q["id"]]) for q in cat.text_queries.get("train", []) if q["id"] in qrels]
+    train_queries = cat.text_queries.get("train", [])
+    stated = {q["id"]: {k: v for k, v in q.get("stated", {}).items() if k in DESCRIBED} for q in train_queries}
+    queries = [(q["text"], qrels[q["id"]], stated[q["id"]]) for q in train_queries if q["id"] in qrels]
     clicks = []
     for s in cat.clicks.get("train", []):
         clicked = [c["productId"] for c in s["clicks"]]
         cl = [pos[c] for c in clicked if c in pos]
         skipped = [pos[x] for x in s["shown"] if x in pos and x not in clicked]
         if cl:
-            clicks.append((s["query"], cl, skipped))
+            clicks.append((s["query"], cl, skipped, stated.get(s.get("queryId"), {})))
     composed = [(pos[c["referenceId"]], c["modifier"], pos[c["targetId"]]) for c in cat.composed.get("train", [])
                 if c["referenceId"] in pos and c["targetId"] in pos]
     corpus = []

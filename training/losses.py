@@ -64,7 +64,8 @@ def triplet_loss(anchor: torch.Tensor, positive: torch.Tensor, negatives: torch.
 
     anchor [B,D], positive [B,D], negatives [B,K,D] (shown-but-not-clicked products) with
     validity mask [B,K]. The hardest in-batch negative (another row's positive that does not
-    share the anchor's positive group) is added to the explicit negatives."""
+    share the anchor's positive group: a group id per row [B], or a matrix [B,B] that is true
+    where anchor i also describes positive j) is added to the explicit negatives."""
     pos_sim = (anchor * positive).sum(-1)
     losses = []
     if negatives.numel() > 0:
@@ -74,7 +75,7 @@ def triplet_loss(anchor: torch.Tensor, positive: torch.Tensor, negatives: torch.
     sim = anchor @ positive.t()
     invalid = torch.eye(len(anchor), dtype=torch.bool, device=anchor.device)
     if pos_group is not None:
-        invalid = invalid | (pos_group[:, None] == pos_group[None, :])
+        invalid = invalid | (pos_group if pos_group.dim() == 2 else pos_group[:, None] == pos_group[None, :])
     hardest = sim.masked_fill(invalid, -2.0).max(dim=1).values
     losses.append(F.relu(margin - pos_sim + hardest))
     return torch.stack(losses, 0).sum(0).mean()

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from . import augment, export
 from .config import Config, for_profile
-from .data import LABELLED, TrainData, load_train_data, modifier_text
+from .data import DESCRIBED, LABELLED, TrainData, label_index, load_train_data, modifier_text
 from .losses import AttributeHeads, LogitScale, info_nce, mask_tokens, mlm_loss, triplet_loss
 from .models import FusionCombiner, ImageCNN, TextGRU, TextTransformer
 from .tokenizer import SPECIAL_TOKENS, WordPieceTokenizer, train_wordpiece
@@ -228,14 +228,18 @@ def text_group(texts: List[str], dev) -> torch.Tensor:
     return torch.tensor([ids.setdefault(t, len(ids)) for t in texts], device=dev)
 
 
-def described(groups: torch.Tensor, stating, labels: Dict[str, torch.Tensor]) -> torch.Tensor:
+def described(groups: torch.Tensor, stating, labels: Dict[str, torch.Tensor],
+              named: Optional[Dict[str, torch.Tensor]] = None) -> torch.Tensor:
     """[B,B] bool: text i describes product j, because the texts are identical or because j has
-    every attribute text i names (stating[i]); such pairs are not negatives in InfoNCE."""
+    every attribute text i names (stating[i]), with the values of product i (labels) or the
+    values text i states (named, class indices); such pairs are not negatives of each other."""
     same = groups[:, None] == groups[None, :]
-    attr = torch.ones_like(same)
+    # a text that names nothing checkable describes only what identical texts describe
+    attr = torch.tensor([len(st) > 0 for st in stating], device=same.device)[:, None].expand_as(same).clone()
     for k, lab in labels.items():
         names = torch.tensor([k in st for st in stating], device=same.device)
-        attr &= (lab[:, None] == lab[None, :]) | ~names[:, None]
+        mine = lab if named is None else named[k]
+        attr &= (mine[:, None] == lab[None, :]) | ~names[:, None]
     return same | attr
 
 
@@ -254,7 +258,7 @@ def train_clip(text_model: TextTransformer, image_model: ImageCNN, data: TrainDa
     scale, scale_inst = LogitScale().to(dev), LogitScale().to(dev)
     heads = AttributeHeads({k: len(v) for k, v in LABELLED.items()}, image_model.config["dim"],
                            weights=cfg.attribute_loss_weights).to(dev)
-    labels = {k: torch.from_numpy(data.labels(k)).to(dev) for k in (*LABELLED, "colorFamily")}
+    labels = {k: torch.from_numpy(data.labels(k)).to(dev) for k in DESCRIBED}
     image_params = list(image_model.parameters()) + list(scale.parameters()) + list(scale_inst.parameters()) \
         + list(heads.parameters())
     params = image_params + list(text_model.parameters())
@@ -318,16 +322,21 @@ def triplet_examples(data: TrainData, train_mask: np.ndarray, cfg: Config, rng) 
     """(anchor text, positive product, negative products) from click logs, grade-2 text
     queries and product texts, restricted to training styles."""
     ok = lambda p: train_mask[data.style[p]]  # noqa: E731
+
+    def has(p: int, stated: Dict[str, str]) -> bool:
+        return all(v in data.attrs[p][k] for k, v in stated.items())
+
     ex = []
-    for q, clicked, skipped in data.clicks:
-        negs = [p for p in skipped if ok(p)][: cfg.triplet_negatives]
+    for q, clicked, skipped, stated in data.clicks:
+        # a product shown but not clicked that has every attribute the query names is no negative
+        negs = [p for p in skipped if ok(p) and not (stated and has(p, stated))][: cfg.triplet_negatives]
         for p in clicked:
             if ok(p):
-                ex.append((q, p, negs))
-    for q, positives in data.queries:
+                ex.append((q, p, negs, stated))
+    for q, positives, stated in data.queries:
         pos = [p for p in positives if ok(p)]
         for p in pos[:8]:
-            ex.append((q, p, []))
+            ex.append((q, p, [], stated))
     return ex
 
 
@@ -347,6 +356,21 @@ def train_triplet(model, data: TrainData, tok, cfg: Config, dev, rng, gallery: t
     train_prods = np.concatenate([data.style_products[s] for s in train_styles])
     same_colour = {c: train_prods[colour[train_prods] == c] for c in np.unique(colour[train_prods])}
 
+    def product_anchor(p: int, r) -> tuple:
+        """A product's own training text, positive the product, negatives confusable with it."""
+        text, stating = data.training_text_stating(p, r)
+        return text, p, confusable(p, r), {k: data.attrs[p][k][0] for k in stating}
+
+    labels = {k: torch.from_numpy(data.labels(k)).to(dev) for k in DESCRIBED}
+    index = {k: label_index(k) for k in DESCRIBED}
+
+    def negatives_mask(batch: List[tuple], pos_idx: torch.Tensor) -> torch.Tensor:
+        """Anchor i and positive j are no in-batch negatives when j has what anchor i states."""
+        stated = [x[3] for x in batch]
+        named = {k: torch.tensor([index[k].get(st.get(k), -1) for st in stated], device=dev) for k in DESCRIBED}
+        return described(text_group([x[0] for x in batch], dev), [tuple(st) for st in stated],
+                         {k: v[pos_idx] for k, v in labels.items()}, named)
+
     def confusable(p: int, r) -> List[int]:
         """Hard negatives for a product's own text, which always names its category: products
         of the same colour in another category."""
@@ -360,7 +384,7 @@ def train_triplet(model, data: TrainData, tok, cfg: Config, dev, rng, gallery: t
             break
         model.train()
         prods = one_variant_per_style(data, rng.permutation(train_styles), rng)
-        items = [(data.training_text(int(p), rng), int(p), confusable(int(p), rng)) for p in prods] + examples
+        items = [product_anchor(int(p), rng) for p in prods] + examples
         order = rng.permutation(len(items))
         tot, n = 0.0, 0
         for b in chunks(order, cfg.triplet_batch):
@@ -376,7 +400,7 @@ def train_triplet(model, data: TrainData, tok, cfg: Config, dev, rng, gallery: t
             neg_idx, neg_valid = neg_idx.to(dev), neg_valid.to(dev)
             a = model(ids, mask)
             loss = triplet_loss(a, gallery[pos_idx], gallery[neg_idx], neg_valid, cfg.triplet_margin,
-                                pos_group=text_group([x[0] for x in batch], dev))
+                                pos_group=negatives_mask(batch, pos_idx))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
