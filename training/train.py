@@ -319,8 +319,8 @@ def train_clip(text_model: TextTransformer, image_model: ImageCNN, data: TrainDa
 
 # ---------------------------------------------------------------- stage (d): triplet fine-tuning
 def triplet_examples(data: TrainData, train_mask: np.ndarray, cfg: Config, rng) -> List[tuple]:
-    """(anchor text, positive product, negative products) from click logs, grade-2 text
-    queries and product texts, restricted to training styles."""
+    """(anchor text, positive product, negative products, attributes the anchor states) from
+    click logs and grade-2 text queries, restricted to training styles."""
     ok = lambda p: train_mask[data.style[p]]  # noqa: E731
 
     def has(p: int, stated: Dict[str, str]) -> bool:
