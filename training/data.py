@@ -104,6 +104,12 @@ class TrainData:
         index = label_index(name)
         return np.array([index[a[name][0]] for a in self.attrs], dtype=np.int64)
 
+    def label_tensors(self, dev) -> Dict[str, "torch.Tensor"]:
+        """labels() of every DESCRIBED attribute, as tensors on a device."""
+        import torch
+
+        return {k: torch.from_numpy(self.labels(k)).to(dev) for k in DESCRIBED}
+
     def change_between(self, a: int, b: int) -> Optional[dict]:
         """The single visual attribute change from product a to product b, or None."""
         key = (a, b)

@@ -258,7 +258,7 @@ def train_clip(text_model: TextTransformer, image_model: ImageCNN, data: TrainDa
     scale, scale_inst = LogitScale().to(dev), LogitScale().to(dev)
     heads = AttributeHeads({k: len(v) for k, v in LABELLED.items()}, image_model.config["dim"],
                            weights=cfg.attribute_loss_weights).to(dev)
-    labels = {k: torch.from_numpy(data.labels(k)).to(dev) for k in DESCRIBED}
+    labels = data.label_tensors(dev)
     image_params = list(image_model.parameters()) + list(scale.parameters()) + list(scale_inst.parameters()) \
         + list(heads.parameters())
     params = image_params + list(text_model.parameters())
@@ -361,7 +361,7 @@ def train_triplet(model, data: TrainData, tok, cfg: Config, dev, rng, gallery: t
         text, stating = data.training_text_stating(p, r)
         return text, p, confusable(p, r), {k: data.attrs[p][k][0] for k in stating}
 
-    labels = {k: torch.from_numpy(data.labels(k)).to(dev) for k in DESCRIBED}
+    labels = data.label_tensors(dev)
     index = {k: label_index(k) for k in DESCRIBED}
 
     def negatives_mask(batch: List[tuple], pos_idx: torch.Tensor) -> torch.Tensor:
