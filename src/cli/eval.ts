@@ -1,7 +1,8 @@
 /**
  * npm run eval -- --set <text|image|composed|realshot|outfits|index|all> [--variant NAME ...]
  *                 [--catalog DIR] [--out DIR] [--models DIR] [--data DIR] [--runs DIR] [--limit N] [--seed N]
- *                 [--bootstrap N] [--permutations N] [--write-models-readme [--readme FILE]]
+ *                 [--bootstrap N] [--permutations N]
+ *                 [--write-models-readme [--readme FILE] [--readme-section NAME]]
  *
  * Ingests the catalogue's test split into an evaluation store (reused when unchanged), runs each
  * set against its variants, records the runs (data/evaluations, listed by the API), and writes the
@@ -9,7 +10,8 @@
  * Without --variant, the text, composed and realshot sets also run through the API's search service
  * (configured by the same SEARCH_* variables as the server), recorded as separate runs and exported
  * to --out/<set>-search/. --write-models-readme regenerates the metric tables of models/README.md
- * from these runs.
+ * from these runs, between the markers of --readme-section (default "metrics": the demo catalogue's
+ * tables; "metrics-full-catalogue" holds those of the full test split).
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -23,7 +25,7 @@ import { openGallery } from '../evaluation/evaluation-gallery';
 import { FileEvaluationRunStore } from '../evaluation/evaluation-run.store';
 import { EvaluationService } from '../evaluation/evaluation.service';
 import { exportFiles, exportRun } from '../evaluation/exports';
-import { metricTables, replaceMetricsSection, SET_METRICS } from '../evaluation/models-readme';
+import { DEFAULT_SECTION, metricTables, replaceMetricsSection, SECTION_NAME, SET_METRICS } from '../evaluation/models-readme';
 import { renderReport } from '../evaluation/report.html';
 import { searchServiceVariants } from '../evaluation/evaluation.factory';
 import { CombinedVariants } from '../evaluation/search-service-variants';
@@ -53,12 +55,14 @@ export interface EvalArgs {
   writeModelsReadme: boolean;
   /** README whose metric section --write-models-readme regenerates; default <models>/README.md. */
   readme: string | null;
+  /** Name of the README section (its markers) that --write-models-readme regenerates. */
+  readmeSection: string;
 }
 
 export class UsageError extends Error {}
 
 const USAGE =
-  'usage: npm run eval -- --set <text|image|composed|realshot|outfits|index|all> [--variant NAME ...] [--catalog DIR] [--out DIR] [--models DIR] [--data DIR] [--runs DIR] [--limit N] [--seed N] [--bootstrap N] [--permutations N] [--write-models-readme [--readme FILE]]';
+  'usage: npm run eval -- --set <text|image|composed|realshot|outfits|index|all> [--variant NAME ...] [--catalog DIR] [--out DIR] [--models DIR] [--data DIR] [--runs DIR] [--limit N] [--seed N] [--bootstrap N] [--permutations N] [--write-models-readme [--readme FILE] [--readme-section NAME]]';
 
 export function parseEvalArgs(argv: string[]): EvalArgs {
   const args: EvalArgs = {
@@ -75,6 +79,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
     permutations: 10000,
     writeModelsReadme: false,
     readme: null,
+    readmeSection: DEFAULT_SECTION,
   };
   const int = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
@@ -128,6 +133,10 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
       case '--readme':
         args.readme = value();
         break;
+      case '--readme-section':
+        args.readmeSection = value();
+        if (!SECTION_NAME.test(args.readmeSection)) throw new UsageError(`--readme-section needs lower-case letters, digits and hyphens, starting with a letter; got "${args.readmeSection}"`);
+        break;
       case '--help':
       case '-h':
         throw new UsageError(USAGE);
@@ -140,6 +149,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
   const unknown = args.sets.filter((s) => !ALL_SETS.includes(s));
   if (unknown.length) throw new UsageError(`unknown set "${unknown[0]}": choose ${ALL_SETS.join(', ')} or all`);
   if (args.variants.length && args.sets.length > 1) throw new UsageError('--variant applies to one set: name a single --set');
+  if (args.readmeSection !== DEFAULT_SECTION && !args.writeModelsReadme) throw new UsageError('--readme-section applies with --write-models-readme: add it or drop --readme-section');
   args.sets = [...new Set(args.sets)];
   return args;
 }
@@ -257,7 +267,7 @@ export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOut
     if (args.writeModelsReadme) {
       const readme = args.readme ?? path.join(args.modelsDir, 'README.md');
       const current = await fs.readFile(readme, 'utf8').catch(() => '# Models\n');
-      await fs.writeFile(readme, replaceMetricsSection(current, metricTables(runs, command, serviceRuns)));
+      await fs.writeFile(readme, replaceMetricsSection(current, metricTables(runs, command, serviceRuns), args.readmeSection));
       logger.info(`metric tables written to ${readme}`);
     }
     return { runs, serviceRuns, gallery: { dir: gallery.dir, products: gallery.products, reused: gallery.reused } };

@@ -3,7 +3,9 @@
  * (the test split: the evaluation gallery is the test-split products):
  *
  * - text:     queries/text-<split>.jsonl + .qrels (grades 1 and 2); segment "colour+category" holds
- *             the queries that state exactly a colour and a category;
+ *             the queries that state exactly a colour and a category, split into
+ *             "colour+category, literal" (the text names both values word for word) and
+ *             "colour+category, paraphrased" (a synonym or a misspelling for one of them);
  * - composed: queries/composed-<split>.jsonl; the target product is the one relevant item (grade 1)
  *             and the reference product is never retrieved;
  * - realshot: queries/realshot-test.jsonl + .qrels (a degraded photo of one product);
@@ -34,6 +36,24 @@ export interface OutfitQuery extends EvalQuery {
 
 /** Judges text queries by exact search: query id -> the exact top-k ids. */
 export type ExactJudge = (queries: EvalQuery[], k: number) => Promise<Qrels>;
+
+const words = (s: string): string[] => s.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+
+/**
+ * Whether `text` names an attribute value word for word: the value's words in a row, the last one
+ * also in its plural ("blue ankle boots" names "ankle-boot" and "blue"; "navy tee" does not name
+ * "t-shirt").
+ */
+export function namesWordForWord(text: string, value: string): boolean {
+  const t = words(text);
+  const v = words(value);
+  if (!v.length) return false;
+  const last = v[v.length - 1];
+  const matchesAt = (i: number): boolean =>
+    v.every((w, j) => t[i + j] === w || (j === v.length - 1 && (t[i + j] === `${last}s` || t[i + j] === `${last}es`)));
+  for (let i = 0; i + v.length <= t.length; i++) if (matchesAt(i)) return true;
+  return false;
+}
 
 export interface SeedJudgementSetOptions {
   catalogDir: string;
@@ -148,13 +168,17 @@ export class SeedJudgementSets implements JudgementSetProvider {
     const rows = await readJsonLines<{ id: string; text: string; stated?: Record<string, string>; kind?: string }>(file, 'text queries');
     const queries = rows.map((r, i) => ({ id: requireString(r.id, file, 'id', i), text: requireString(r.text, file, 'text', i) }));
     const qrels = parseQrels(await readText(this.file('queries', `text-${this.split}.qrels`), 'text qrels'));
-    const colourCategory = rows
-      .filter((r) => {
-        const keys = Object.keys(r.stated ?? {}).sort();
-        return keys.length === 2 && keys[0] === 'category' && (keys[1] === 'color' || keys[1] === 'colorFamily');
-      })
-      .map((r) => r.id);
-    return { name: 'text', queries, qrels, dataHash: await this.dataHash(), segments: [{ name: 'colour+category', queryIds: colourCategory }] };
+    const colourCategory = rows.filter((r) => {
+      const keys = Object.keys(r.stated ?? {}).sort();
+      return keys.length === 2 && keys[0] === 'category' && (keys[1] === 'color' || keys[1] === 'colorFamily');
+    });
+    const literal = (r: (typeof rows)[number]): boolean => Object.values(r.stated ?? {}).every((value) => namesWordForWord(r.text, value));
+    const segments = [
+      { name: 'colour+category', queryIds: colourCategory.map((r) => r.id) },
+      { name: 'colour+category, literal', queryIds: colourCategory.filter(literal).map((r) => r.id) },
+      { name: 'colour+category, paraphrased', queryIds: colourCategory.filter((r) => !literal(r)).map((r) => r.id) },
+    ];
+    return { name: 'text', queries, qrels, dataHash: await this.dataHash(), segments };
   }
 
   private async composedSet(): Promise<JudgementSet> {

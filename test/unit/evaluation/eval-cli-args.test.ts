@@ -17,6 +17,7 @@ describe('eval command arguments', () => {
       permutations: 10000,
       writeModelsReadme: false,
       readme: null,
+      readmeSection: 'metrics',
     });
   });
 
@@ -27,6 +28,11 @@ describe('eval command arguments', () => {
     expect(parseEvalArgs(['--set', 'text', '--variant', 'fashion-text-gru,fashion-text']).variants).toEqual(['fashion-text-gru', 'fashion-text']);
   });
 
+  it('names the README section that --write-models-readme regenerates', () => {
+    const a = parseEvalArgs(['--set', 'text', '--write-models-readme', '--readme-section', 'metrics-full-catalogue']);
+    expect(a).toMatchObject({ writeModelsReadme: true, readmeSection: 'metrics-full-catalogue' });
+  });
+
   it.each([
     [[], /name a set/],
     [['--set', 'shoes'], /unknown set "shoes"/],
@@ -34,6 +40,8 @@ describe('eval command arguments', () => {
     [['--set'], /--set needs a value/],
     [['--set', 'text', '--frobnicate'], /unknown option "--frobnicate"/],
     [['--set', 'text,composed', '--variant', 'sum'], /--variant applies to one set/],
+    [['--set', 'text', '--write-models-readme', '--readme-section', 'Full Catalogue'], /--readme-section needs lower-case letters/],
+    [['--set', 'text', '--readme-section', 'metrics-full-catalogue'], /--readme-section applies with --write-models-readme/],
   ])('%p is refused with a usage message', (argv, message) => {
     expect(() => parseEvalArgs(argv as string[])).toThrow(UsageError);
     expect(() => parseEvalArgs(argv as string[])).toThrow(message);

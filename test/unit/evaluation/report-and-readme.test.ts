@@ -5,7 +5,12 @@ import { renderReport } from '../../../src/evaluation/report.html';
 import { buildSet, buildVariant } from './fakes';
 
 const settings = { createdAt: '2026-01-01T00:00:00.000Z', bootstrapSamples: 100, permutationSamples: 100 };
-const named = (set: JudgementSet, name: string): JudgementSet => ({ ...set, name, segments: name === 'text' ? [{ name: 'colour+category', queryIds: ['q0', 'q1'] }] : [] });
+const textSegments = [
+  { name: 'colour+category', queryIds: ['q0', 'q1', 'q2'] },
+  { name: 'colour+category, literal', queryIds: ['q0', 'q1'] },
+  { name: 'colour+category, paraphrased', queryIds: ['q2'] },
+];
+const named = (set: JudgementSet, name: string): JudgementSet => ({ ...set, name, segments: name === 'text' ? textSegments : [] });
 
 let text: EvaluationRun;
 let composed: EvaluationRun;
@@ -49,8 +54,10 @@ describe('models README tables', () => {
 
   it('prints the text table with relative gains beside the paper, composed gains and the index recall', () => {
     const md = tables();
-    expect(md).toContain('| Variant | MRR | MAP | NDCG@10 | P@50 | R@50 | P@10 (colour+category) |');
-    expect(md).toMatch(/\| fashion-text-gru \| \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]/);
+    expect(md).toContain('| Variant | MRR | MAP | NDCG@10 | P@50 | R@50 | P@10 (colour+category) | P@10 literal | P@10 paraphrased |\n');
+    expect(md).toMatch(/\| fashion-text-gru( \| \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]){8} \|\n/);
+    expect(md).toContain('30 queries, 3 of them naming a colour and a category: 2 literal');
+    expect(md).toContain('and 1 paraphrased');
     const mrr = text.comparisons.find((c) => c.variant === 'fashion-text' && c.metric === 'mrr')!;
     expect(md).toContain(`| MRR | +${(mrr.relativeGain! * 100).toFixed(1)}% | +7.8% |`);
     expect(md).toContain('| MAP | ');
@@ -69,5 +76,16 @@ describe('models README tables', () => {
     expect(replaceMetricsSection(out, 'NEWER')).toContain(`${METRICS_START}\nNEWER\n${METRICS_END}`);
     expect(replaceMetricsSection('# Models\n', 'T')).toBe(`# Models\n\n## Metrics\n\n${METRICS_START}\nT\n${METRICS_END}\n`);
     expect(() => replaceMetricsSection(`# M\n${METRICS_START}\n`, 'T')).toThrow(/only one of the markers/);
+  });
+
+  it('keeps named sections apart', () => {
+    const both = replaceMetricsSection(replaceMetricsSection('# Models\n', 'DEMO'), 'FULL', 'metrics-full-catalogue');
+    expect(both).toBe(
+      `# Models\n\n## Metrics\n\n${METRICS_START}\nDEMO\n${METRICS_END}\n\n## Metrics: metrics-full-catalogue\n\n<!-- metrics-full-catalogue:start -->\nFULL\n<!-- metrics-full-catalogue:end -->\n`,
+    );
+    const again = replaceMetricsSection(both, 'FULL2', 'metrics-full-catalogue');
+    expect(again).toContain(`${METRICS_START}\nDEMO\n${METRICS_END}`);
+    expect(again).toContain('<!-- metrics-full-catalogue:start -->\nFULL2\n<!-- metrics-full-catalogue:end -->');
+    expect(() => replaceMetricsSection(both, 'X', 'Bad Name')).toThrow(/lower-case letters/);
   });
 });

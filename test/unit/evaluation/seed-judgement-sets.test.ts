@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SeedJudgementSets } from '../../../src/evaluation/seed-judgement-sets';
+import { namesWordForWord, SeedJudgementSets } from '../../../src/evaluation/seed-judgement-sets';
 
 /** Builds a tiny catalogue directory in the seed format. */
 function buildCatalog(dir: string, withManifest = true): void {
@@ -21,6 +21,7 @@ function buildCatalog(dir: string, withManifest = true): void {
       { id: 'tq-0', split: 'test', text: 'red coat', stated: { category: 'coat', color: 'red' } },
       { id: 'tq-1', split: 'test', text: 'linen coat', stated: { category: 'coat', material: 'linen' } },
       { id: 'tq-2', split: 'test', text: 'warm coat', stated: { category: 'coat', colorFamily: 'warm' } },
+      { id: 'tq-3', split: 'test', text: 'navy tee', stated: { category: 't-shirt', color: 'navy' } },
     ]),
   );
   writeFileSync(join(dir, 'queries', 'text-test.qrels'), 'tq-0 0 p-test-0-0 2\ntq-0 0 p-test-0-1 1\ntq-1 0 p-test-1-0 1\ntq-2 0 p-test-1-1 2\n');
@@ -37,17 +38,38 @@ describe('SeedJudgementSets', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reads text queries, graded qrels and the colour+category segment', async () => {
+  it('reads text queries, graded qrels and the colour+category segments, literal and paraphrased', async () => {
     buildCatalog(dir);
     const set = await new SeedJudgementSets({ catalogDir: dir }).load('text');
     expect(set.queries).toEqual([
       { id: 'tq-0', text: 'red coat' },
       { id: 'tq-1', text: 'linen coat' },
       { id: 'tq-2', text: 'warm coat' },
+      { id: 'tq-3', text: 'navy tee' },
     ]);
     expect(set.qrels.get('tq-0')).toEqual(new Map([['p-test-0-0', 2], ['p-test-0-1', 1]]));
-    expect(set.segments).toEqual([{ name: 'colour+category', queryIds: ['tq-0', 'tq-2'] }]);
+    expect(set.segments).toEqual([
+      { name: 'colour+category', queryIds: ['tq-0', 'tq-2', 'tq-3'] },
+      { name: 'colour+category, literal', queryIds: ['tq-0', 'tq-2'] },
+      { name: 'colour+category, paraphrased', queryIds: ['tq-3'] },
+    ]);
     expect(set.dataHash).toBe('sha256:abc123');
+  });
+
+  it.each([
+    ['blue ankle boots', 'ankle-boot', true],
+    ['t shirt navy', 't-shirt', true],
+    ['want charcoal t-shirt', 'charcoal', true],
+    ['floral dresses', 'dress', true],
+    ['light grey coat', 'light grey', true],
+    ['navy tee', 't-shirt', false],
+    ['long jackket', 'coat', false],
+    ['redcoat', 'red', false],
+    ['grey light coat', 'light grey', false],
+    ['pale grey coat', 'light grey', false],
+    ['coat', '', false],
+  ])('%p names %p word for word: %p', (text, value, expected) => {
+    expect(namesWordForWord(text, value)).toBe(expected);
   });
 
   it('composed queries judge the target and exclude the reference', async () => {
