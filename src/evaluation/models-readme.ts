@@ -6,6 +6,7 @@
  */
 import { InvalidInputError } from '../domain/errors';
 import type { EvaluationRun, MetricAggregate } from './evaluation-run';
+import { COLOUR_CATEGORY_SEGMENTS } from './seed-judgement-sets';
 
 export const DEFAULT_SECTION = 'metrics';
 export const SECTION_NAME = /^[a-z][a-z0-9-]*$/;
@@ -21,9 +22,9 @@ export const METRICS_END = sectionMarkers().end;
 
 /** Segments of the text set whose P@10 the text tables show (see SeedJudgementSets). */
 export const TEXT_P10_SEGMENTS: Array<{ segment: string; column: string }> = [
-  { segment: 'colour+category', column: 'P@10 (colour+category)' },
-  { segment: 'colour+category, literal', column: 'P@10 literal' },
-  { segment: 'colour+category, paraphrased', column: 'P@10 paraphrased' },
+  { segment: COLOUR_CATEGORY_SEGMENTS.all, column: 'P@10 (colour+category)' },
+  { segment: COLOUR_CATEGORY_SEGMENTS.literal, column: 'P@10 literal' },
+  { segment: COLOUR_CATEGORY_SEGMENTS.paraphrased, column: 'P@10 paraphrased' },
 ];
 
 /** Metrics per set as the CLI runs them (and as the tables read them). */
@@ -81,7 +82,7 @@ function textSection(run: EvaluationRun): string {
     '',
     table(header, rows),
     '',
-    `${run.set.scoredQueries} queries, ${size('colour+category')} of them naming a colour and a category: ${size('colour+category, literal')} literal (both named word for word, "blue ankle boots") and ${size('colour+category, paraphrased')} paraphrased (a synonym or a misspelling for either, "cobalt booties").`,
+    `${run.set.scoredQueries} queries, ${size(COLOUR_CATEGORY_SEGMENTS.all)} of them naming a colour and a category: ${size(COLOUR_CATEGORY_SEGMENTS.literal)} literal (both named word for word, "blue ankle boots") and ${size(COLOUR_CATEGORY_SEGMENTS.paraphrased)} paraphrased (a synonym or a misspelling for either, "cobalt booties").`,
     '',
   ];
   if (baseline && last && last !== baseline) {
@@ -173,7 +174,7 @@ function serviceSection(runs: EvaluationRun[]): string {
     const header = ['Variant', ...metrics.map((m) => (set === 'text' && m === 'p@10' ? 'P@10 (colour+category)' : label(m)))];
     const rows = run.variants.map((v) => [
       v.name,
-      ...metrics.map((m) => withCi(set === 'text' && m === 'p@10' ? agg(run, v.name, m, 'colour+category') : agg(run, v.name, m))),
+      ...metrics.map((m) => withCi(set === 'text' && m === 'p@10' ? agg(run, v.name, m, COLOUR_CATEGORY_SEGMENTS.all) : agg(run, v.name, m))),
     ]);
     lines.push('', `#### ${SERVICE_SET_TITLES[set]}`, '', table(header, rows), '', provenance(run));
   }

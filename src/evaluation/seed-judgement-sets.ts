@@ -34,6 +34,13 @@ export interface OutfitQuery extends EvalQuery {
   candidates: string[];
 }
 
+/** The text set's segments of queries that state exactly a colour and a category. */
+export const COLOUR_CATEGORY_SEGMENTS = {
+  all: 'colour+category',
+  literal: 'colour+category, literal',
+  paraphrased: 'colour+category, paraphrased',
+} as const;
+
 /** Judges text queries by exact search: query id -> the exact top-k ids. */
 export type ExactJudge = (queries: EvalQuery[], k: number) => Promise<Qrels>;
 
@@ -174,9 +181,9 @@ export class SeedJudgementSets implements JudgementSetProvider {
     });
     const literal = (r: (typeof rows)[number]): boolean => Object.values(r.stated ?? {}).every((value) => namesWordForWord(r.text, value));
     const segments = [
-      { name: 'colour+category', queryIds: colourCategory.map((r) => r.id) },
-      { name: 'colour+category, literal', queryIds: colourCategory.filter(literal).map((r) => r.id) },
-      { name: 'colour+category, paraphrased', queryIds: colourCategory.filter((r) => !literal(r)).map((r) => r.id) },
+      { name: COLOUR_CATEGORY_SEGMENTS.all, queryIds: colourCategory.map((r) => r.id) },
+      { name: COLOUR_CATEGORY_SEGMENTS.literal, queryIds: colourCategory.filter(literal).map((r) => r.id) },
+      { name: COLOUR_CATEGORY_SEGMENTS.paraphrased, queryIds: colourCategory.filter((r) => !literal(r)).map((r) => r.id) },
     ];
     return { name: 'text', queries, qrels, dataHash: await this.dataHash(), segments };
   }
