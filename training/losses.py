@@ -45,13 +45,18 @@ class LogitScale(nn.Module):
         return self.log_scale.clamp(max=math.log(100.0)).exp()
 
 
+def _pair_mask(groups: torch.Tensor) -> torch.Tensor:
+    """[B,B] bool from a group id per row [B] (same id) or from a [B,B] matrix given as is."""
+    return groups if groups.dim() == 2 else groups[:, None] == groups[None, :]
+
+
 def info_nce(a: torch.Tensor, b: torch.Tensor, scale: torch.Tensor, groups: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Symmetric InfoNCE between row-aligned unit vectors a[i] <-> b[i]. When `groups` is
     given, off-diagonal pairs of the same group are not treated as negatives; `groups` is
     either a group id per row [B] or a matrix [B,B], true where a[i] also describes b[j]."""
     logits = scale * a @ b.t()
     if groups is not None:
-        same = groups if groups.dim() == 2 else groups[:, None] == groups[None, :]
+        same = _pair_mask(groups)
         eye = torch.eye(len(a), dtype=torch.bool, device=a.device)
         logits = logits.masked_fill(same & ~eye, -1e4)
     target = torch.arange(len(a), device=a.device)
@@ -75,7 +80,7 @@ def triplet_loss(anchor: torch.Tensor, positive: torch.Tensor, negatives: torch.
     sim = anchor @ positive.t()
     invalid = torch.eye(len(anchor), dtype=torch.bool, device=anchor.device)
     if pos_group is not None:
-        invalid = invalid | (pos_group if pos_group.dim() == 2 else pos_group[:, None] == pos_group[None, :])
+        invalid = invalid | _pair_mask(pos_group)
     hardest = sim.masked_fill(invalid, -2.0).max(dim=1).values
     losses.append(F.relu(margin - pos_sim + hardest))
     return torch.stack(losses, 0).sum(0).mean()

@@ -77,14 +77,13 @@ function textSection(run: EvaluationRun): string {
   const size = (segment: string): number => run.variants[0]?.segments.find((s) => s.segment === segment)?.queries ?? 0;
   const baseline = run.comparisons[0]?.baseline;
   const last = run.variants[run.variants.length - 1]?.name;
-  const lines = [
-    '### Text queries',
-    '',
-    table(header, rows),
-    '',
-    `${run.set.scoredQueries} queries, ${size(COLOUR_CATEGORY_SEGMENTS.all)} of them naming a colour and a category: ${size(COLOUR_CATEGORY_SEGMENTS.literal)} literal (both named word for word, "blue ankle boots") and ${size(COLOUR_CATEGORY_SEGMENTS.paraphrased)} paraphrased (a synonym or a misspelling for either, "cobalt booties").`,
-    '',
-  ];
+  const lines = ['### Text queries', '', table(header, rows), ''];
+  if (size(COLOUR_CATEGORY_SEGMENTS.all) > 0) {
+    lines.push(
+      `${run.set.scoredQueries} queries, ${size(COLOUR_CATEGORY_SEGMENTS.all)} of them naming a colour and a category: ${size(COLOUR_CATEGORY_SEGMENTS.literal)} literal (both named word for word, "blue ankle boots") and ${size(COLOUR_CATEGORY_SEGMENTS.paraphrased)} paraphrased (a synonym or a misspelling for either, "cobalt booties").`,
+      '',
+    );
+  }
   if (baseline && last && last !== baseline) {
     const gains = Object.keys(PAPER_TEXT_GAINS)
       .filter((m) => run.settings.metrics.includes(m))
