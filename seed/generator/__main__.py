@@ -1,4 +1,4 @@
-"""python3 -m seed.generator --profile smoke|demo|full --out DIR [--no-images] [--workers N]"""
+"""python3 -m seed.generator --profile smoke|demo|validation|full --out DIR [--no-images] [--workers N]"""
 
 from __future__ import annotations
 

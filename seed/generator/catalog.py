@@ -1,8 +1,8 @@
 """Builds the whole catalogue in memory: products, text / composed / real-shot queries, click logs
-and outfits. No images are rendered here; `writer` renders and writes files.
+and outfits, split by split. No images are rendered here; `writer` renders and writes files.
 
-Every style draws its attributes from its own random stream (seeded by the global seed, the split
-and the Fashion-MNIST index), so a product is the same in every profile that contains it.
+Every style draws its attributes from its own random stream (seeded by the global seed, the
+Fashion-MNIST file and the index), so a product is the same in every profile that contains it.
 """
 
 from __future__ import annotations
@@ -12,55 +12,93 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import SEED
-from .fashion_mnist import load_split
-from .text import description, modifier_text, query_text, title
+from . import SEED, fashion_mnist
+from . import outfits as outfit_rules
+from .attribute_index import AttributeIndex
+from .composed import make_composed, meaning_qrels
+from .heldout_queries import HELDOUT_KINDS, make_heldout_queries
+from .looks import other_family_color, other_material, other_pattern, other_shade, weighted
+from .realshot import realshot_queries
+from .splits import CODE_PREFIX, SOURCE_OF, SPLITS, STREAM, split_indices
+from .streams import rng as _rng
+from .text import description, query_text, title
 from .vocab import (BASE_PRICE, BRANDS, BRAND_NAMES, CATEGORIES, CLOTHING_SIZES, COLOR_FAMILY, COLOR_RGB,
                     COLOR_WEIGHT, COLORS, FITS_BY_GROUP, GENDERS_BY_CATEGORY, GROUP_OF, MATERIAL_PRICE,
                     MATERIALS_BY_GROUP, OCCASIONS_BY_CATEGORY, PATTERN_WEIGHT, PATTERNS, SEASONS_BY_CATEGORY,
-                    SHOE_SIZES, shade_neighbours)
-from . import outfits as outfit_rules
+                    SHOE_SIZES)
 
-SPLITS = ("train", "test")
+
+@dataclass(frozen=True)
+class SplitSizes:
+    """What a profile builds for one split."""
+    styles_per_class: int | None   # None: every style of the split
+    text_queries: int              # in-distribution text queries
+    composed_per_style: int        # sibling composed queries per style
+    click_sessions: int
+    outfits_labelled: int          # half compatible, half not
+    outfits_unlabelled: int
+    fitb: int = 0                  # fill-in-the-blank questions (validation and test)
+    heldout_queries: dict = field(default_factory=dict)  # held-out text kind -> count (validation and test)
+    realshot: int = 0              # photos per family (validation and test)
+
+
+def _heldout(n: int, exclusion: int | None = None) -> dict:
+    """`n` queries of every held-out kind (`exclusion` of that kind, when given)."""
+    return {k: exclusion if k == "exclusion" and exclusion is not None else n for k in HELDOUT_KINDS}
 
 
 @dataclass(frozen=True)
 class Profile:
     name: str
-    per_class: dict           # split -> styles per class (None: all)
-    text_queries: dict        # split -> count
-    realshot: int
-    composed_per_style: dict  # split -> composed queries per style
-    click_sessions: dict      # split -> sessions
-    outfits_labelled: dict    # split -> count (half compatible, half not)
-    outfits_unlabelled: dict  # split -> count
-    fitb: int
+    sizes: dict  # split -> SplitSizes, for the splits the profile holds
 
+    @property
+    def splits(self) -> tuple[str, ...]:
+        return tuple(s for s in SPLITS if s in self.sizes)
+
+
+SMOKE_HELD_OUT = dict(fitb=20, heldout_queries=_heldout(6), realshot=10)
+DEMO_SIZES = dict(styles_per_class=200, text_queries=1000, composed_per_style=1, click_sessions=2500,
+                  outfits_labelled=400, outfits_unlabelled=2000, fitb=500, realshot=300)
 
 PROFILES = {
-    "smoke": Profile("smoke", {"train": 4, "test": 4}, {"train": 80, "test": 60}, 20, {"train": 2, "test": 1},
-                     {"train": 40, "test": 40}, {"train": 20, "test": 20}, {"train": 40, "test": 0}, 20),
-    "demo": Profile("demo", {"train": 0, "test": 200}, {"train": 0, "test": 1000}, 300, {"train": 0, "test": 1},
-                    {"train": 0, "test": 2500}, {"train": 0, "test": 400}, {"train": 0, "test": 2000}, 500),
-    "full": Profile("full", {"train": None, "test": None}, {"train": 2000, "test": 1500}, 600,
-                    {"train": 2, "test": 1}, {"train": 12000, "test": 4000}, {"train": 2000, "test": 1000},
-                    {"train": 12000, "test": 3000}, 1000),
+    "smoke": Profile("smoke", {
+        "train": SplitSizes(styles_per_class=4, text_queries=80, composed_per_style=2, click_sessions=40,
+                            outfits_labelled=20, outfits_unlabelled=40),
+        "validation": SplitSizes(styles_per_class=4, text_queries=60, composed_per_style=1, click_sessions=40,
+                                 outfits_labelled=20, outfits_unlabelled=0, **SMOKE_HELD_OUT),
+        "test": SplitSizes(styles_per_class=4, text_queries=60, composed_per_style=1, click_sessions=40,
+                           outfits_labelled=20, outfits_unlabelled=0, **SMOKE_HELD_OUT),
+    }),
+    "demo": Profile("demo", {"test": SplitSizes(**DEMO_SIZES, heldout_queries=_heldout(200, exclusion=100))}),
+    "validation": Profile("validation", {"validation": SplitSizes(**DEMO_SIZES, heldout_queries=_heldout(200))}),
+    "full": Profile("full", {
+        "train": SplitSizes(styles_per_class=None, text_queries=2000, composed_per_style=2, click_sessions=12000,
+                            outfits_labelled=2000, outfits_unlabelled=12000),
+        "validation": SplitSizes(styles_per_class=None, text_queries=1500, composed_per_style=1,
+                                 click_sessions=2000, outfits_labelled=1000, outfits_unlabelled=3000, fitb=1000,
+                                 heldout_queries=_heldout(200), realshot=600),
+        "test": SplitSizes(styles_per_class=None, text_queries=1500, composed_per_style=1, click_sessions=4000,
+                           outfits_labelled=1000, outfits_unlabelled=3000, fitb=1000,
+                           heldout_queries=_heldout(200), realshot=600),
+    }),
 }
-
-VISUAL = ("color", "pattern", "material")
 
 
 @dataclass
 class Catalog:
     profile: str
     seed: int
+    splits: tuple = ()                                   # the splits built, in SPLITS order
     products: list = field(default_factory=list)
-    text_queries: dict = field(default_factory=dict)   # split -> [query]
-    text_qrels: dict = field(default_factory=dict)     # split -> [(qid, productId, grade)]
-    composed: dict = field(default_factory=dict)       # split -> [query]
-    realshot: list = field(default_factory=list)
-    clicks: dict = field(default_factory=dict)         # split -> [session]
-    outfits: dict = field(default_factory=dict)        # labelled | unlabelled | fitb -> [record]
+    text_queries: dict = field(default_factory=dict)     # split -> [query]
+    text_qrels: dict = field(default_factory=dict)       # split -> [(qid, productId, grade)]
+    composed: dict = field(default_factory=dict)         # split -> [query]
+    composed_meaning: dict = field(default_factory=dict)  # split -> [(qid, productId, 1)] (validation, test)
+    realshot: dict = field(default_factory=dict)         # split -> [photo query], held-out family
+    realshot_indist: dict = field(default_factory=dict)  # split -> [photo query], in-distribution family
+    clicks: dict = field(default_factory=dict)           # split -> [session]
+    outfits: dict = field(default_factory=dict)          # labelled | unlabelled | fitb -> [record]
 
     def products_of(self, split: str) -> list:
         return [p for p in self.products if p["split"] == split]
@@ -70,29 +108,16 @@ class Catalog:
         return {p["id"]: p for p in self.products}
 
 
-def _rng(*parts: int) -> random.Random:
-    x = SEED
-    for p in parts:
-        x = (x * 1_000_003 + int(p)) & ((1 << 62) - 1)
-    return random.Random(x)
-
-
-def _weighted(rng: random.Random, items: list, weights: dict | None = None):
-    if weights is None:
-        return rng.choice(items)
-    return rng.choices(items, weights=[weights.get(i, 1.0) for i in items])[0]
-
-
 def select_styles(split: str, per_class: int | None) -> list[int]:
-    """Fashion-MNIST indices of the styles in a profile: the first `per_class` of each class, or all."""
-    _, labels = load_split(split)
+    """Fashion-MNIST indices (in the split's source file) of the styles in a profile: the first
+    `per_class` of each class among the split's images, or all of them."""
+    _, labels = fashion_mnist.load_split(SOURCE_OF[split])
+    idx = split_indices(split, len(labels))
     if per_class is None:
-        return list(range(len(labels)))
-    if per_class == 0:
-        return []
+        return idx.tolist()
     chosen = []
     for c in range(10):
-        chosen.extend(np.flatnonzero(labels == c)[:per_class].tolist())
+        chosen.extend(idx[labels[idx] == c][:per_class].tolist())
     return sorted(chosen)
 
 
@@ -107,12 +132,15 @@ def _pick_some(rng: random.Random, options: list[str], extra_p: float) -> list[s
 
 
 def style_products(split: str, index: int, label: int) -> list[dict]:
-    """The five variants of one style."""
-    rng = _rng(SPLITS.index(split), index)
+    """The five variants of one style: Fashion-MNIST image `index` of the split's source file, of
+    class `label`. The random stream is named by the source file and the index, so a validation style
+    is drawn exactly as it would be as a train style; only its ids, split and product code differ."""
+    source = SOURCE_OF[split]
+    rng = _rng(STREAM[source], index)
     cat = CATEGORIES[label]
     group = GROUP_OF[cat]
-    color = _weighted(rng, COLORS, COLOR_WEIGHT)
-    pattern = _weighted(rng, PATTERNS, PATTERN_WEIGHT)
+    color = weighted(rng, COLORS, COLOR_WEIGHT)
+    pattern = weighted(rng, PATTERNS, PATTERN_WEIGHT)
     material = rng.choice(MATERIALS_BY_GROUP[group])
     gender = rng.choices(GENDERS_BY_CATEGORY[cat], weights=[0.45, 0.35, 0.2][:len(GENDERS_BY_CATEGORY[cat])])[0]
     season = _pick_some(rng, SEASONS_BY_CATEGORY[cat], 0.4)
@@ -136,21 +164,16 @@ def style_products(split: str, index: int, label: int) -> list[dict]:
     for kind in kinds:
         c, p, m = color, pattern, material
         if kind == "color":
-            fam = COLOR_FAMILY[color]
-            c = _weighted(rng, [x for x in COLORS if COLOR_FAMILY[x] != fam], COLOR_WEIGHT)
+            c = other_family_color(rng, color)
         elif kind == "shade":
-            c = rng.choice(sorted(shade_neighbours(color).values()))
+            c = other_shade(rng, color)
         elif kind == "pattern":
-            if pattern == "solid" or rng.random() < 0.5:
-                p = _weighted(rng, [x for x in PATTERNS if x not in ("solid", pattern)], PATTERN_WEIGHT)
-            else:
-                p = "solid"
+            p = other_pattern(rng, pattern)
         else:
-            m = rng.choice([x for x in MATERIALS_BY_GROUP[group] if x != material])
+            m = other_material(rng, group, material)
         looks.append((c, p, m))
 
     out = []
-    prefix = "TE" if split == "test" else "TR"
     for variant, (c, p, m) in enumerate(looks):
         attrs = {
             "category": [cat], "group": [group], "color": [c], "colorFamily": [COLOR_FAMILY[c]],
@@ -160,7 +183,7 @@ def style_products(split: str, index: int, label: int) -> list[dict]:
         price = BASE_PRICE[cat] * BRANDS[brand] * MATERIAL_PRICE[m] * jitter
         price = round(max(4.0, float(int(price))) + 0.99, 2)
         pid = f"p-{split}-{index:05d}-{variant}"
-        code = f"{prefix}{index:05d}-{variant}"
+        code = f"{CODE_PREFIX[split]}{index:05d}-{variant}"
         out.append({
             "id": pid,
             "styleId": f"s-{split}-{index:05d}",
@@ -174,67 +197,10 @@ def style_products(split: str, index: int, label: int) -> list[dict]:
             "inStock": rng.random() < 0.87,
             "attributes": attrs,
             "image": f"images/{pid}.webp",
-            "render": {"source": split, "index": int(index), "color": list(COLOR_RGB[c]), "pattern": p,
+            "render": {"source": source, "index": int(index), "color": list(COLOR_RGB[c]), "pattern": p,
                        "material": m, "seed": render_seed},
         })
     return out
-
-
-# --------------------------------------------------------------------------- attribute index
-SINGLE = ("category", "color", "colorFamily", "pattern", "material", "gender", "fit", "brand")
-MULTI = ("season", "occasion")
-
-
-class AttributeIndex:
-    """Products of one split as integer-coded arrays, for vectorised relevance judgements."""
-
-    def __init__(self, products: list[dict]):
-        self.products = products
-        self.ids = [p["id"] for p in products]
-        self.vocab: dict[str, dict[str, int]] = {}
-        self.codes: dict[str, np.ndarray] = {}
-        for a in SINGLE + MULTI:
-            values = sorted({v for p in products for v in p["attributes"][a]})
-            self.vocab[a] = {v: i for i, v in enumerate(values)}
-        for a in SINGLE:
-            vi = self.vocab[a]
-            self.codes[a] = np.fromiter((vi[p["attributes"][a][0]] for p in products), dtype=np.int32,
-                                        count=len(products))
-        self.multi: dict[str, np.ndarray] = {}
-        for a in MULTI:
-            vi = self.vocab[a]
-            m = np.zeros((len(products), max(1, len(vi))), dtype=bool)
-            for i, p in enumerate(products):
-                for v in p["attributes"][a]:
-                    m[i, vi[v]] = True
-            self.multi[a] = m
-        self.by_category = {c: np.flatnonzero(self.codes["category"] == i) for c, i in self.vocab["category"].items()}
-
-    def _match(self, attr: str, value: str, rows: np.ndarray) -> np.ndarray:
-        code = self.vocab[attr].get(value)
-        if code is None:
-            return np.zeros(len(rows), dtype=bool)
-        if attr in MULTI:
-            return self.multi[attr][rows, code]
-        return self.codes[attr][rows] == code
-
-    def judge(self, stated: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows of the stated category, grade per row, fraction of stated attributes matched per row).
-        Products outside the stated category have grade 0."""
-        rows = self.by_category.get(stated["category"], np.zeros(0, dtype=np.int64))
-        others = [k for k in stated if k != "category"]
-        matches = [self._match(k, stated[k], rows) for k in others]
-        if matches:
-            allm = np.logical_and.reduce(matches)
-            anym = np.logical_or.reduce(matches)
-            count = np.sum(matches, axis=0)
-        else:
-            allm = np.ones(len(rows), dtype=bool)
-            anym = allm
-            count = np.zeros(len(rows))
-        grade = np.where(allm, 2, np.where(anym, 1, 0)).astype(np.int8)
-        frac = (1.0 + count) / (1.0 + len(others))
-        return rows, grade, frac
 
 
 # --------------------------------------------------------------------------- text queries
@@ -274,7 +240,9 @@ def _stated_for(rng: random.Random, kind: str, p: dict) -> dict:
 
 
 def make_text_queries(split: str, products: list[dict], n: int, index: AttributeIndex):
-    rng = _rng(100 + SPLITS.index(split), n)
+    """`n` in-distribution text queries of a split (phrased by text.query_text, as training texts are)
+    and their graded judgements."""
+    rng = _rng(100 + STREAM[split], n)
     kinds = [k for k, _ in QUERY_KINDS]
     weights = [w for _, w in QUERY_KINDS]
     patterned = [p for p in products if p["attributes"]["pattern"][0] != "solid"]
@@ -294,7 +262,8 @@ def make_text_queries(split: str, products: list[dict], n: int, index: Attribute
             continue
         seen.add(key)
         qid = f"tq-{split}-{len(queries):05d}"
-        queries.append({"id": qid, "split": split, "text": query_text(rng, stated), "stated": stated, "kind": kind})
+        queries.append({"id": qid, "split": split, "text": query_text(rng, stated), "stated": stated, "kind": kind,
+                        "vocabulary": "seen", "distribution": "in"})
         rows, grade, _ = index.judge(stated)
         for r, g in zip(rows.tolist(), grade.tolist()):
             if g > 0:
@@ -302,78 +271,19 @@ def make_text_queries(split: str, products: list[dict], n: int, index: Attribute
     return queries, qrels
 
 
-# --------------------------------------------------------------------------- composed queries
-def _change(ref: dict, tgt: dict) -> tuple[str, str, str, str]:
-    for a in VISUAL:
-        x, y = ref["attributes"][a][0], tgt["attributes"][a][0]
-        if x != y:
-            kind = a
-            if a == "color" and COLOR_FAMILY[x] == COLOR_FAMILY[y]:
-                kind = "shade"
-            return a, x, y, kind
-    raise ValueError(f"{ref['id']} and {tgt['id']} do not differ")
-
-
-def make_composed(split: str, styles: list[list[dict]], per_style: int):
-    out = []
-    for variants in styles:
-        index = int(variants[0]["render"]["index"])
-        rng = _rng(200 + SPLITS.index(split), index)
-        pairs = [(0, k) for k in range(1, 5)] + [(k, 0) for k in range(1, 5)]
-        for n, (r, t) in enumerate(rng.sample(pairs, per_style)):
-            ref, tgt = variants[r], variants[t]
-            attr, x, y, kind = _change(ref, tgt)
-            out.append({"id": f"cq-{split}-{index:05d}-{n}", "split": split, "referenceId": ref["id"],
-                        "modifier": modifier_text(rng, kind, x, y), "targetId": tgt["id"],
-                        "change": {"attribute": attr, "from": x, "to": y}, "kind": kind})
-    return out
-
-
-# --------------------------------------------------------------------------- real-shot queries
-def make_realshot(products: list[dict], n: int):
-    rng = _rng(300, n)
-    if not products:
-        return []
-    chosen = sorted(rng.sample(range(len(products)), min(n, len(products))))
-    out = []
-    for i, pi in enumerate(chosen):
-        p = products[pi]
-        qid = f"rq-test-{i:05d}"
-        degr = []
-        w = 0.72 + 0.25 * rng.random()
-        x0 = rng.random() * (1 - w)
-        y0 = rng.random() * (1 - w)
-        degr.append({"type": "crop", "box": [round(x0, 4), round(y0, 4), round(x0 + w, 4), round(y0 + w, 4)],
-                     "scale": round(0.75 + 0.5 * rng.random(), 3)})
-        optional = ["rotate", "clutter", "lighting", "blur"]
-        for kind in rng.sample(optional, rng.randint(2, 4)):
-            if kind == "rotate":
-                degr.append({"type": "rotate", "degrees": round(rng.uniform(-25, 25), 2)})
-            elif kind == "clutter":
-                degr.append({"type": "clutter", "objects": rng.randint(3, 9), "seed": rng.getrandbits(31)})
-            elif kind == "lighting":
-                degr.append({"type": "lighting", "brightness": round(rng.uniform(0.65, 1.3), 3),
-                             "contrast": round(rng.uniform(0.7, 1.2), 3),
-                             "tint": [round(rng.uniform(0.88, 1.12), 3) for _ in range(3)]})
-            else:
-                degr.append({"type": "blur", "radius": round(rng.uniform(0.6, 1.8), 2)})
-        order = {"clutter": 0, "rotate": 1, "crop": 2, "lighting": 3, "blur": 4}
-        degr.sort(key=lambda d: order[d["type"]])
-        degr.append({"type": "jpeg", "quality": rng.randint(35, 75)})
-        out.append({"id": qid, "split": "test", "productId": p["id"], "image": f"queries/realshot/{qid}.jpg",
-                    "degradations": degr, "render": dict(p["render"])})
-    return out
-
-
 # --------------------------------------------------------------------------- click logs
-DAYS = {"train": [f"2026-03-{d:02d}" for d in range(1, 15)], "test": [f"2026-03-{d:02d}" for d in range(15, 22)]}
+# The days of each split's sessions do not overlap: train 1-14 March, validation 15-17, test 18-21.
+DAYS = {"train": [f"2026-03-{d:02d}" for d in range(1, 15)],
+        "validation": [f"2026-03-{d:02d}" for d in range(15, 18)],
+        "test": [f"2026-03-{d:02d}" for d in range(18, 22)]}
 
 
 def make_clicks(split: str, queries: list[dict], index: AttributeIndex, sessions: int, shown: int = 12):
+    """Simulated search sessions over a split's in-distribution text queries (see seed/README.md)."""
     if not queries or sessions <= 0:
         return []
-    rng = _rng(400 + SPLITS.index(split), sessions)
-    nprng = np.random.default_rng([SEED, 400 + SPLITS.index(split), sessions])
+    rng = _rng(400 + STREAM[split], sessions)
+    nprng = np.random.default_rng([SEED, 400 + STREAM[split], sessions])
     cache: dict[str, tuple] = {}
     n_all = len(index.ids)
     codes_cat = index.codes["category"]
@@ -403,39 +313,51 @@ def make_clicks(split: str, queries: list[dict], index: AttributeIndex, sessions
 
 
 # --------------------------------------------------------------------------- build
-def build_catalog(profile: str, log=None) -> Catalog:
-    """All products and evaluation sets of a profile ('smoke', 'demo' or 'full'), in memory.
-    `log`, when given, receives one line per stage (progress)."""
+def build_catalog(profile: str, log=None, splits: tuple[str, ...] | None = None) -> Catalog:
+    """All products and evaluation sets of a profile (one of PROFILES), in memory.
+
+    `splits` limits the splits built (default: every split the profile holds); a split not built is
+    never read from the Fashion-MNIST files, so training can build ("train", "validation") without
+    opening the test images. `log`, when given, receives one line per stage (progress)."""
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: use one of {sorted(PROFILES)}")
-    say = log or (lambda _msg: None)
     prof = PROFILES[profile]
-    cat = Catalog(profile=profile, seed=SEED)
-    styles: dict[str, list[list[dict]]] = {}
-    for split in SPLITS:
-        _, labels = load_split(split)
-        styles[split] = [style_products(split, i, int(labels[i])) for i in select_styles(split, prof.per_class[split])]
-        say(f"{split}: {len(styles[split])} styles, {5 * len(styles[split])} products")
-        for variants in styles[split]:
-            cat.products.extend(variants)
+    wanted = prof.splits if splits is None else tuple(splits)
+    unknown = [s for s in wanted if s not in SPLITS]
+    if unknown:
+        raise ValueError(f"unknown split(s) {unknown}: use any of {list(SPLITS)}")
+    say = log or (lambda _msg: None)
+    cat = Catalog(profile=profile, seed=SEED, splits=tuple(s for s in prof.splits if s in wanted))
     cat.outfits = {"labelled": [], "unlabelled": [], "fitb": []}
-    for split in SPLITS:
-        prods = [p for v in styles[split] for p in v]
-        if not prods:
-            continue
+    for split in cat.splits:
+        sizes = prof.sizes[split]
+        _, labels = fashion_mnist.load_split(SOURCE_OF[split])
+        styles = [style_products(split, i, int(labels[i])) for i in select_styles(split, sizes.styles_per_class)]
+        prods = [p for variants in styles for p in variants]
+        cat.products.extend(prods)
+        say(f"{split}: {len(styles)} styles, {len(prods)} products")
         index = AttributeIndex(prods)
-        q, r = make_text_queries(split, prods, prof.text_queries[split], index)
-        say(f"{split}: {len(q)} text queries, {len(r)} judgements")
-        cat.text_queries[split] = q
-        cat.text_qrels[split] = r
-        cat.composed[split] = make_composed(split, styles[split], prof.composed_per_style[split])
-        cat.clicks[split] = make_clicks(split, q, index, prof.click_sessions[split])
-        say(f"{split}: {len(cat.composed[split])} composed queries, {len(cat.clicks[split])} click sessions")
-        sets = outfit_rules.make_outfits(split, prods, prof.outfits_labelled[split], prof.outfits_unlabelled[split],
-                                         prof.fitb if split == "test" else 0)
+
+        q, r = make_text_queries(split, prods, sizes.text_queries, index)
+        cat.clicks[split] = make_clicks(split, q, index, sizes.click_sessions)
+        hq, hr = make_heldout_queries(split, index, sizes.heldout_queries, first=len(q))
+        cat.text_queries[split] = q + hq
+        cat.text_qrels[split] = r + hr
+        say(f"{split}: {len(q)} in-distribution and {len(hq)} held-out text queries, {len(r) + len(hr)} "
+            f"judgements, {len(cat.clicks[split])} click sessions")
+
+        held_out_sets = split != "train"
+        cat.composed[split] = make_composed(split, styles, sizes.composed_per_style, across_styles=held_out_sets)
+        if held_out_sets:
+            cat.composed_meaning[split] = meaning_qrels(cat.composed[split], index)
+        say(f"{split}: {len(cat.composed[split])} composed queries")
+
+        sets = outfit_rules.make_outfits(split, prods, sizes.outfits_labelled, sizes.outfits_unlabelled, sizes.fitb)
         for k, v in sets.items():
             cat.outfits[k].extend(v)
         say(f"{split}: outfits " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()))
-        if split == "test":
-            cat.realshot = make_realshot(prods, prof.realshot)
+
+        if sizes.realshot:
+            cat.realshot[split] = realshot_queries(split, prods, sizes.realshot, "held-out")
+            cat.realshot_indist[split] = realshot_queries(split, prods, sizes.realshot, "in-distribution")
     return cat

@@ -69,10 +69,10 @@ def load_split(split: str) -> tuple[np.ndarray, np.ndarray]:
     return _load(split)
 
 
-def source_hashes() -> dict[str, str]:
-    """sha256 of each source IDX file (as stored, compressed)."""
+def source_hashes(sources: tuple[str, ...] = ("train", "test")) -> dict[str, str]:
+    """sha256 of each IDX file (as stored, compressed) of the given source files ('train', 'test')."""
     out = {}
-    for split in ("train", "test"):
+    for split in sources:
         for name in FILES[split]:
             out[name] = hashlib.sha256(_path(name).read_bytes()).hexdigest()
     return out

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import random
 
-
 from . import SEED
+from .splits import STREAM
 from .vocab import COLOR_FAMILY
 
 NEUTRAL_COLORS = {"black", "charcoal", "grey", "light grey", "white", "navy", "beige", "camel", "brown"}
@@ -123,7 +123,7 @@ def _record(oid: str, split: str, items: list[dict]) -> dict:
 
 
 def make_outfits(split: str, products: list[dict], labelled: int, unlabelled: int, fitb: int) -> dict:
-    rng = random.Random(SEED * 7 + (1 if split == "test" else 0) * 1_000_003 + labelled + 3 * unlabelled)
+    rng = random.Random(SEED * 7 + STREAM[split] * 1_000_003 + labelled + 3 * unlabelled)
     pool = _Pool(products)
     out = {"labelled": [], "unlabelled": [], "fitb": []}
     i = 0

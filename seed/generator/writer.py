@@ -10,15 +10,18 @@ import multiprocessing as mp
 import shutil
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from PIL import Image
 
 from . import GENERATOR_VERSION
-from .catalog import SPLITS, Catalog
+from .catalog import Catalog
+from .composed import exact_qrels
 from .fashion_mnist import load_split, source_hashes
 from .realshot import jpeg_bytes, photograph
 from .render import render
+from .splits import SOURCE_OF, SPLITS
 
 IMAGE_SIZE = 96
 WEBP_QUALITY = 60
@@ -91,6 +94,8 @@ def _render_all(out: Path, jobs: list[tuple[str, tuple]], workers: int, label: s
 
 
 def write_catalog(cat: Catalog, out_dir: str | Path, images: bool = True, workers: int = 2) -> dict:
+    """Writes every file of `cat` under `out_dir` (generated files there are replaced first) and returns
+    the manifest. `images=False` writes the metadata only; `workers` render processes (1: none)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name in GENERATED:
@@ -115,11 +120,19 @@ def write_catalog(cat: Catalog, out_dir: str | Path, images: bool = True, worker
         counts[f"queries/text-{split}.qrels"] = _write_qrels(out / f"queries/text-{split}.qrels", cat.text_qrels[split])
     for split, qs in cat.composed.items():
         counts[f"queries/composed-{split}.jsonl"] = _write_jsonl(out / f"queries/composed-{split}.jsonl", qs)
-    if cat.realshot:
-        rows = [{k: q[k] for k in ("id", "split", "productId", "image", "degradations")} for q in cat.realshot]
-        counts["queries/realshot-test.jsonl"] = _write_jsonl(out / "queries/realshot-test.jsonl", rows)
-        counts["queries/realshot-test.qrels"] = _write_qrels(out / "queries/realshot-test.qrels",
-                                                             [(q["id"], q["productId"], 2) for q in cat.realshot])
+        if split in cat.composed_meaning:
+            counts[f"queries/composed-{split}.qrels"] = _write_qrels(out / f"queries/composed-{split}.qrels",
+                                                                     exact_qrels(qs))
+            counts[f"queries/composed-{split}-meaning.qrels"] = _write_qrels(
+                out / f"queries/composed-{split}-meaning.qrels", cat.composed_meaning[split])
+    photos = []
+    for name, sets in (("realshot", cat.realshot), ("realshot-indist", cat.realshot_indist)):
+        for split, qs in sets.items():
+            rows = [{k: q[k] for k in ("id", "split", "productId", "image", "family", "degradations")} for q in qs]
+            counts[f"queries/{name}-{split}.jsonl"] = _write_jsonl(out / f"queries/{name}-{split}.jsonl", rows)
+            counts[f"queries/{name}-{split}.qrels"] = _write_qrels(out / f"queries/{name}-{split}.qrels",
+                                                                   [(q["id"], q["productId"], 2) for q in qs])
+            photos.extend(qs)
     for split, sessions in cat.clicks.items():
         counts[f"clicks/{split}.jsonl"] = _write_jsonl(out / f"clicks/{split}.jsonl", sessions)
     for name in ("labelled", "unlabelled", "fitb"):
@@ -129,17 +142,20 @@ def write_catalog(cat: Catalog, out_dir: str | Path, images: bool = True, worker
         (out / "images").mkdir(exist_ok=True)
         _render_all(out, [(p["image"], ("webp", p["render"], None)) for p in cat.products], workers, "renders")
         counts["images"] = len(cat.products)
-        if cat.realshot:
-            (out / "queries/realshot").mkdir(parents=True, exist_ok=True)
-            _render_all(out, [(q["image"], ("jpeg", q["render"], q["degradations"])) for q in cat.realshot],
-                        workers, "real-shot photos")
-            counts["queries/realshot"] = len(cat.realshot)
+        folders = Counter(Path(q["image"]).parent.as_posix() for q in photos)
+        for folder, n in folders.items():
+            (out / folder).mkdir(parents=True, exist_ok=True)
+            counts[folder] = n
+        _render_all(out, [(q["image"], ("jpeg", q["render"], q["degradations"])) for q in photos], workers,
+                    "real-shot photos")
 
+    sources = {SOURCE_OF[s] for s in cat.splits}
     manifest = {
         "profile": cat.profile,
         "seed": cat.seed,
         "generatorVersion": GENERATOR_VERSION,
-        "source": {"dataset": "Fashion-MNIST", "sha256": source_hashes()},
+        "source": {"dataset": "Fashion-MNIST",
+                   "sha256": source_hashes(tuple(f for f in ("train", "test") if f in sources))},
         "images": ({"written": True, "format": "webp", "size": IMAGE_SIZE, "quality": WEBP_QUALITY,
                     "realshot": {"format": "jpeg", "size": REALSHOT_SIZE}} if images else {"written": False}),
         "products": per_split,

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from seed.generator.catalog import build_catalog
+from seed.generator.fashion_mnist import load_split
 from seed.generator.writer import write_catalog
 
 
@@ -25,6 +26,12 @@ def smoke_dirs():
 @pytest.fixture(scope="session")
 def smoke_dir(smoke_dirs):
     return smoke_dirs[0]
+
+
+@pytest.fixture(scope="session")
+def demo_catalog():
+    """The demo profile in memory (metadata only): larger sets than the smoke profile's."""
+    return build_catalog("demo")
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -50,3 +57,9 @@ def products(smoke_dir):
 @pytest.fixture(scope="session")
 def by_id(products):
     return {p["id"]: p for p in products}
+
+
+@pytest.fixture(scope="session")
+def bases():
+    """Fashion-MNIST images by source file."""
+    return {s: load_split(s)[0] for s in ("train", "test")}

@@ -3,8 +3,9 @@ import re
 import pytest
 
 from seed.generator import vocab
-from seed.generator.catalog import build_catalog
+from seed.generator.catalog import build_catalog, style_products
 from seed.generator.fashion_mnist import load_split
+from seed.generator.splits import SOURCE_OF
 
 KEYS = ["id", "styleId", "split", "variant", "title", "description", "brand", "price", "currency", "inStock",
         "attributes", "image", "render"]
@@ -13,19 +14,21 @@ ATTRS = ["category", "group", "color", "colorFamily", "pattern", "material", "ge
 VISUAL = ("color", "pattern", "material")
 
 
-def test_product_records_follow_the_format(products):
-    _, test_labels = load_split("test")
-    _, train_labels = load_split("train")
+@pytest.fixture(scope="module")
+def labels():
+    return {s: load_split(s)[1] for s in ("train", "test")}
+
+
+def test_product_records_follow_the_format(products, labels):
     for p in products:
         assert list(p) == KEYS
         assert sorted(p["attributes"]) == sorted(ATTRS)
         assert all(isinstance(v, list) and v and all(isinstance(x, str) for x in v) for v in p["attributes"].values())
-        split, idx, variant = re.fullmatch(r"p-(train|test)-(\d{5})-([0-4])", p["id"]).groups()
-        assert p["split"] == split == p["render"]["source"]
+        split, idx, variant = re.fullmatch(r"p-(train|validation|test)-(\d{5})-([0-4])", p["id"]).groups()
+        assert p["split"] == split and p["render"]["source"] == SOURCE_OF[split]
         assert p["styleId"] == f"s-{split}-{idx}" and p["variant"] == int(variant)
         assert p["render"]["index"] == int(idx)
-        labels = test_labels if split == "test" else train_labels
-        cat = vocab.CATEGORIES[labels[int(idx)]]
+        cat = vocab.CATEGORIES[labels[p["render"]["source"]][int(idx)]]
         assert p["attributes"]["category"] == [cat]
         assert p["attributes"]["group"] == [vocab.GROUP_OF[cat]]
         assert p["attributes"]["colorFamily"] == [vocab.COLOR_FAMILY[p["attributes"]["color"][0]]]
@@ -36,9 +39,23 @@ def test_product_records_follow_the_format(products):
         assert p["currency"] == "EUR" and isinstance(p["inStock"], bool)
         assert p["price"] > 0 and round(p["price"], 2) == p["price"]
         assert p["image"] == f"images/{p['id']}.webp"
-        code = ("TE" if split == "test" else "TR") + f"{idx}-{variant}"
-        assert f"Art. no. {code}." in p["description"]
+        code = {"train": "TR", "validation": "VA", "test": "TE"}[split] + f"{idx}-{variant}"
+        assert p["description"].endswith(f"Art. no. {code}.")
         assert p["title"] and code not in p["title"]
+
+
+def test_a_validation_product_is_the_train_product_it_would_have_been(products, labels):
+    validation = [p for p in products if p["split"] == "validation"]
+    assert len(validation) == 200
+    for p in validation:
+        index = p["render"]["index"]
+        assert index % 12 == 11
+        as_train = style_products("train", index, int(labels["train"][index]))[p["variant"]]
+        code = f"{index:05d}-{p['variant']}"
+        assert p["id"] == f"p-validation-{code}" and as_train["id"] == f"p-train-{code}"
+        assert p["description"] == as_train["description"].replace(f"TR{code}", f"VA{code}")
+        for k in ("title", "price", "inStock", "attributes", "render", "brand", "variant"):
+            assert p[k] == as_train[k], k
 
 
 def test_variants_change_exactly_one_visual_attribute(products):
@@ -93,14 +110,13 @@ def test_titles_are_not_all_canonical(products):
     assert missing > len(products) * 0.1
 
 
-def test_same_product_in_every_profile(products):
+def test_same_product_in_every_profile(products, labels):
     smoke = {p["id"]: p for p in products}
-    from seed.generator.catalog import style_products
-    _, labels = load_split("test")
-    some = [p for p in products if p["split"] == "test"][:10]
-    for p in some:
-        again = style_products("test", p["render"]["index"], int(labels[p["render"]["index"]]))[p["variant"]]
-        assert again == smoke[p["id"]]
+    for split in ("train", "validation", "test"):
+        for p in [p for p in products if p["split"] == split][:10]:
+            index = p["render"]["index"]
+            again = style_products(split, index, int(labels[SOURCE_OF[split]][index]))[p["variant"]]
+            assert again == smoke[p["id"]]
 
 
 def test_unknown_profile_is_a_clear_error():

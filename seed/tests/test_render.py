@@ -17,26 +17,24 @@ def _dominant(img: np.ndarray, base28: np.ndarray) -> str:
 
 
 @pytest.mark.parametrize("size", [32, 96])
-def test_rendered_pixels_agree_with_the_stated_colour(products, size):
-    sources = {s: load_split(s)[0] for s in ("train", "test")}
+def test_rendered_pixels_agree_with_the_stated_colour(products, bases, size):
     solid = [p for p in products if p["attributes"]["pattern"] == ["solid"]]
     assert len(solid) > 50
     wrong = []
     for p in solid:
-        base = sources[p["split"]][p["render"]["index"]]
+        base = bases[p["render"]["source"]][p["render"]["index"]]
         img = render(base, p["render"], size)
         if _dominant(img, base) != p["attributes"]["color"][0]:
             wrong.append(p["id"])
     assert wrong == []
 
 
-def test_webp_renders_keep_the_colour(smoke_dir, products):
-    sources = {s: load_split(s)[0] for s in ("train", "test")}
+def test_webp_renders_keep_the_colour(smoke_dir, products, bases):
     solid = [p for p in products if p["attributes"]["pattern"] == ["solid"]][:60]
     for p in solid:
         img = np.asarray(Image.open(smoke_dir / p["image"]).convert("RGB"))
         assert img.shape == (96, 96, 3)
-        assert _dominant(img, sources[p["split"]][p["render"]["index"]]) == p["attributes"]["color"][0], p["id"]
+        assert _dominant(img, bases[p["render"]["source"]][p["render"]["index"]]) == p["attributes"]["color"][0], p["id"]
 
 
 def test_render_is_deterministic_white_background_and_smooth():
