@@ -4,6 +4,7 @@
  *
  * One test suite (test/contract/vector-store.contract.ts) runs against every implementation.
  */
+import { InvalidInputError } from '../domain/errors';
 import type { Filter } from '../domain/filter';
 import type { Product } from '../domain/product';
 
@@ -16,10 +17,35 @@ export interface StoredProduct {
   vectors: Partial<Record<VectorSpace, Float32Array>>;
 }
 
-/** One dense source of a search: a query vector against one space. */
+/**
+ * One dense source of a search: a query vector against one space. A source may carry a filter of
+ * its own, AND-ed with the request's: it then ranks only the products that also match it (e.g. the
+ * attributes understood in the query), and is fused with the other sources like any source. Such a
+ * source names itself with `label`, which tells its score parts apart (`dense:image:attributes`).
+ */
 export interface DenseSource {
   space: VectorSpace;
   vector: Float32Array;
+  filter?: Filter;
+  /** Lower-case letters, digits and hyphens; required with `filter`. */
+  label?: string;
+}
+
+const SOURCE_LABEL = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Checks the label and filter of a dense source (both stores); throws a message saying what to fix. */
+export function validateDenseSource(source: DenseSource, index: number): void {
+  if (source.label !== undefined && (typeof source.label !== 'string' || !SOURCE_LABEL.test(source.label))) {
+    throw new InvalidInputError(`query vector ${index}: label must be 1 to 32 lower-case letters, digits and hyphens, starting with a letter (got ${JSON.stringify(source.label)})`);
+  }
+  if (source.filter !== undefined && source.label === undefined) {
+    throw new InvalidInputError(`query vector ${index}: a source with its own filter needs a label to tell its scores apart`);
+  }
+}
+
+/** The score-part source name of a dense source. */
+export function denseSourceName(source: Pick<DenseSource, 'space' | 'label'>): ScorePart['source'] {
+  return source.label ? `dense:${source.space}:${source.label}` : `dense:${source.space}`;
 }
 
 /**
@@ -42,7 +68,7 @@ export interface SearchRequest {
 
 /** Per-source contribution to a fused score; `rank` is 1-based within that source. */
 export interface ScorePart {
-  source: `dense:${VectorSpace}` | 'lexical';
+  source: `dense:${VectorSpace}` | `dense:${VectorSpace}:${string}` | 'lexical';
   score: number;
   rank: number;
 }

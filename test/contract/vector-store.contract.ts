@@ -305,6 +305,36 @@ export function describeVectorStoreContract(name: string, factory: StoreFactory)
         expect(part?.rank).toBe(1);
       });
 
+      test('a source with its own filter ranks only its matches and is fused under its label', async () => {
+        const q = queries[3];
+        const odd: Filter = { must: [m('parity', 'odd')] };
+        const hits = await store().search({
+          dense: [
+            { space: 'image', vector: q },
+            { space: 'image', vector: q, filter: odd, label: 'attributes' },
+          ],
+          limit: 20,
+          exact: true,
+        });
+        const restricted = hits.flatMap((h) => h.parts.filter((p) => p.source === 'dense:image:attributes').map((p) => ({ id: h.id, rank: p.rank })));
+        const wantOdd = bruteForce(q, 20, (p) => p.product.attributes.parity[0] === 'odd').map((w) => w.id);
+        // every product the restricted source ranked is odd, at its brute-force rank among odd products
+        expect(restricted.length).toBeGreaterThan(0);
+        for (const r of restricted) expect(wantOdd.indexOf(r.id) + 1).toBe(r.rank);
+        // the unrestricted source still ranks even products
+        expect(hits.some((h) => h.parts.some((p) => p.source === 'dense:image') && items.find((it) => it.product.id === h.id)!.product.attributes.parity[0] === 'even')).toBe(true);
+        // fused by RRF over both sources
+        for (const h of hits) expect(h.score).toBeCloseTo(h.parts.reduce((s, p) => s + 1 / (60 + p.rank), 0), 10);
+      });
+
+      test('a source filter without a label, or a malformed label, is refused as bad input', async () => {
+        const q = queries[3];
+        await expect(store().search({ dense: [{ space: 'image', vector: q, filter: { must: [m('parity', 'odd')] } }], limit: 5 })).rejects.toMatchObject({
+          code: 'BAD_USER_INPUT',
+        });
+        await expect(store().search({ dense: [{ space: 'image', vector: q, label: 'Not OK' }], limit: 5 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+      });
+
       test('dbsf fusion sums per-source normalised scores', async () => {
         const hits = await store().search({
           dense: [{ space: 'image', vector: queries[2] }, { space: 'text', vector: randomVector(rand, CONTRACT_DIMENSIONS.text) }],
@@ -397,6 +427,34 @@ export function describeVectorStoreContract(name: string, factory: StoreFactory)
           expect(h.parts).toEqual([expect.objectContaining({ source: 'dense:image' })]);
           expect(h.score).toBeCloseTo(1 / (60 + h.parts[0].rank), 10);
         }
+      });
+    });
+
+    describe('lexical analysis', () => {
+      const rand = seededRandom(13);
+      const products = [
+        aProduct('t1', { title: 'Canvas sneakers', description: 'Low-top sneakers with white soles. Style code TE00017-2.', brand: 'Acme' }),
+        aProduct('t2', { title: 'Striped linen shirt', description: 'A relaxed shirt. Style code TE00017-3.', brand: 'Bolt' }),
+        aProduct('t3', { title: 'Leather ankle boots', description: 'Checked lining. Style code QX-1001.', brand: 'Café Crème' }),
+      ];
+      const store = useStore((s) => s.upsert(products.map((p) => aStoredProduct(p, rand))));
+      const lexical = async (text: string) => ids(await store().search({ dense: [], lexical: { text }, limit: 10 }));
+
+      test('a singular finds the plural and a plural the participle (shared Porter2 analyzer)', async () => {
+        expect(await lexical('sneaker')).toEqual(['t1']);
+        expect(await lexical('stripes')).toEqual(['t2']);
+        expect(await lexical('checks')).toEqual(['t3']);
+        expect(await lexical('boot')).toEqual(['t3']);
+      });
+
+      test('accents are folded and stop words match nothing', async () => {
+        expect(await lexical('cafe creme')).toEqual(['t3']);
+        expect(await lexical('with the')).toEqual([]);
+      });
+
+      test('a product code is found as a phrase, not by its shared prefix', async () => {
+        expect(await lexical('TE00017-2')).toEqual(['t1']);
+        expect(await lexical('te00017-3')).toEqual(['t2']);
       });
     });
 

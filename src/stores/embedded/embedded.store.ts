@@ -32,6 +32,8 @@ import type { Filter } from '../../domain/filter';
 import type { Product } from '../../domain/product';
 import {
   VECTOR_SPACES,
+  denseSourceName,
+  validateDenseSource,
   type FacetCount,
   type ScoredHit,
   type ScrollPage,
@@ -276,7 +278,11 @@ export class EmbeddedStore implements VectorStore {
       throw new InvalidInputError(`fusion must be "rrf" or "dbsf" (got ${JSON.stringify(request.fusion)})`);
     }
     validateFilter(request.filter);
-    const dense = (request.dense ?? []).map((d, i) => ({ space: d.space, q: this.unitVector(state, d.space, d.vector, `query vector ${i} (${d.space})`) }));
+    const dense = (request.dense ?? []).map((d, i) => {
+      validateDenseSource(d, i);
+      if (d.filter !== undefined) validateFilter(d.filter);
+      return { source: denseSourceName(d), space: d.space, filter: d.filter, q: this.unitVector(state, d.space, d.vector, `query vector ${i} (${d.space})`) };
+    });
     const lexicalText = request.lexical?.text;
     if (lexicalText !== undefined && typeof lexicalText !== 'string') throw new InvalidInputError('lexical.text must be a string');
     if (dense.length === 0 && lexicalText === undefined) throw new InvalidInputError('a search needs at least one query vector or lexical text');
@@ -286,11 +292,11 @@ export class EmbeddedStore implements VectorStore {
       const slot = state.idToSlot.get(id);
       if (slot !== undefined) candidates.delete(slot);
     }
-    const lists: RankedList[] = dense.map(({ space, q }) => ({
-      source: `dense:${space}` as const,
+    const lists: RankedList[] = dense.map(({ source, space, filter, q }) => ({
+      source,
       hits: state.spaces
         .get(space)!
-        .search(q, candidates, limit, request.exact === true, this.exactBudget)
+        .search(q, filter ? this.candidates(state, filter).and(candidates) : candidates, limit, request.exact === true, this.exactBudget)
         .map((h) => ({ id: state.slotToId[h.slot], score: h.score })),
     }));
     if (lexicalText !== undefined) lists.push({ source: 'lexical', hits: this.lexical(state, lexicalText, candidates, limit) });

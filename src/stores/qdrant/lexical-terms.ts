@@ -6,12 +6,19 @@
  * inverse document frequency over the live collection. The score of a product is then
  *   sum over query terms t of idf(t) * tf(t) * (k1 + 1) / (tf(t) + k1 * (1 - b + b * |d| / avgdl)).
  *
- * A word of the text (between white space) that holds several tokens, such as a product code
- * "QX-7731", is also indexed as one compound term ("qx 7731"); in a query such a word stands for that
- * compound term only, so it matches the code as a phrase rather than any product containing "qx".
+ * Terms come from the project's one text analyzer (src/query/text-analyzer.ts: accent folding,
+ * English stop words, Porter2 stemming), the same that builds the embedded store's FTS5 index, so
+ * both stores find "sneakers" for "sneaker". A word of the text (between white space) that holds
+ * several terms, such as a product code "QX-7731", is also indexed as one compound term ("qx 7731");
+ * in a query such a word stands for that compound term only, so it matches the code as a phrase
+ * rather than any product containing "qx".
  *
- * Everything here is pure: tokenizing, light stemming, hashing terms to uint32 indices, weights.
+ * Points written under another analyzer version hold other terms: re-ingest a collection after
+ * ANALYZER_VERSION changes.
+ *
+ * Everything here is pure: hashing terms to uint32 indices and BM25 weights.
  */
+import { analyzeWords } from '../../query/text-analyzer';
 
 export interface Bm25Params {
   /** Term-frequency saturation. */
@@ -27,44 +34,6 @@ export const DEFAULT_BM25: Bm25Params = { k1: 1.2, b: 0.75, avgDocLength: 24 };
 export interface SparseTerms {
   indices: number[];
   values: number[];
-}
-
-const STOPWORDS = new Set([
-  'a', 'an', 'and', 'are', 'as', 'at', 'be', 'but', 'by', 'for', 'from', 'in', 'into', 'is', 'it',
-  'its', 'of', 'on', 'or', 'that', 'the', 'their', 'this', 'to', 'was', 'were', 'with', 'without',
-]);
-
-/** Strips a plural or possessive ending so "dresses", "dress" and "dress's" share a term. */
-export function stem(token: string): string {
-  if (token.length > 4 && token.endsWith('ies')) return `${token.slice(0, -3)}y`;
-  if (token.length > 4 && /(ss|x|z|ch|sh)es$/.test(token)) return token.slice(0, -2);
-  if (token.length > 3 && token.endsWith('s') && !token.endsWith('ss') && !token.endsWith('us')) {
-    return token.slice(0, -1);
-  }
-  return token;
-}
-
-/**
- * The tokens of each white-space separated word: lower-cased, accents folded (NFKD without
- * combining marks), split on anything that is not a letter or digit, stop words and one-letter
- * tokens dropped, stemmed. Words left without tokens are omitted.
- */
-export function tokenizeWords(text: string): string[][] {
-  const folded = text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
-  const words: string[][] = [];
-  for (const word of folded.split(/\s+/u)) {
-    const tokens: string[] = [];
-    for (const raw of word.split(/[^\p{L}\p{N}]+/u)) {
-      if (raw.length < 2 || STOPWORDS.has(raw)) continue;
-      tokens.push(stem(raw));
-    }
-    if (tokens.length > 0) words.push(tokens);
-  }
-  return words;
-}
-
-export function tokenize(text: string): string[] {
-  return tokenizeWords(text).flat();
 }
 
 /** The compound term of a word made of several tokens. */
@@ -98,7 +67,7 @@ function sortedSparse(entries: Iterable<[number, number]>): SparseTerms {
 
 /** The BM25 term-frequency part of each term of a document (the IDF is applied by Qdrant). */
 export function documentTerms(text: string, params: Bm25Params = DEFAULT_BM25): SparseTerms {
-  const words = tokenizeWords(text);
+  const words = analyzeWords(text);
   const tokens = words.flat();
   const compounds = words.filter((w) => w.length > 1).map(compoundTerm);
   const lengthNorm = 1 - params.b + (params.b * tokens.length) / params.avgDocLength;
@@ -114,7 +83,7 @@ export function documentTerms(text: string, params: Bm25Params = DEFAULT_BM25): 
  * several. Empty when the text has no searchable term.
  */
 export function queryTerms(text: string): SparseTerms {
-  const terms = tokenizeWords(text).map((w) => (w.length > 1 ? compoundTerm(w) : w[0]));
+  const terms = analyzeWords(text).map((w) => (w.length > 1 ? compoundTerm(w) : w[0]));
   return sortedSparse([...termCounts(terms).keys()].map((index): [number, number] => [index, 1]));
 }
 

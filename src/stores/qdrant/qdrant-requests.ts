@@ -7,7 +7,7 @@ import { InvalidInputError } from '../../domain/errors';
 import { andFilters, type Filter } from '../../domain/filter';
 import { ATTRIBUTE_NAMES, type Product } from '../../domain/product';
 import type { ScoredHit, ScorePart, SearchRequest, StoredProduct, VectorSpace } from '../vector-store';
-import { VECTOR_SPACES } from '../vector-store';
+import { VECTOR_SPACES, denseSourceName, validateDenseSource } from '../vector-store';
 import { documentTerms, productSearchText, queryTerms, type Bm25Params } from './lexical-terms';
 import { productPointId } from './point-id';
 import { payloadKey, toQdrantFilter, type QdrantFilter } from './qdrant-filter';
@@ -243,6 +243,8 @@ export interface SearchSource {
   source: ScorePart['source'];
   using: string;
   query: number[] | Schemas['SparseVector'];
+  /** The source's own filter, AND-ed with the request's. */
+  filter?: Filter;
 }
 
 export interface SearchPlan {
@@ -339,7 +341,9 @@ export function validateSearch(request: SearchRequest, dimensions: Partial<Recor
   if (dense.length === 0 && request.lexical === undefined) {
     throw new InvalidInputError('a search needs at least one query vector or lexical text');
   }
-  dense.forEach(({ space, vector }, i) => {
+  dense.forEach((source, i) => {
+    validateDenseSource(source, i);
+    const { space, vector } = source;
     const dim = dimensions[space];
     if (dim === undefined) throw new InvalidInputError(`query vector ${i}: this catalogue has no ${space} vectors to search`);
     const problem = vectorProblem(vector, dim);
@@ -361,10 +365,11 @@ export function buildSearch(
   options: Pick<QdrantStoreOptions, 'quantization' | 'hnsw' | 'prefetchFactor'>,
 ): SearchPlan {
   const dense = request.dense ?? [];
-  const sources: SearchSource[] = dense.map(({ space, vector }) => ({
-    source: `dense:${space}` as const,
-    using: space,
-    query: toNumbers(vector),
+  const sources: SearchSource[] = dense.map((d) => ({
+    source: denseSourceName(d),
+    using: d.space,
+    query: toNumbers(d.vector),
+    ...(d.filter ? { filter: d.filter } : {}),
   }));
   if (request.lexical) {
     const terms = queryTerms(request.lexical.text);
@@ -373,12 +378,17 @@ export function buildSearch(
   if (sources.length === 0) return { sources, requests: [] };
   const filter = searchFilter(request);
   const withFilter = filter ? { filter } : {};
+  const sourceFilter = (source: SearchSource) => {
+    if (!source.filter) return withFilter;
+    const f = searchFilter({ filter: andFilters(request.filter, source.filter), excludeIds: request.excludeIds });
+    return f ? { filter: f } : {};
+  };
   const single = (source: SearchSource, limit: number): QueryBody => {
     const params = searchParams(source.source === 'lexical' ? 'lexical' : 'dense', request, options);
     return {
       query: source.query,
       using: source.using,
-      ...withFilter,
+      ...sourceFilter(source),
       ...(params ? { params } : {}),
       limit,
       with_payload: [PRODUCT_ID_KEY],
@@ -390,7 +400,7 @@ export function buildSearch(
   const depth = prefetchLimit(request.limit, options.prefetchFactor);
   const prefetch: Schemas['Prefetch'][] = sources.map((source) => {
     const params = searchParams(source.source === 'lexical' ? 'lexical' : 'dense', request, options);
-    return { query: source.query, using: source.using, ...withFilter, ...(params ? { params } : {}), limit: depth };
+    return { query: source.query, using: source.using, ...sourceFilter(source), ...(params ? { params } : {}), limit: depth };
   });
   const fusedRequest: QueryBody = {
     prefetch,

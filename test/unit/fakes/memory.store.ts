@@ -5,6 +5,7 @@
 import { dot } from '../../../src/domain/embedding';
 import type { Condition, Filter } from '../../../src/domain/filter';
 import type { Product } from '../../../src/domain/product';
+import { denseSourceName } from '../../../src/stores/vector-store';
 import type {
   FacetCount,
   ScoredHit,
@@ -89,11 +90,11 @@ export class MemoryStore implements VectorStore {
     const lists: { source: ScorePart['source']; ranked: { id: string; score: number }[] }[] = [];
     for (const d of request.dense) {
       const ranked = pool
-        .filter((it) => it.vectors[d.space])
+        .filter((it) => it.vectors[d.space] && matches(it.product, d.filter))
         .map((it) => ({ id: it.product.id, score: dot(it.vectors[d.space] as Float32Array, d.vector) }))
         .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
         .slice(0, request.limit);
-      lists.push({ source: `dense:${d.space}`, ranked });
+      lists.push({ source: denseSourceName(d), ranked });
     }
     if (request.lexical) {
       const terms = new Set(request.lexical.text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean));

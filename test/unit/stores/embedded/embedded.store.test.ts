@@ -1,7 +1,10 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ANALYZER_VERSION } from '../../../../src/query/text-analyzer';
 import { EmbeddedStore } from '../../../../src/stores/embedded/embedded.store';
+import { ANALYZER_META_KEY } from '../../../../src/stores/embedded/store-database';
 import type { StoredProduct } from '../../../../src/stores/vector-store';
 import { aProduct, aStoredProduct, cosine, randomVector, seededRandom } from '../../../contract/vector-store.contract';
 
@@ -125,6 +128,89 @@ describe('EmbeddedStore persistence of the graph', () => {
     expect(filtered.every((h) => Number(h.id.slice(1)) % 4 === 0)).toBe(true);
     expect(filtered).toHaveLength(10);
     await store.close();
+  });
+});
+
+describe('EmbeddedStore lexical index', () => {
+  const products = [
+    aProduct('l1', { title: 'Striped canvas sneakers', description: 'Low-top, in white.' }),
+    aProduct('l2', { title: 'Linen shirt', description: 'Relaxed fit. Style code TE00017-2.' }),
+    aProduct('l3', { title: 'Old sneakers', description: 'Deleted before the upgrade.' }),
+  ];
+
+  async function writeStore(): Promise<void> {
+    const store = new EmbeddedStore({ directory: dir });
+    await store.open(DIMS);
+    await store.upsert(products.map((product) => ({ product, vectors: {} })));
+    expect(await store.delete(['l3'])).toBe(1);
+    await store.close();
+  }
+
+  async function lexicalIds(text: string): Promise<string[]> {
+    const store = new EmbeddedStore({ directory: dir });
+    await store.open(DIMS);
+    try {
+      return (await store.search({ dense: [], lexical: { text }, limit: 10 })).map((h) => h.id);
+    } finally {
+      await store.close();
+    }
+  }
+
+  /** Opens the closed store's database file directly. */
+  function withDatabase<T>(fn: (db: Database.Database) => T): T {
+    const db = new Database(join(dir, 'catalog.sqlite'));
+    try {
+      return fn(db);
+    } finally {
+      db.close();
+    }
+  }
+
+  const ftsRows = () => withDatabase((db) => db.prepare('SELECT rowid, title, description, brand FROM products_fts ORDER BY rowid').all());
+
+  test('indexes analyzed terms and records the analyzer version', async () => {
+    await writeStore();
+    expect(await lexicalIds('sneaker')).toEqual(['l1']);
+    expect(await lexicalIds('stripes')).toEqual(['l1']);
+    expect(await lexicalIds('TE00017-2')).toEqual(['l2']);
+    expect(withDatabase((db) => db.prepare('SELECT value FROM meta WHERE key = ?').get(ANALYZER_META_KEY))).toEqual({ value: ANALYZER_VERSION });
+    expect(ftsRows()).toEqual([{ rowid: 1, title: 'stripe canva sneaker', description: 'low top white', brand: 'generic' }, expect.objectContaining({ rowid: 2 })]);
+  });
+
+  test('a store whose FTS table holds raw text from before the analyzer is rebuilt at open', async () => {
+    await writeStore();
+    // The format stores had before: raw text under FTS5's own tokenizer, and no analyzer version.
+    withDatabase((db) => {
+      db.exec('DROP TABLE products_fts');
+      db.exec("CREATE VIRTUAL TABLE products_fts USING fts5(title, description, brand, tokenize = 'unicode61 remove_diacritics 2')");
+      const insert = db.prepare('INSERT INTO products_fts (rowid, title, description, brand) VALUES (?, ?, ?, ?)');
+      for (const p of products) insert.run(Number(p.id.slice(1)), p.title, p.description, p.brand);
+      db.prepare('DELETE FROM meta WHERE key = ?').run(ANALYZER_META_KEY);
+      expect(db.prepare(`SELECT rowid FROM products_fts WHERE products_fts MATCH '"sneaker"'`).all()).toEqual([]);
+    });
+
+    expect(await lexicalIds('sneaker')).toEqual(['l1']);
+    expect(await lexicalIds('TE00017-2')).toEqual(['l2']);
+    const rows = ftsRows() as { rowid: number; title: string }[];
+    expect(rows.map((r) => [r.rowid, r.title])).toEqual([
+      [1, 'stripe canva sneaker'],
+      [2, 'linen shirt'],
+    ]);
+    expect(withDatabase((db) => db.prepare('SELECT value FROM meta WHERE key = ?').get(ANALYZER_META_KEY))).toEqual({ value: ANALYZER_VERSION });
+  });
+
+  test('another analyzer version triggers a rebuild; the current one leaves the index alone', async () => {
+    await writeStore();
+    const setIndex = (version: string) =>
+      withDatabase((db) => {
+        db.prepare("UPDATE products_fts SET title = 'marker' WHERE rowid = 2").run();
+        db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(version, ANALYZER_META_KEY);
+      });
+    setIndex(ANALYZER_VERSION);
+    expect(await lexicalIds('marker')).toEqual(['l2']);
+    setIndex('some-older-analyzer');
+    expect(await lexicalIds('marker')).toEqual([]);
+    expect(await lexicalIds('linen')).toEqual(['l2']);
   });
 });
 

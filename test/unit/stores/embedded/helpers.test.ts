@@ -1,5 +1,5 @@
 import { Bitset } from '../../../../src/stores/embedded/bitset';
-import { toFtsQuery } from '../../../../src/stores/embedded/fts-query';
+import { MAX_QUERY_WORDS, toFtsDocument, toFtsQuery } from '../../../../src/stores/embedded/fts-query';
 import { dbsfNormaliser, fuse } from '../../../../src/stores/embedded/fusion';
 import { TopK } from '../../../../src/stores/embedded/top-k';
 
@@ -49,15 +49,34 @@ describe('TopK', () => {
 describe('toFtsQuery', () => {
   test.each([
     ['red dress', '"red" OR "dress"'],
-    ['  SKU-1042 ', '"SKU-1042"'],
-    ['say "hi"', '"say" OR """hi"""'],
-    ['dress AND NOT red*', '"dress" OR "AND" OR "NOT" OR "red*"'],
-    ['red red', '"red"'],
+    ['Striped Sneakers', '"stripe" OR "sneaker"'],
+    ['  SKU-1042 ', '"sku 1042"'],
+    ['TE00017-2', '"te00017 2"'],
+    ['say "hi"', '"say" OR "hi"'],
+    ['dress AND NOT red*', '"dress" OR "not" OR "red"'],
+    ['title:red NEAR(a b)', '"titl red" OR "near"'],
+    ['red red reds', '"red"'],
+    ['the and of', null],
     ['- , !', null],
     ['', null],
-    ['ｄｒｅｓｓ', '"dress"'],
+    ['ｄｒｅｓｓ Café', '"dress" OR "cafe"'],
   ])('%j', (text, expected) => {
     expect(toFtsQuery(text)).toBe(expected);
+  });
+
+  test('keeps at most MAX_QUERY_WORDS words', () => {
+    const words = Array.from({ length: MAX_QUERY_WORDS + 5 }, (_, i) => `word${i}x`);
+    expect(toFtsQuery(words.join(' '))!.split(' OR ')).toHaveLength(MAX_QUERY_WORDS);
+  });
+});
+
+describe('toFtsDocument', () => {
+  test('stores the analyzed terms of title, description and brand', () => {
+    expect(toFtsDocument({ title: 'Striped Sneakers', description: 'Style code QX-7731, for the beach.', brand: 'Café Crème' })).toEqual([
+      'stripe sneaker',
+      'style code qx 7731 beach',
+      'cafe creme',
+    ]);
   });
 });
 
