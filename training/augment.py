@@ -1,10 +1,26 @@
 """Image preprocessing and photo-style augmentations, batched in torch (runs on the GPU
 when there is one).
 
-The augmentations imitate photographs of a product: framing (zoom in and out, shift,
-rotation, aspect), lighting (brightness, contrast, gamma, a little saturation; the hue is
-never changed, so colour names stay true), lens blur, sensor noise, lower resolution,
-occluders and cluttered backgrounds.
+The augmentations imitate photographs of a product. The families training uses, in the order
+augment() applies them (AUGMENTATION_FAMILY):
+
+- `affine`: framing, a similarity transform with aspect change (zoom in and out, shift,
+  rotation, aspect, horizontal flip); straight lines stay parallel;
+- `background`: the near-white background replaced by a plain tint, a gradient or a cluttered
+  scene with solid ellipses, behind the garment only;
+- `global-lighting`: brightness, contrast, gamma, a slight tint and saturation change, the same
+  over the whole image (the hue is never changed, so colour names stay true);
+- `low-resolution`: down- and upsampling;
+- `gaussian-blur`: an isotropic lens blur;
+- `square-occluder`: one square patch of a colour kept away from every skin tone
+  (occluder_colours);
+- `sensor-noise`: Gaussian pixel noise.
+
+The held-out real-shot family (HELDOUT_FAMILY, from seed.generator.realshot: `perspective`,
+`shading`, `motion-blur`, `occlusion`, `jpeg`) measures robustness to what training never showed,
+so training must never use it: no perspective warp, no light or shadow that varies across the
+garment, no motion blur, no skin-toned occluder and no JPEG compression. The tests check that the
+two lists share nothing and that occluder colours stay at least SKIN_MARGIN from the skin tones.
 """
 from __future__ import annotations
 
@@ -13,6 +29,22 @@ from typing import Optional
 
 import torch
 import torch.nn.functional as F
+
+from seed.generator.realshot import HELDOUT_FAMILY, SKIN_TONES
+
+AUGMENTATION_FAMILY = ("affine", "background", "global-lighting", "low-resolution", "gaussian-blur",
+                       "square-occluder", "sensor-noise")
+
+# The held-out occluders' skin lies on the polyline through SKIN_TONES, and their own edge shading
+# multiplies it by 0.8 to 1.05 (seed.generator.realshot._occlude): that region is "skin".
+SKIN_SHADE = (0.8, 1.05)
+# An occluder colour is drawn again when it lies closer than this to the skin region (Euclidean
+# distance in RGB, 0..255 per channel): a clear gap, about a sixth of the cube's side.
+SKIN_MARGIN = 40.0
+OCCLUDER_CANDIDATES = 8  # colours drawn per occluder; the first far enough from skin is used
+# Used when all candidates are near skin (a rare event): saturated blue, green, cyan, violet and
+# magenta, all far from every skin colour (tested).
+SAFE_OCCLUDER_COLOURS = ((0, 0, 255), (0, 200, 0), (0, 200, 200), (120, 0, 220), (220, 0, 220))
 
 MEAN = 0.5
 STD = 0.5
@@ -52,6 +84,48 @@ def _rand(n: int, lo: float, hi: float, dev, g: Optional[torch.Generator]) -> to
 
 def _bern(n: int, p: float, dev, g: Optional[torch.Generator]) -> torch.Tensor:
     return _u(n, dev, g) < p
+
+
+def _segment_distance(c: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """[N,S] distance from points c [N,1,3] to the segments a[S] -> b[S] (a, b [S,3])."""
+    ab = b - a
+    t = (((c - a) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-12)).clamp(0, 1)
+    return (c - a - t[..., None] * ab).norm(dim=-1)
+
+
+def skin_distance(rgb: torch.Tensor) -> torch.Tensor:
+    """[...] Euclidean distance (RGB, 0..255) from colours rgb [...,3] (0..255) to the skin region
+    {s * p : p on the polyline through SKIN_TONES, s in SKIN_SHADE}, computed exactly: each
+    segment p_i -> p_i+1, scaled, sweeps a flat trapezoid {s p_i + u (p_i+1 - p_i) : s in SKIN_SHADE,
+    0 <= u <= s}; the nearest point is the unconstrained least-squares point when it lies inside,
+    else on one of the four sides."""
+    tones = torch.tensor(SKIN_TONES, dtype=torch.float64, device=rgb.device)
+    p, d = tones[:-1], tones[1:] - tones[:-1]
+    lo, hi = SKIN_SHADE
+    c = rgb.reshape(-1, 1, 3).to(torch.float64)
+    pp, pd, dd = (p * p).sum(-1), (p * d).sum(-1), (d * d).sum(-1)
+    cp, cd = (c * p).sum(-1), (c * d).sum(-1)
+    det = (pp * dd - pd * pd).clamp_min(1e-12)
+    s, u = (cp * dd - cd * pd) / det, (cd * pp - cp * pd) / det
+    inside = (s >= lo) & (s <= hi) & (u >= 0) & (u <= s)
+    dist = torch.where(inside, (c - s[..., None] * p - u[..., None] * d).norm(dim=-1),
+                       torch.full_like(s, float("inf")))
+    corners = [lo * p, lo * (p + d), hi * (p + d), hi * p]
+    for k in range(4):
+        dist = torch.minimum(dist, _segment_distance(c, corners[k], corners[(k + 1) % 4]))
+    return dist.min(dim=1).values.to(rgb.dtype).reshape(rgb.shape[:-1])
+
+
+def occluder_colours(b: int, dev, g: Optional[torch.Generator] = None) -> torch.Tensor:
+    """[b,3,1,1] occluder colours in 0..1, uniform over the RGB cube less the skin region and its
+    SKIN_MARGIN neighbourhood: OCCLUDER_CANDIDATES are drawn per occluder and the first far
+    enough from skin is kept; when none is, one of SAFE_OCCLUDER_COLOURS."""
+    cand = _u((b, OCCLUDER_CANDIDATES, 3), dev, g)
+    ok = skin_distance(cand * 255.0) >= SKIN_MARGIN
+    pick = cand[torch.arange(b, device=dev), ok.to(torch.uint8).argmax(dim=1)]
+    safe = torch.tensor(SAFE_OCCLUDER_COLOURS, dtype=cand.dtype, device=dev) / 255.0
+    fallback = safe[(_u(b, dev, g) * len(SAFE_OCCLUDER_COLOURS)).long().clamp(max=len(SAFE_OCCLUDER_COLOURS) - 1)]
+    return torch.where(ok.any(dim=1, keepdim=True), pick, fallback).view(b, 3, 1, 1)
 
 
 def _geometry(x: torch.Tensor, g) -> torch.Tensor:
@@ -137,13 +211,13 @@ def augment(images_uint8: torch.Tensor, generator: Optional[torch.Generator] = N
     x = torch.where(sel(0.2), low, x)
     # blur
     x = torch.where(sel(0.4), _gaussian_blur(x, _rand(b, 0.4, 1.3, dev, g)), x)
-    # occluder: a small grey/coloured patch
+    # occluder: a small square patch of a colour kept away from skin tones
     ys = torch.arange(h, device=dev).view(1, 1, h, 1)
     xs = torch.arange(w, device=dev).view(1, 1, 1, w)
     cy, cx = (_u(b, dev, g) * h).view(b, 1, 1, 1), (_u(b, dev, g) * w).view(b, 1, 1, 1)
     half = (_u(b, dev, g) * h * 0.12 + 1).view(b, 1, 1, 1)
     patch = (((ys - cy).abs() < half) & ((xs - cx).abs() < half)).float()
-    colour = _u((b, 3, 1, 1), dev, g)
+    colour = occluder_colours(b, dev, g)
     x = torch.where(sel(0.15), x * (1 - patch) + colour * patch, x)
     # sensor noise
     noise = _n(x.shape, dev, g) * _rand(b, 0.01, 0.06, dev, g).view(b, 1, 1, 1)

@@ -11,7 +11,6 @@ class Config:
     size: int = 32
     max_length: int = 32
     vocab_size: int = 3000
-    val_fraction: float = 0.03
     # text transformer
     d_model: int = 128
     layers: int = 2
@@ -62,7 +61,7 @@ class Config:
     workers: int = 0
     max_styles: int = 0  # 0: every train style
     time_budget: float = 0.0  # seconds for the whole run (0: no limit)
-    time_reserve: float = 45.0  # kept for validation and export
+    time_reserve: float = 120.0  # kept for validation (25,000 validation products, about a minute) and export
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -76,5 +75,5 @@ def for_profile(profile: str) -> Config:
         return Config(profile="smoke", vocab_size=800, d_model=64, ff=128, layers=1, gru_hidden=48,
                       mlm_epochs=1, clip_epochs=1, triplet_epochs=1, gru_epochs=1, gru_triplet_epochs=1,
                       fusion_epochs=1, mlm_samples=256, triplet_max_examples=192, fusion_samples=0,
-                      clip_batch=64, mlm_batch=64, triplet_batch=64, fusion_batch=64, val_fraction=0.2)
+                      clip_batch=64, mlm_batch=64, triplet_batch=64, fusion_batch=64)
     raise ValueError(f"unknown training profile {profile!r}: use 'full' or 'smoke'")

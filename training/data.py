@@ -1,9 +1,18 @@
-"""Training data from the seed catalogue: train-split products rendered at 32 px straight from
-the Fashion-MNIST IDX files, the corpus for the tokenizer and MLM, text queries with their
-grade-2 products, click sessions and composed triplets."""
+"""Training data from the seed catalogue, built with the train and validation splits only.
+
+The train split feeds every gradient: its products rendered at 32 px straight from the
+Fashion-MNIST IDX files, the corpus for the tokenizer and MLM, text queries with their grade-2
+products, click sessions and composed triplets. The validation split (ValidationData) is for
+choices and reported validation numbers only: its products rendered the same way, its text and
+composed queries, and its held-out-family real-shot photos resized as the server resizes them.
+The test split is never built here (`build_training_catalogue`), and a loaded catalogue holding
+any test-split row is refused (`refuse_test_split`): the test split is for the release
+evaluation alone.
+"""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import random
@@ -12,16 +21,22 @@ from multiprocessing import get_context
 from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
+from PIL import Image
 
+from seed.generator import catalog as seed_catalog
+from seed.generator import fashion_mnist
 from seed.generator import text as seed_text
-from seed.generator.catalog import build_catalog
-from seed.generator.fashion_mnist import load_split
+from seed.generator.realshot import jpeg_bytes, photograph
 from seed.generator.render import render
 from seed.generator.vocab import CATEGORIES, COLOR_FAMILY, COLORS, MATERIALS, PATTERNS
+from seed.generator.writer import REALSHOT_SIZE
 
 from .config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE_DIR = os.path.join(ROOT, "data", "training-cache")
+# The only splits training and tuning ever build: the test split is for the release evaluation.
+TRAINING_SPLITS = ("train", "validation")
 VISUAL = ("color", "pattern", "material")
 # Attributes the image tower learns to predict from its embedding (auxiliary loss, stage c).
 LABELLED = {"category": CATEGORIES, "color": COLORS, "pattern": PATTERNS, "material": MATERIALS}
@@ -58,8 +73,8 @@ def modifier_text(change: dict, rng) -> str:
 
 
 def _render_chunk(args) -> np.ndarray:
-    split, specs, size = args
-    images, _ = load_split(split)
+    source, specs, size = args
+    images, _ = fashion_mnist.load_split(source)
     out = np.empty((len(specs), size, size, 3), dtype=np.uint8)
     for i, spec in enumerate(specs):
         out[i] = render(images[spec["index"]], spec, size)
@@ -67,10 +82,15 @@ def _render_chunk(args) -> np.ndarray:
 
 
 def render_all(products: List[dict], size: int, workers: int, log: Callable[[str], None]) -> np.ndarray:
+    """uint8 [N,size,size,3] renders of products whose images all come from one Fashion-MNIST file
+    (train and validation products both come from the train file)."""
     specs = [p["render"] for p in products]
-    split = specs[0]["source"] if specs else "train"
+    sources = {s["source"] for s in specs}
+    if len(sources) > 1:
+        raise ValueError(f"render_all renders products of one Fashion-MNIST file at a time, got {sorted(sources)}")
+    source = sources.pop() if sources else "train"
     step = 2000
-    jobs = [(split, specs[s: s + step], size) for s in range(0, len(specs), step)]
+    jobs = [(source, specs[s: s + step], size) for s in range(0, len(specs), step)]
     if workers <= 1 or len(jobs) == 1:
         parts = []
         for k, j in enumerate(jobs):
@@ -83,8 +103,79 @@ def render_all(products: List[dict], size: int, workers: int, log: Callable[[str
     return np.concatenate(parts)
 
 
+def cached_renders(products: List[dict], split: str, data_hash: str, cfg: Config,
+                   log: Callable[[str], None]) -> np.ndarray:
+    """render_all() of a split's products, kept in data/training-cache (except for the smoke
+    profile) under a key of the split's hash, the size and the products rendered, so a rerun
+    on the same catalogue skips rendering."""
+    key = hashlib.sha256((data_hash + f"|{cfg.size}|{len(products)}|" + (products[0]["id"] if products else "")
+                          + (products[-1]["id"] if products else "")).encode()).hexdigest()[:16]
+    cache = os.path.join(CACHE_DIR, f"renders-{cfg.profile}-{split}-{key}.npy")
+    if os.path.isfile(cache):
+        images = np.load(cache)
+        log(f"loaded {len(images)} {split} renders from {os.path.relpath(cache, ROOT)}")
+        return images
+    workers = cfg.workers or max(1, min(16, os.cpu_count() or 1))
+    log(f"rendering {len(products)} {split} products at {cfg.size} px with {workers} processes")
+    images = render_all(products, cfg.size, workers, log)
+    if cfg.profile != "smoke":
+        os.makedirs(CACHE_DIR, exist_ok=True)
+        np.save(cache, images)
+    return images
+
+
+def letterbox(img: Image.Image, size: int) -> np.ndarray:
+    """uint8 [size,size,3]: the image resized to fit inside size x size (Lanczos 3), centred on
+    white, as the server's sharp pipeline does for `fit: contain` (models/README.md, Inputs). A
+    JPEG is first decoded at the smallest DCT scale of at least twice the target (libjpeg scaling,
+    what sharp's shrink-on-load does): on the real-shot photos this lands within a fraction of a
+    grey level of sharp's pixels."""
+    if img.format == "JPEG":
+        img.draft("RGB", (2 * size, 2 * size))
+    if img.mode in ("RGBA", "LA", "P"):
+        rgba = img.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, (0, 0), rgba)
+        img = flat
+    img = img.convert("RGB")
+    w, h = img.size
+    scale = size / max(w, h)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    out = Image.new("RGB", (size, size), (255, 255, 255))
+    out.paste(img.resize((nw, nh), Image.LANCZOS), ((size - nw) // 2, (size - nh) // 2))
+    return np.asarray(out, dtype=np.uint8)
+
+
+def realshot_inputs(rows: List[dict], size: int, photo_size: int = REALSHOT_SIZE) -> np.ndarray:
+    """uint8 [M,size,size,3]: each real-shot row photographed as the catalogue writes it
+    (seed.generator.realshot.photograph at the catalogue's photo size, then its JPEG step), decoded
+    and letterboxed to the model size as the server would."""
+    out = np.empty((len(rows), size, size, 3), dtype=np.uint8)
+    for i, r in enumerate(rows):
+        spec = r["render"]
+        base = fashion_mnist.load_split(spec["source"])[0][spec["index"]]
+        photo = photograph(base, spec, r["degradations"], photo_size)
+        out[i] = letterbox(Image.open(io.BytesIO(jpeg_bytes(photo, r["degradations"]))), size)
+    return out
+
+
+@dataclass
+class ValidationData:
+    """The validation split: products, queries and photos for choices and validation numbers
+    only; no gradient is ever computed from them."""
+    product_ids: List[str]
+    products: List[dict]
+    images: np.ndarray                                   # uint8 [N,size,size,3], rendered as train products are
+    text_queries: List[Tuple[str, str, str, List[int]]]  # (text, kind, distribution, grade-2 products)
+    composed: List[Tuple[int, str, List[int], str]]      # (reference, modifier, exact targets, "sibling"|"cross-style")
+    photos: np.ndarray                                   # uint8 [M,size,size,3] held-out-family real-shot photos
+    photo_products: np.ndarray                           # the product photographed, per photo
+    data_hash: str
+
+
 @dataclass
 class TrainData:
+    """The train split, what every gradient is computed from, and the validation split beside it."""
     product_ids: List[str]
     products: List[dict]
     texts: List[str]
@@ -97,6 +188,7 @@ class TrainData:
     composed: List[Tuple[int, str, int]]                 # (reference, modifier, target)
     corpus: List[str]
     data_hash: str
+    validation: ValidationData
     _change_cache: Dict[Tuple[int, int], Optional[dict]] = field(default_factory=dict)
 
     def labels(self, name: str) -> np.ndarray:
@@ -149,15 +241,100 @@ class TrainData:
         return seed_text.query_text(s, stated), tuple(k for k in DESCRIBED if k in stated)
 
 
-def load_train_data(cfg: Config, log: Callable[[str], None]) -> TrainData:
-    log(f"building the '{cfg.profile}' catalogue (seed.generator.catalog.build_catalog)")
-    cat = build_catalog(cfg.profile)
-    products = cat.products_of("train")
+class ForbiddenSplitError(RuntimeError):
+    """Data of the test split reached training or tuning."""
+
+
+def refuse_test_split(cat) -> None:
+    """Raises ForbiddenSplitError when a catalogue built for training holds anything of the test
+    split: the split itself, a product, or a query, judgement, session, photo or outfit row."""
+    found = []
+    if "test" in cat.splits:
+        found.append("the catalogue's splits")
+    n = sum(1 for p in cat.products if p.get("split") == "test" or str(p.get("id", "")).startswith("p-test-"))
+    if n:
+        found.append(f"{n} products")
+    for name in ("text_queries", "text_qrels", "composed", "composed_meaning", "realshot", "realshot_indist",
+                 "clicks"):
+        sets = getattr(cat, name)
+        if "test" in sets:
+            found.append(f"{name}['test']")
+        rows = sum(1 for v in sets.values() for r in v
+                   if (isinstance(r, dict) and r.get("split") == "test")
+                   or (isinstance(r, tuple) and any(str(x).startswith("p-test-") for x in r)))
+        if rows:
+            found.append(f"{rows} rows of {name}")
+    rows = sum(1 for v in cat.outfits.values() for r in v if r.get("split") == "test")
+    if rows:
+        found.append(f"{rows} outfit rows")
+    if found:
+        raise ForbiddenSplitError("the training catalogue holds test-split data (" + ", ".join(found)
+                                  + "): training and tuning read the train and validation splits only")
+
+
+def build_training_catalogue(profile: str, log: Callable[[str], None]):
+    """The seed catalogue of a profile with the train and validation splits only (the test split's
+    Fashion-MNIST file is never opened), checked by refuse_test_split."""
+    log(f"building the '{profile}' catalogue, splits {', '.join(TRAINING_SPLITS)} "
+        "(seed.generator.catalog.build_catalog)")
+    cat = seed_catalog.build_catalog(profile, splits=TRAINING_SPLITS)
+    refuse_test_split(cat)
+    return cat
+
+
+def split_products(cat, split: str) -> List[dict]:
+    """The products of one split of a training catalogue; refuses test-split products."""
+    products = cat.products_of(split)
+    if split not in TRAINING_SPLITS or any(p["split"] == "test" or p["id"].startswith("p-test-") for p in products):
+        raise ForbiddenSplitError(f"training reads the {' and '.join(TRAINING_SPLITS)} splits only, not {split!r}")
+    return products
+
+
+def keep_styles(products: List[dict], max_styles: int) -> List[dict]:
+    """The products of the first `max_styles` styles (by style id; 0: every style)."""
+    if not max_styles:
+        return products
+    keep = set(sorted({p["styleId"] for p in products})[:max_styles])
+    return [p for p in products if p["styleId"] in keep]
+
+
+def load_validation(cat, cfg: Config, log: Callable[[str], None]) -> ValidationData:
+    """The validation split of a training catalogue: every product rendered at cfg.size, its text
+    queries with their grade-2 products, its composed queries with their exact targets and its
+    held-out-family real-shot photos, resized to cfg.size as the server resizes them."""
+    products = split_products(cat, "validation")
     data_hash = split_hash(products)
-    if cfg.max_styles:
-        keep = sorted({p["styleId"] for p in products})[: cfg.max_styles]
-        keep_set = set(keep)
-        products = [p for p in products if p["styleId"] in keep_set]
+    pos = {p["id"]: i for i, p in enumerate(products)}
+    relevant: Dict[str, List[int]] = {}
+    for qid, pid, grade in cat.text_qrels.get("validation", []):
+        if grade == 2 and pid in pos:
+            relevant.setdefault(qid, []).append(pos[pid])
+    text_queries = [(q["text"], q["kind"], q["distribution"], relevant[q["id"]])
+                    for q in cat.text_queries.get("validation", []) if q["id"] in relevant]
+    composed = [(pos[c["referenceId"]], c["modifier"], [pos[t] for t in c["targetIds"]], c["target"])
+                for c in cat.composed.get("validation", [])
+                if c["referenceId"] in pos and all(t in pos for t in c["targetIds"])]
+    rows = [r for r in cat.realshot.get("validation", []) if r["productId"] in pos]
+    if any(r["family"] != "held-out" for r in rows):
+        raise ValueError("catalogue.realshot holds the held-out family only")
+    images = cached_renders(products, "validation", data_hash, cfg, log)
+    log(f"photographing {len(rows)} held-out-family real-shot validation photos")
+    photos = realshot_inputs(rows, cfg.size)
+    log(f"validation split: {len(products)} products, {len(text_queries)} text queries, {len(composed)} composed "
+        f"queries, {len(rows)} real-shot photos")
+    return ValidationData(product_ids=[p["id"] for p in products], products=products, images=images,
+                          text_queries=text_queries, composed=composed, photos=photos,
+                          photo_products=np.array([pos[r["productId"]] for r in rows], dtype=np.int64),
+                          data_hash=data_hash)
+
+
+def load_train_data(cfg: Config, log: Callable[[str], None]) -> TrainData:
+    """The train split (the first cfg.max_styles styles when set) and the whole validation split of
+    the profile's catalogue, built without the test split. `data_hash` is the whole train split's."""
+    cat = build_training_catalogue(cfg.profile, log)
+    products = split_products(cat, "train")
+    data_hash = split_hash(products)
+    products = keep_styles(products, cfg.max_styles)
     pos = {p["id"]: i for i, p in enumerate(products)}
     style_ids: Dict[str, int] = {}
     style = np.array([style_ids.setdefault(p["styleId"], len(style_ids)) for p in products], dtype=np.int64)
@@ -189,21 +366,10 @@ def load_train_data(cfg: Config, log: Callable[[str], None]) -> TrainData:
     corpus.extend(q["text"] for q in cat.text_queries.get("train", []))
     corpus.extend(c["modifier"] for c in cat.composed.get("train", []))
 
-    cache_dir = os.path.join(ROOT, "data", "training-cache")
-    key = hashlib.sha256((data_hash + f"|{cfg.size}|{len(products)}|" + (products[0]["id"] if products else "")
-                          + (products[-1]["id"] if products else "")).encode()).hexdigest()[:16]
-    cache = os.path.join(cache_dir, f"renders-{cfg.profile}-{key}.npy")
-    if os.path.isfile(cache):
-        images = np.load(cache)
-        log(f"loaded {len(images)} renders from {os.path.relpath(cache, ROOT)}")
-    else:
-        workers = cfg.workers or max(1, min(16, os.cpu_count() or 1))
-        log(f"rendering {len(products)} products at {cfg.size} px with {workers} processes")
-        images = render_all(products, cfg.size, workers, log)
-        if cfg.profile != "smoke":
-            os.makedirs(cache_dir, exist_ok=True)
-            np.save(cache, images)
+    images = cached_renders(products, "train", data_hash, cfg, log)
+    validation = load_validation(cat, cfg, log)
     return TrainData(product_ids=[p["id"] for p in products], products=products, texts=texts,
                      attrs=[p["attributes"] for p in products], style=style,
                      style_products=[np.array(v, dtype=np.int64) for v in style_products], images=images,
-                     queries=queries, clicks=clicks, composed=composed, corpus=corpus, data_hash=data_hash)
+                     queries=queries, clicks=clicks, composed=composed, corpus=corpus, data_hash=data_hash,
+                     validation=validation)

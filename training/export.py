@@ -119,6 +119,10 @@ def validate_manifest(m: dict, root: str) -> None:
         assert e["dim"] == DIM and e["compatibleWith"] == COMPAT
         assert os.path.isfile(os.path.join(root, e["file"])), e["file"]
         assert e["outputs"] == [{"name": "embedding", "type": "float32", "shape": ["batch", DIM]}]
+        # validation numbers name the validation split they were measured on, never the training data
+        vh = e.get("training", {}).get("validationDataHash")
+        if vh is not None:
+            assert vh.startswith("sha256:") and len(vh) == 71 and vh != m["trainingData"]["hash"], vh
         if e["role"] == "text":
             for f in e["tokenizer"]["files"]:
                 assert os.path.isfile(os.path.join(root, e["tokenizer"]["dir"], f)), f

@@ -1,6 +1,9 @@
 """The whole training pipeline: tokenizer, MLM pre-training, contrastive alignment of the
 text and image towers, triplet fine-tuning of the query side, the GRU baseline, the fusion
-network, ONNX export, manifest and golden fixtures.
+network, validation, ONNX export, manifest and golden fixtures, and the query lexicon.
+
+Everything is learnt from the seed catalogue's train split; the validation split is measured
+only (validate); the test split is never built (training.data.build_training_catalogue).
 
     /usr/bin/python3 -m training.train --profile full --out models
     /usr/bin/python3 -m training.train --profile smoke --out /tmp/models-smoke
@@ -14,7 +17,6 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import time
 from typing import Dict, List, Optional
 
@@ -22,9 +24,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import augment, export
+from . import augment, export, lexicon
 from .config import Config, for_profile
-from .data import DESCRIBED, LABELLED, TrainData, label_index, load_train_data, modifier_text
+from .data import (DESCRIBED, LABELLED, TrainData, ValidationData, build_training_catalogue, keep_styles,
+                   label_index, load_train_data, modifier_text, split_hash, split_products)
+from .metrics import mean_r10_r50, precision_at, recall_at, top_k
 from .losses import AttributeHeads, LogitScale, info_nce, mask_tokens, mlm_loss, triplet_loss
 from .models import FusionCombiner, ImageCNN, TextGRU, TextTransformer
 from .tokenizer import SPECIAL_TOKENS, WordPieceTokenizer, train_wordpiece
@@ -318,10 +322,9 @@ def train_clip(text_model: TextTransformer, image_model: ImageCNN, data: TrainDa
 
 
 # ---------------------------------------------------------------- stage (d): triplet fine-tuning
-def triplet_examples(data: TrainData, train_mask: np.ndarray, cfg: Config, rng) -> List[tuple]:
-    """(anchor text, positive product, negative products, attributes the anchor states) from
-    click logs and grade-2 text queries, restricted to training styles."""
-    ok = lambda p: train_mask[data.style[p]]  # noqa: E731
+def triplet_examples(data: TrainData, cfg: Config) -> List[tuple]:
+    """(anchor text, positive product, negative products, attributes the anchor states) from the
+    train split's click logs and grade-2 text queries."""
 
     def has(p: int, stated: Dict[str, str]) -> bool:
         return all(v in data.attrs[p][k] for k, v in stated.items())
@@ -329,21 +332,19 @@ def triplet_examples(data: TrainData, train_mask: np.ndarray, cfg: Config, rng) 
     ex = []
     for q, clicked, skipped, stated in data.clicks:
         # a product shown but not clicked that has every attribute the query names is no negative
-        negs = [p for p in skipped if ok(p) and not (stated and has(p, stated))][: cfg.triplet_negatives]
+        negs = [p for p in skipped if not (stated and has(p, stated))][: cfg.triplet_negatives]
         for p in clicked:
-            if ok(p):
-                ex.append((q, p, negs, stated))
+            ex.append((q, p, negs, stated))
     for q, positives, stated in data.queries:
-        pos = [p for p in positives if ok(p)]
-        for p in pos[:8]:
+        for p in positives[:8]:
             ex.append((q, p, [], stated))
     return ex
 
 
 def train_triplet(model, data: TrainData, tok, cfg: Config, dev, rng, gallery: torch.Tensor,
-                  train_styles: np.ndarray, train_mask: np.ndarray, epochs: int, lr: float, name: str) -> float:
+                  train_styles: np.ndarray, epochs: int, lr: float, name: str) -> float:
     bat = BATCHER
-    examples = triplet_examples(data, train_mask, cfg, rng)
+    examples = triplet_examples(data, cfg)
     if cfg.triplet_max_examples and len(examples) > cfg.triplet_max_examples:
         examples = [examples[i] for i in rng.permutation(len(examples))[: cfg.triplet_max_examples]]
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
@@ -521,50 +522,78 @@ def train_fusion(model: FusionCombiner, text_model, data: TrainData, tok, cfg: C
 
 
 # ---------------------------------------------------------------- validation
+# Augmented views embedded for val_photo_r@1: the first this many validation products (1,000
+# styles, every variant) are enough for the number and keep validation of the full profile's
+# 25,000 products to about a minute on a 2-core CPU.
+VIEW_QUERIES = 5000
+
+
 @torch.no_grad()
-def validate(data: TrainData, tok, dev, rng, image_model, text_models: Dict[str, torch.nn.Module], fusion,
-             images: torch.Tensor, val_styles: np.ndarray) -> Dict[str, dict]:
-    """Quick recall on held-out train styles: colour+category text queries (P@10), augmented
-    photo -> clean product (R@1) and composed queries (mean of R@10 and R@50)."""
-    bat = BATCHER
-    prods = np.concatenate([data.style_products[s] for s in val_styles])
-    gal = embed_images(image_model, images[torch.from_numpy(prods).to(dev)])
+def validate(val: ValidationData, bat: Batcher, dev, image_model, text_models: Dict[str, torch.nn.Module],
+             fusion) -> Dict[str, dict]:
+    """Numbers on the validation split, which no gradient has seen, for choices and the run's
+    report (the test split is the release evaluation's alone). The gallery is every validation
+    product's clean render.
+
+    - each text model: P@10 of the split's in-distribution colour+category queries
+      (`val_color_category_p@10`) and of its held-out-lexicon queries (`val_heldout_p@10`),
+      grade-2 products relevant;
+    - fashion-image: R@1 of one seeded photo-style augmented view of each of the first
+      VIEW_QUERIES products (`val_photo_r@1`), and R@1 and R@10 of the held-out-family real-shot
+      photos, photographed and resized as the server sees them (`val_realshot_r@1`,
+      `val_realshot_r@10`);
+    - fashion-fusion: 100 x the mean of R@10 and R@50 of the sibling composed queries, for the
+      fusion network (`val_composed_mean_r@10_r@50`) and for the normalised sum of the reference
+      and modifier embeddings (`val_sum_baseline_mean_r@10_r@50`), and of the cross-style ones
+      (`val_cross_style_mean_r@10_r@50`); the reference is left out of its ranking.
+    """
+    images = torch.from_numpy(val.images).to(dev)
+    gal = embed_images(image_model, images)
     out: Dict[str, dict] = {}
-    queries = {}
-    for j, p in enumerate(prods):
-        a = data.attrs[p]
-        queries.setdefault(f"{a['color'][0]} {a['category'][0]}", set()).add(j)
-    qs = [q for q, rel in queries.items() if len(rel) >= 3]
+    query_sets = {
+        "val_color_category_p@10": [q for q in val.text_queries if q[1] == "color-category" and q[2] == "in"],
+        "val_heldout_p@10": [q for q in val.text_queries if q[2] == "held-out"],
+    }
     for name, m in text_models.items():
-        if not qs:
-            break
-        t = embed_texts(m, bat, qs)
-        top = (t @ gal.t()).topk(min(10, len(prods)), dim=1).indices.cpu().numpy()
-        p10 = float(np.mean([np.mean([j in queries[q] for j in row]) for q, row in zip(qs, top)]))
-        out[name] = {"val_color_category_p@10": round(p10, 4)}
+        row = {}
+        for metric, qs in query_sets.items():
+            if qs:
+                top = top_k(embed_texts(m, bat, [q[0] for q in qs]), gal, 10)
+                row[metric] = round(precision_at(top, [set(q[3]) for q in qs], 10), 4)
+        if row:
+            out[name] = row
     g = torch.Generator().manual_seed(0)
-    photo = torch.cat([image_model(channels_last(augment.augment(images[torch.from_numpy(prods[s: s + 2048]).to(dev)], g)))
-                       for s in range(0, len(prods), 2048)])
-    r1 = (photo @ gal.t()).argmax(1).cpu().numpy() == np.arange(len(prods))
-    out["fashion-image"] = {"val_photo_r@1": round(float(r1.mean()), 4)}
-    if fusion is not None:
-        pos = {int(p): j for j, p in enumerate(prods)}
-        ex = composed_examples(data, val_styles, rng)
-        ex = [ex[i] for i in rng.permutation(len(ex))[:2000]]
-        if ex:
-            mods = [modifier_text(e[1], rng) if isinstance(e[1], dict) else e[1] for e in ex]
-            tm = embed_texts(text_models["fashion-text"], bat, mods)
-            ref = gal[torch.tensor([pos[e[0]] for e in ex], device=dev)]
-            fusion.eval()
-            q = fusion(ref, tm)
-            tgt = torch.tensor([pos[e[2]] for e in ex], device=dev)
-            ranks = ((q @ gal.t()) > (q * gal[tgt]).sum(1, keepdim=True)).sum(1).cpu().numpy()
-            base = F.normalize(ref + tm, dim=1)
-            branks = ((base @ gal.t()) > (base * gal[tgt]).sum(1, keepdim=True)).sum(1).cpu().numpy()
-            score = lambda r: round(float(50 * ((r < 10).mean() + (r < 50).mean())), 2)  # noqa: E731
-            out["fashion-fusion"] = {"val_composed_mean_r@10_r@50": score(ranks),
-                                     "val_sum_baseline_mean_r@10_r@50": score(branks)}
-    out["_gallery"] = {"products": int(len(prods))}
+    n_views = min(len(images), VIEW_QUERIES)
+    views = torch.cat([image_model(channels_last(augment.augment(images[s: min(s + 2048, n_views)], g)))
+                       for s in range(0, n_views, 2048)])
+    image_row = {"val_photo_r@1": round(float((top_k(views, gal, 1)[:, 0] == np.arange(n_views)).mean()), 4)}
+    if len(val.photos):
+        top = top_k(embed_images(image_model, torch.from_numpy(val.photos).to(dev)), gal, 10)
+        own = [{int(p)} for p in val.photo_products]
+        image_row["val_realshot_r@1"] = round(recall_at(top, own, 1), 4)
+        image_row["val_realshot_r@10"] = round(recall_at(top, own, 10), 4)
+    out["fashion-image"] = image_row
+    if fusion is not None and val.composed:
+        fusion.eval()
+        refs = torch.tensor([c[0] for c in val.composed], device=dev)
+        mods = embed_texts(text_models["fashion-text"], bat, [c[1] for c in val.composed])
+        fused = fusion(gal[refs], mods)
+        summed = F.normalize(gal[refs] + mods, dim=1)
+        row = {}
+        for target, metric, baseline in (("sibling", "val_composed_mean_r@10_r@50", "val_sum_baseline_mean_r@10_r@50"),
+                                         ("cross-style", "val_cross_style_mean_r@10_r@50", None)):
+            rows = [i for i, c in enumerate(val.composed) if c[3] == target]
+            if not rows:
+                continue
+            sel = torch.tensor(rows, device=dev)
+            targets = [set(val.composed[i][2]) for i in rows]
+            row[metric] = round(mean_r10_r50(top_k(fused[sel], gal, 50, refs[sel]), targets), 2)
+            if baseline:
+                row[baseline] = round(mean_r10_r50(top_k(summed[sel], gal, 50, refs[sel]), targets), 2)
+        out["fashion-fusion"] = row
+    out["_gallery"] = {"split": "validation", "products": int(len(images)), "augmented_views": int(n_views),
+                       "text_queries": len(val.text_queries),
+                       "composed_queries": len(val.composed), "realshot_photos": int(len(val.photos))}
     return out
 
 
@@ -575,7 +604,11 @@ def seed_everything(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def run(cfg: Config, out_dir: str, run_eval: bool = False, checkpoint: Optional[str] = None) -> dict:
+def run(cfg: Config, out_dir: str, run_eval: bool = False, checkpoint: Optional[str] = None,
+        build_lexicon: bool = False) -> dict:
+    """Train every model on the train split, validate on the validation split, export to out_dir;
+    then, when asked, build the query lexicon from the train split (`npm run lexicon`) and run the
+    TypeScript evaluation."""
     torch.set_num_threads(2)
     dev = device()
     rng = seed_everything(cfg.seed)
@@ -584,13 +617,9 @@ def run(cfg: Config, out_dir: str, run_eval: bool = False, checkpoint: Optional[
         check_blas()
     data = load_train_data(cfg, log)
     log(f"{len(data.product_ids)} train products, {len(data.style_products)} styles, {len(data.queries)} text queries, "
-        f"{len(data.clicks)} click sessions, {len(data.composed)} composed triplets")
-    n_styles = len(data.style_products)
-    perm = np.random.default_rng(cfg.seed + 1).permutation(n_styles)
-    n_val = max(2, int(round(n_styles * cfg.val_fraction)))
-    val_styles, train_styles = np.sort(perm[:n_val]), np.sort(perm[n_val:])
-    train_mask = np.zeros(n_styles, dtype=bool)
-    train_mask[train_styles] = True
+        f"{len(data.clicks)} click sessions, {len(data.composed)} composed triplets; validation on "
+        f"{len(data.validation.product_ids)} validation products")
+    train_styles = np.arange(len(data.style_products))
 
     log("training the WordPiece tokenizer")
     sample = data.corpus
@@ -617,13 +646,13 @@ def run(cfg: Config, out_dir: str, run_eval: bool = False, checkpoint: Optional[
     gallery = embed_images(image_model, images)
     pretriplet = copy.deepcopy(text_model).eval()
     log("stage d: triplet fine-tuning of the query side against the frozen gallery")
-    losses["triplet"] = train_triplet(text_model, data, tok, cfg, dev, rng, gallery, train_styles, train_mask,
+    losses["triplet"] = train_triplet(text_model, data, tok, cfg, dev, rng, gallery, train_styles,
                                       cfg.triplet_epochs, cfg.triplet_lr, "triplet")
     text_model.eval()
     log("GRU baseline: alignment with the frozen gallery, then triplet fine-tuning")
     gru = TextGRU(len(tok), d=cfg.d_model, hidden=cfg.gru_hidden).to(dev)
     losses["gru_align"] = train_gru_alignment(gru, data, tok, cfg, dev, rng, gallery, train_styles)
-    losses["gru_triplet"] = train_triplet(gru, data, tok, cfg, dev, rng, gallery, train_styles, train_mask,
+    losses["gru_triplet"] = train_triplet(gru, data, tok, cfg, dev, rng, gallery, train_styles,
                                           cfg.gru_triplet_epochs, cfg.triplet_lr * 3, "gru-triplet")
     gru.eval()
     log("fusion network on composed triplets (towers frozen)")
@@ -633,7 +662,8 @@ def run(cfg: Config, out_dir: str, run_eval: bool = False, checkpoint: Optional[
 
     image_model.to(memory_format=torch.contiguous_format)  # plain layout for the checkpoint and ONNX
     text_models = {"fashion-text": text_model, "fashion-text-pretriplet": pretriplet, "fashion-text-gru": gru}
-    val = validate(data, tok, dev, rng, image_model, text_models, fusion, images, val_styles)
+    log(f"validation on the validation split ({len(data.validation.product_ids)} products)")
+    val = validate(data.validation, BATCHER, dev, image_model, text_models, fusion)
     print_table(val)
 
     picks = [0, len(data.product_ids) // 2, len(data.product_ids) - 1]
@@ -641,10 +671,14 @@ def run(cfg: Config, out_dir: str, run_eval: bool = False, checkpoint: Optional[
                "texts": [data.texts[0], data.texts[-1]]}
     ckpt = checkpoint or os.path.join(ROOT, "data", "training-cache", f"checkpoint-{cfg.profile}")
     if cfg.profile != "smoke" or checkpoint:
-        save_checkpoint(ckpt, cfg, tok, data.data_hash, image_model, text_models, fusion, losses, val, samples)
+        save_checkpoint(ckpt, cfg, tok, data.data_hash, data.validation.data_hash, image_model, text_models, fusion,
+                        losses, val, samples)
         log(f"checkpoint written to {ckpt}.npz/.json")
     log(f"exporting to {out_dir}")
-    write_models(out_dir, cfg, data.data_hash, tok, image_model, text_models, fusion, losses, val, samples)
+    write_models(out_dir, cfg, data.data_hash, tok, image_model, text_models, fusion, losses, val, samples,
+                 validation_hash=data.validation.data_hash)
+    if build_lexicon:
+        lexicon.build_lexicon(out_dir, cfg.profile, data.products, data.data_hash, log)
     if run_eval:
         run_ts_eval(out_dir)
     log("done")
@@ -662,8 +696,8 @@ def print_table(val: Dict[str, dict]) -> None:
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def save_checkpoint(path: str, cfg: Config, tok: WordPieceTokenizer, data_hash: str, image_model, text_models,
-                    fusion, losses, val, samples) -> None:
+def save_checkpoint(path: str, cfg: Config, tok: WordPieceTokenizer, data_hash: str, validation_hash: str,
+                    image_model, text_models, fusion, losses, val, samples) -> None:
     """Weights as plain numpy arrays (portable between PyTorch versions) plus a JSON header."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     nets = {"fashion-image": image_model, **text_models, "fashion-fusion": fusion}
@@ -671,8 +705,8 @@ def save_checkpoint(path: str, cfg: Config, tok: WordPieceTokenizer, data_hash: 
     arrays["samples::images"] = samples["images"]
     np.savez(path + ".npz", **arrays)
     meta = {"config": cfg.to_dict(), "vocab": tok.vocab, "max_length": tok.max_length, "data_hash": data_hash,
-            "models": {n: m.config for n, m in nets.items()}, "losses": losses, "validation": val,
-            "samples": {"ids": samples["ids"], "texts": samples["texts"]}}
+            "validation_data_hash": validation_hash, "models": {n: m.config for n, m in nets.items()},
+            "losses": losses, "validation": val, "samples": {"ids": samples["ids"], "texts": samples["texts"]}}
     with open(path + ".json", "w") as f:
         json.dump(meta, f)
 
@@ -694,17 +728,35 @@ def load_checkpoint(path: str):
     return meta, tok, nets, samples
 
 
-def export_checkpoint(path: str, out_dir: str) -> None:
-    """Re-export ONNX files, manifest and golden fixtures from a saved checkpoint."""
+def checkpoint_config(meta: dict) -> Config:
+    """The Config a checkpoint was trained with; fields this version no longer has (a checkpoint
+    from before the validation split, with `val_fraction`) are left out."""
+    return Config(**{k: v for k, v in meta["config"].items() if k in Config.__dataclass_fields__})
+
+
+def export_checkpoint(path: str, out_dir: str, build_lexicon: bool = False) -> None:
+    """Re-export ONNX files, manifest and golden fixtures from a saved checkpoint; with
+    build_lexicon, rebuild the query lexicon from the checkpoint's train split too (the catalogue
+    is rebuilt, and must still have the train-split hash the checkpoint was trained on)."""
     meta, tok, nets, samples = load_checkpoint(path)
-    cfg = Config(**meta["config"])
+    cfg = checkpoint_config(meta)
     text_models = {k: nets[k] for k in ("fashion-text", "fashion-text-pretriplet", "fashion-text-gru")}
     write_models(out_dir, cfg, meta["data_hash"], tok, nets["fashion-image"], text_models, nets["fashion-fusion"],
-                 meta["losses"], meta["validation"], samples)
+                 meta["losses"], meta["validation"], samples, validation_hash=meta.get("validation_data_hash"))
+    if build_lexicon:
+        products = split_products(build_training_catalogue(cfg.profile, log), "train")
+        if split_hash(products) != meta["data_hash"]:
+            raise RuntimeError(f"the '{cfg.profile}' catalogue's train split ({split_hash(products)}) is not the one "
+                               f"checkpoint {path} was trained on ({meta['data_hash']}): retrain, or re-export "
+                               "without --lexicon")
+        lexicon.build_lexicon(out_dir, cfg.profile, keep_styles(products, cfg.max_styles), meta["data_hash"], log)
 
 
 def write_models(out_dir: str, cfg: Config, data_hash: str, tok, image_model, text_models, fusion, losses, val,
-                 samples) -> dict:
+                 samples, validation_hash: Optional[str] = None) -> dict:
+    """ONNX files, tokenizer, manifest and golden fixtures. `data_hash` is the train split's (the
+    manifest's trainingData.hash); `validation_hash`, the validation split's that `val` was
+    measured on, goes into each entry's `training` block."""
     os.makedirs(out_dir, exist_ok=True)
     h = data_hash
     tok_dir = os.path.join(out_dir, "fashion-text")
@@ -749,6 +801,8 @@ def write_models(out_dir: str, cfg: Config, data_hash: str, tok, image_model, te
     for e in entries:
         e["training"] = {"finalLoss": {k: (round(float(v), 5) if np.isfinite(v) else None) for k, v in losses.items()},
                          "validation": {k: v for k, v in val.items() if k == e["name"]}}
+        if validation_hash:
+            e["training"]["validationDataHash"] = validation_hash
     export.export_image(copy.deepcopy(image_model), os.path.join(out_dir, "fashion-image/model.onnx"), cfg.size)
     for name, m in text_models.items():
         export.export_text(copy.deepcopy(m), os.path.join(out_dir, f"{name}/model.onnx"), cfg.max_length)
@@ -782,6 +836,14 @@ def run_ts_eval(out_dir: str) -> None:
     subprocess.run(["npm", "run", "eval", "--", "--set", "all", "--write-models-readme"], cwd=root, check=True)
 
 
+def wants_lexicon(flag: Optional[bool], profile: str, from_checkpoint: bool) -> bool:
+    """Whether a run builds the query lexicon: --lexicon / --no-lexicon when given; otherwise a
+    training run of the full profile does, a smoke run or a re-export does not."""
+    if flag is not None:
+        return flag
+    return profile == "full" and not from_checkpoint
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     ap = argparse.ArgumentParser(description="Train and export the fashion models.")
     ap.add_argument("--profile", default="full", choices=["full", "smoke"])
@@ -794,6 +856,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     ap.add_argument("--from-checkpoint", default=None, help="skip training: export the checkpoint at PATH")
     ap.add_argument("--time-budget", type=float, default=0.0,
                     help="seconds for the whole run; stages share it and stop early at their deadlines")
+    ap.add_argument("--lexicon", action=argparse.BooleanOptionalAction, default=None,
+                    help="after export, build OUT/fashion-lexicon/lexicon.json from the train split with `npm run "
+                         "lexicon` (default: on for the full profile, off for smoke and for --from-checkpoint); "
+                         "the run fails if npm does")
     args = ap.parse_args(argv)
     cfg = for_profile(args.profile)
     if args.max_styles is not None:
@@ -802,6 +868,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         for k in ("mlm_epochs", "clip_epochs", "triplet_epochs", "gru_epochs", "gru_triplet_epochs", "fusion_epochs"):
             setattr(cfg, k, max(1, int(round(getattr(cfg, k) * args.epochs_scale))))
     cfg.time_budget = args.time_budget
+    build_lexicon = wants_lexicon(args.lexicon, cfg.profile, bool(args.from_checkpoint))
+    if build_lexicon and cfg.time_budget:
+        cfg.time_reserve += lexicon.EXPECTED_SECONDS
     out = args.out
     tmp = None
     if out is None:
@@ -812,12 +881,12 @@ def main(argv: Optional[List[str]] = None) -> None:
         else:
             out = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models")
     if args.from_checkpoint:
-        export_checkpoint(args.from_checkpoint, out)
+        export_checkpoint(args.from_checkpoint, out, build_lexicon=build_lexicon)
         if args.eval:
             run_ts_eval(out)
         return
     try:
-        run(cfg, out, run_eval=args.eval, checkpoint=args.checkpoint)
+        run(cfg, out, run_eval=args.eval, checkpoint=args.checkpoint, build_lexicon=build_lexicon)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -1,14 +1,17 @@
 """Quick trials of the contrastive stage (c): train the two towers from scratch on part of the
-train split with one or more config variants, then measure on rendered test-split products
-what the stage decides: colour+category P@10 of text queries against the image gallery, and R@1
-of photo-style views of those products against their clean renders.
+train split with one or more config variants, then measure on the validation split what the stage
+decides: colour+category P@10 of text queries against the image gallery of rendered validation
+products, R@1 and R@10 of the validation split's held-out-family real-shot photos (photographed
+and resized as the server sees them) against that gallery, and R@1 of photo-style augmented views
+of the gallery products against their clean renders.
 
     /usr/bin/python3 -m training.trial --styles 0 --epochs 8 \\
         --variant '{}' --variant '{"instance_target": "clean"}'
 
 A variant is a JSON object of Config fields. Runs on CUDA when present. No masked-LM
 pre-training, no later stages: the numbers compare variants with each other, not with the full
-pipeline's.
+pipeline's. The catalogue is built with the train and validation splits only
+(training.data.build_training_catalogue): trials, like every choice, never see the test split.
 """
 from __future__ import annotations
 
@@ -21,43 +24,53 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 
-from seed.generator.catalog import build_catalog
 from seed.generator.vocab import CATEGORY_WORDS
 
 from . import augment, train
 from .config import Config, for_profile
-from .data import load_train_data, render_all
+from .data import ValidationData, load_train_data
+from .metrics import precision_at, recall_at, top_k
 from .models import ImageCNN, TextTransformer
 from .tokenizer import train_wordpiece
 
 
-def test_gallery(profile: str, products: int, size: int):
-    """Rendered test-split products and the products relevant to each colour+category query."""
-    test = build_catalog(profile).products_of("test")[:products]
-    images = torch.from_numpy(render_all(test, size, 2, train.log))
+def validation_gallery(val: ValidationData, products: int) -> dict:
+    """The first `products` validation products (0: all of them) as the gallery: their renders, the
+    gallery products relevant to each plain colour+category query ("red shirt"), and the real-shot
+    photos of gallery products with the product each shows."""
+    n = len(val.products) if products <= 0 else min(products, len(val.products))
     rel: Dict[str, set] = {}
-    for j, p in enumerate(test):
+    for j, p in enumerate(val.products[:n]):
         a = p["attributes"]
         rel.setdefault(f"{a['color'][0]} {CATEGORY_WORDS[a['category'][0]][0]}", set()).add(j)
-    return images, rel
+    keep = val.photo_products < n
+    return {"images": torch.from_numpy(val.images[:n]), "relevant": rel,
+            "photos": torch.from_numpy(val.photos[keep]), "photo_products": val.photo_products[keep]}
 
 
 @torch.no_grad()
-def measure(text_model, image_model, images: torch.Tensor, rel: Dict[str, set], min_rel: int) -> dict:
+def measure(text_model, image_model, bat, gallery: dict, min_rel: int, dev) -> dict:
+    """Colour+category P@10 of the queries with at least `min_rel` relevant gallery products,
+    real-shot R@1 and R@10, and R@1 of one seeded augmented view of each gallery product."""
+    images = gallery["images"].to(dev)
     gal = train.embed_images(image_model, images)
+    rel = gallery["relevant"]
     queries = [q for q, r in rel.items() if len(r) >= min_rel]
     out: dict = {"queries": len(queries)}
     if queries:
-        text_model.eval()
-        top = (train.embed_texts(text_model, train.BATCHER, queries) @ gal.t()).topk(10, dim=1).indices.cpu().numpy()
-        p10 = [float(np.mean([j in rel[q] for j in row])) for q, row in zip(queries, top)]
-        out["colour_category_p@10"] = round(float(np.mean(p10)), 4)
+        top = top_k(train.embed_texts(text_model, bat, queries), gal, 10)
+        out["colour_category_p@10"] = round(precision_at(top, [rel[q] for q in queries], 10), 4)
+    out["photos"] = int(len(gallery["photos"]))
+    if len(gallery["photos"]):
+        top = top_k(train.embed_images(image_model, gallery["photos"].to(dev)), gal, 10)
+        own = [{int(p)} for p in gallery["photo_products"]]
+        out["realshot_r@1"] = round(recall_at(top, own, 1), 4)
+        out["realshot_r@10"] = round(recall_at(top, own, 10), 4)
     g = torch.Generator().manual_seed(0)
     image_model.eval()
-    photos = torch.cat([image_model(train.channels_last(augment.augment(images[s: s + 2048], g)))
-                        for s in range(0, len(images), 2048)])
-    hits = (photos @ gal.t()).argmax(1).cpu() == torch.arange(len(images))
-    out["photo_r@1"] = round(float(hits.float().mean()), 4)
+    views = torch.cat([image_model(train.channels_last(augment.augment(images[s: s + 2048], g)))
+                       for s in range(0, len(images), 2048)])
+    out["augmented_r@1"] = round(float((top_k(views, gal, 1)[:, 0] == np.arange(len(images))).mean()), 4)
     return out
 
 
@@ -66,7 +79,8 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     ap.add_argument("--profile", default="full", choices=["full", "smoke"])
     ap.add_argument("--styles", type=int, default=20000, help="train styles used")
     ap.add_argument("--epochs", type=int, default=4, help="contrastive epochs per variant")
-    ap.add_argument("--test-products", type=int, default=10000)
+    ap.add_argument("--validation-products", type=int, default=0,
+                    help="gallery: the first N validation products (0: all; the full profile has 25,000)")
     ap.add_argument("--min-relevant", type=int, default=10, help="relevant products a query needs")
     ap.add_argument("--variant", action="append", default=[], help="JSON object of Config fields")
     ap.add_argument("--out", default=None, help="also write the results to this JSON file")
@@ -81,8 +95,7 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
         if unknown:
             raise SystemExit(f"unknown Config fields in variant {v}: {sorted(unknown)}")
     data = load_train_data(base, train.log)
-    images, rel = test_gallery(args.profile, args.test_products, base.size)
-    images = images.to(dev)
+    gallery = validation_gallery(data.validation, args.validation_products)
     tok = train_wordpiece(data.corpus[: base.tokenizer_samples or None], vocab_size=base.vocab_size,
                           max_length=base.max_length)
     train.BATCHER = train.Batcher(tok, dev)
@@ -100,21 +113,24 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
         t0 = time.time()
         loss = train.train_clip(text_model, image_model, data, tok, cfg, dev, rng, train_images, styles)
         row = {"variant": v, "seconds": round(time.time() - t0), "loss": round(loss, 4),
-               **measure(text_model, image_model, images, rel, args.min_relevant)}
+               **measure(text_model, image_model, train.BATCHER, gallery, args.min_relevant, dev)}
         print(json.dumps(row), flush=True)
         results.append(row)
         if args.out:
             write(args, results)
-    print("\n| variant | seconds | colour+category P@10 | photo R@1 |\n| --- | --- | --- | --- |")
+    print("\n| variant | seconds | colour+category P@10 | real-shot R@1 | real-shot R@10 | augmented-view R@1 |\n"
+          "| --- | --- | --- | --- | --- | --- |")
     for r in results:
-        print(f"| `{json.dumps(r['variant'])}` | {r['seconds']} | {r.get('colour_category_p@10', '-')} | {r['photo_r@1']} |")
+        print(f"| `{json.dumps(r['variant'])}` | {r['seconds']} | {r.get('colour_category_p@10', '-')} | "
+              f"{r.get('realshot_r@1', '-')} | {r.get('realshot_r@10', '-')} | {r['augmented_r@1']} |")
     return results
 
 
 def write(args, results: List[dict]) -> None:
     """The results so far (written after every variant, so a cut-off run keeps what it did)."""
     with open(args.out, "w") as f:
-        json.dump({"styles": args.styles, "epochs": args.epochs, "results": results}, f, indent=2)
+        json.dump({"styles": args.styles, "epochs": args.epochs, "split": "validation",
+                   "validationProducts": args.validation_products, "results": results}, f, indent=2)
 
 
 if __name__ == "__main__":
