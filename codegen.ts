@@ -29,6 +29,9 @@ const config: CodegenConfig = {
         mappers: {
           Product: '../../domain/product#Product',
           SearchConnection: '../../search/search.types#SearchResult',
+          QueryUnderstanding: '../../search/search.types#SearchUnderstanding',
+          RecognisedAttribute: '../../search/search.types#UsedAttribute',
+          PriceConstraint: '../../search/search.types#SearchUnderstanding',
           SearchEdge: '../../search/search.types#SearchHit',
           Explanation: '../../search/search.types#SearchHit',
           ScorePart: '../../stores/vector-store#ScorePart',

@@ -21,9 +21,12 @@ import { ImageLoader } from './ingestion/image-loader';
 import { MediaStore } from './ingestion/media-store';
 import { ProductWriterService } from './ingestion/product-writer.service';
 import { AttributeReranker } from './search/attribute.reranker';
+import { loadColourDictionary } from './query/colour-names';
+import { Lexicon } from './query/lexicon';
 import { CatalogVocabulary } from './search/catalog-vocabulary';
 import { MeanFusionEncoder } from './search/mean.fusion';
 import { SearchService, type SearchOptions, type SearchServiceDeps } from './search/search.service';
+import { DEFAULT_UNDERSTANDING_POLICY, type UnderstandingPolicy } from './search/understood-conditions';
 import { createHttpServer, listen } from './server/http.server';
 import { createMediaRoutes } from './server/media.routes';
 import { EmbeddedStore } from './stores/embedded/embedded.store';
@@ -102,6 +105,25 @@ export async function openStore(config: Config, dim: number): Promise<VectorStor
   return store;
 }
 
+/**
+ * The catalogue vocabulary with what query understanding needs beyond it: the lexicon trained with
+ * the models (models/fashion-lexicon; absent for other model adapters) and the colour dictionary.
+ */
+export async function openVocabulary(store: VectorStore, config: Config): Promise<CatalogVocabulary> {
+  const lexicon = config.modelAdapter === 'manifest' ? await Lexicon.load(config.modelsDir) : Lexicon.empty();
+  return new CatalogVocabulary(store, { lexicon, colourDictionary: loadColourDictionary() });
+}
+
+/** How understood attributes shape searches, as configured. */
+export function understandingPolicy(search: Config['search']): UnderstandingPolicy {
+  return {
+    ...DEFAULT_UNDERSTANDING_POLICY,
+    restrictConfidence: search.restrictConfidence,
+    filterConfidence: search.filterConfidence,
+    excludeConfidence: search.excludeConfidence,
+  };
+}
+
 /** The search service as the API runs it; `overrides` replaces configured options (evaluations). */
 export function createSearchService(
   deps: Omit<SearchServiceDeps, 'options'>,
@@ -114,6 +136,8 @@ export function createSearchService(
       textSources: search.textSources,
       defaultImageWeight: search.defaultImageWeight,
       reranker: search.rerank ? new AttributeReranker({ weight: search.rerankWeight }) : null,
+      understand: search.understand,
+      understanding: understandingPolicy(search),
       ...overrides,
     },
   });
@@ -136,7 +160,7 @@ export async function startApplication(
   const encoders = overrides.encoders ?? (await buildEncoders(config));
   const store = await openStore(config, encoders.dim);
   const events = new EventLog(path.join(config.dataDir, 'events.sqlite'));
-  const vocabulary = new CatalogVocabulary(store);
+  const vocabulary = await openVocabulary(store, config);
   const uploads = new MediaStore(path.join(config.dataDir, 'media'));
   const images = new ImageLoader({
     maxBytes: config.maxImageBytes,

@@ -42,6 +42,14 @@ export interface Config {
     rerank: boolean;
     rerankWeight: number;
     defaultImageWeight: number;
+    /** Query understanding (spelling, attributes, exclusions, prices); off: text is searched as typed. */
+    understand: boolean;
+    /** Understood attributes at least this sure restrict an extra retrieval source. */
+    restrictConfidence: number;
+    /** Understood attributes at least this sure become filters; null: never. */
+    filterConfidence: number | null;
+    /** Understood exclusions at least this sure exclude products. */
+    excludeConfidence: number;
   };
   /** Upper bound on a request body, in bytes. */
   maxBodyBytes: number;
@@ -89,6 +97,19 @@ class Reader {
     const n = Number(v);
     if (!Number.isFinite(n) || n < min || n > max) {
       this.problems.push(`${name}="${v}": expected a number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  /** A number in [min, max], or "off" for null. */
+  numberOrOff(name: string, fallback: number | null, min: number, max: number): number | null {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if (v.toLowerCase() === 'off') return null;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      this.problems.push(`${name}="${v}": expected a number from ${min} to ${max}, or off`);
       return fallback;
     }
     return n;
@@ -180,6 +201,10 @@ export function loadConfig(env: Env = process.env): Config {
       rerank: r.bool('SEARCH_RERANK', true),
       rerankWeight: r.number('SEARCH_RERANK_WEIGHT', 1, 0, 100),
       defaultImageWeight: r.number('SEARCH_IMAGE_WEIGHT', 0.5, 0, 1),
+      understand: r.bool('SEARCH_UNDERSTANDING', true),
+      restrictConfidence: r.number('SEARCH_RESTRICT_CONFIDENCE', 0.5, 0, 1),
+      filterConfidence: r.numberOrOff('SEARCH_FILTER_CONFIDENCE', null, 0, 1),
+      excludeConfidence: r.number('SEARCH_EXCLUDE_CONFIDENCE', 0.5, 0, 1),
     },
     maxBodyBytes: r.int('MAX_BODY_BYTES', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
   };

@@ -6,7 +6,20 @@
  * search.service.ts), so a page's order never depends on how deep the service retrieved.
  */
 import type { AttributeValue } from './search.types';
-import { matchAttributes } from './query-parser';
+
+/** Splits query attributes into those a product has and those it lacks. */
+export function matchAttributes(
+  query: AttributeValue[],
+  productAttributes: Record<string, string[]>,
+): { matched: AttributeValue[]; unmatched: AttributeValue[] } {
+  const matched: AttributeValue[] = [];
+  const unmatched: AttributeValue[] = [];
+  for (const a of query) {
+    if ((productAttributes[a.name] ?? []).includes(a.value)) matched.push(a);
+    else unmatched.push(a);
+  }
+  return { matched, unmatched };
+}
 
 export interface RerankCandidate {
   attributes: Record<string, string[]>;

@@ -32,12 +32,13 @@ import { andFilters } from '../domain/filter';
 import type { Product } from '../domain/product';
 import type { FusionEncoder, ImageEncoder, TextEncoder } from '../encoders/encoder';
 import type { DenseSource, FacetCount, ScoredHit, SearchRequest, VectorSpace, VectorStore } from '../stores/vector-store';
-import { AttributeReranker } from './attribute.reranker';
+import type { UnderstandingOptions, UnderstoodQuery } from '../query/query-understanding';
+import { AttributeReranker, matchAttributes } from './attribute.reranker';
 import type { CatalogVocabulary } from './catalog-vocabulary';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor';
 import { toDomainFilter } from './filter-input';
-import { matchAttributes } from './query-parser';
-import type { AttributeValue, FilterInput, ImageSource, SearchHit, SearchMode, SearchQuery, SearchResult, SimilarQuery } from './search.types';
+import type { AttributeValue, FilterInput, ImageSource, SearchHit, SearchMode, SearchQuery, SearchResult, SearchUnderstanding, SimilarQuery } from './search.types';
+import { DEFAULT_UNDERSTANDING_POLICY, understoodConditions, type UnderstandingPolicy } from './understood-conditions';
 
 export type TextSource = VectorSpace | 'lexical';
 
@@ -56,6 +57,12 @@ export interface SearchOptions {
   maxResults: number;
   /** Attribute re-ranking of searches with text; null disables it. */
   reranker: AttributeReranker | null;
+  /** How recognised attributes, exclusions and prices shape a search (understood-conditions.ts). */
+  understanding: UnderstandingPolicy;
+  /** Whether query understanding runs at all; off, text goes to the towers and BM25 as typed. */
+  understand: boolean;
+  /** Query-understanding settings other than the catalogue vocabulary's own (tuning, evaluations). */
+  understandingOptions?: Partial<UnderstandingOptions>;
 }
 
 export const DEFAULT_SEARCH_OPTIONS: SearchOptions = {
@@ -68,6 +75,8 @@ export const DEFAULT_SEARCH_OPTIONS: SearchOptions = {
   resultWindow: 100,
   maxResults: 6400,
   reranker: null,
+  understanding: DEFAULT_UNDERSTANDING_POLICY,
+  understand: true,
 };
 
 /** Loads the bytes of a user-supplied image (url or base64). */
@@ -112,10 +121,17 @@ interface PlannedSearch {
   dense: DenseSource[];
   lexical?: { text: string };
   excludeIds?: string[];
+  /** Conditions the understood text adds to the client's filter (exclusions, price, confident attributes). */
+  filter?: Filter;
+  /** Included attributes: re-ranking and explanations. */
   queryAttributes: AttributeValue[];
+  understanding: SearchUnderstanding | null;
   referenceId: string | null;
   imageKind: SearchLogEntry['imageKind'];
 }
+
+/** Label of the dense source restricted to the attributes understood in the query. */
+export const ATTRIBUTES_SOURCE = 'attributes';
 
 /** At most this many exact identifier matches are pinned above the ranking. */
 export const MAX_PINNED = 10;
@@ -178,11 +194,12 @@ export class SearchService {
     const page = this.pageSize(query.first);
     const filter = this.domainFilter(query.filter);
     const facets = this.facetAttributes(query.facets);
-    const fingerprint = queryFingerprint({ kind: 'search', text, modifier, image, imageWeight, filter: query.filter ?? null });
+    const correctSpelling = query.correctSpelling ?? true;
+    const fingerprint = queryFingerprint({ kind: 'search', text, modifier, image, imageWeight, filter: query.filter ?? null, correctSpelling });
     const offset = query.after ? decodeCursor(query.after, fingerprint) : 0;
 
-    const plan = await this.plan(text, modifier, image, imageWeight);
-    return this.execute(plan, { filter, facets, page, offset, fingerprint, text, modifier });
+    const plan = await this.plan(text, modifier, image, imageWeight, correctSpelling);
+    return this.execute(plan, { filter: andFilters(filter, plan.filter), facets, page, offset, fingerprint, text, modifier });
   }
 
   private domainFilter(input: FilterInput | null | undefined): Filter | undefined {
@@ -202,25 +219,39 @@ export class SearchService {
       dense: [{ space: 'image', vector }],
       excludeIds: [id],
       queryAttributes: [],
+      understanding: null,
       referenceId: id,
       imageKind: 'productId',
     };
     return this.execute(plan, { filter, facets: [], page, offset, fingerprint, text: null, modifier: null });
   }
 
-  private async plan(text: string | null, modifier: string | null, image: ImageSource | null, imageWeight: number): Promise<PlannedSearch> {
-    const parser = this.deps.vocabulary.parser;
+  private async plan(text: string | null, modifier: string | null, image: ImageSource | null, imageWeight: number, correctSpelling: boolean): Promise<PlannedSearch> {
     if (image === null) {
       const t = text as string;
+      const understood = this.understand(t, correctSpelling);
       const sources = this.options.textSources;
       const spaces = sources.filter((s): s is VectorSpace => s !== 'lexical');
-      const vector = spaces.length ? (await this.encodeText([t]))[0] : null;
+      // The towers read the query in the catalogue's words (corrected, negations and prices out);
+      // a query made only of those gets the text as typed.
+      const towerText = understood?.searchText || t;
+      const lexicalText = understood ? understood.lexicalText : t;
+      const conditions = this.conditions(understood, 'text');
+      const dense: DenseSource[] = [];
+      if (spaces.length) {
+        // The attribute-restricted source searches the first configured dense space (products' photos by default).
+        const [vector] = await this.encodeText([towerText]);
+        dense.push(...spaces.map((space) => ({ space, vector })));
+        if (conditions.restriction) dense.push({ space: spaces[0], vector, filter: conditions.restriction, label: ATTRIBUTES_SOURCE });
+      }
       return {
         mode: 'TEXT',
         identifiers: extractIdentifiers(t),
-        dense: spaces.map((space) => ({ space, vector: vector as Float32Array })),
-        lexical: sources.includes('lexical') ? { text: t } : undefined,
-        queryAttributes: parser.parse(t),
+        dense,
+        lexical: sources.includes('lexical') ? { text: lexicalText || t } : undefined,
+        filter: conditions.filter,
+        queryAttributes: conditions.ranking,
+        understanding: conditions.understanding,
         referenceId: null,
         imageKind: null,
       };
@@ -229,26 +260,66 @@ export class SearchService {
     const referenceId = image.productId != null ? image.productId.trim() : null;
     const imageVector = referenceId !== null ? await this.storedImageVector(referenceId, 'input.image.productId') : await this.encodeImage(image);
     if (modifier !== null) {
+      const understood = this.understand(modifier, correctSpelling);
       const [modVector] = await this.encodeText([modifier]);
       const [fused] = await this.deps.fusionEncoder.fuse([{ image: imageVector, text: modVector }]);
+      // "same but in red" keeps what the reference is: its category restricts retrieval too.
+      const conditions = this.conditions(understood, 'modifier', referenceId !== null && understood ? await this.referenceCategory(referenceId) : undefined);
+      const dense: DenseSource[] = [{ space: 'image', vector: fused }];
+      if (conditions.restriction) dense.push({ space: 'image', vector: fused, filter: conditions.restriction, label: ATTRIBUTES_SOURCE });
       return {
         mode: 'COMPOSED',
-        dense: [{ space: 'image', vector: fused }],
+        dense,
         excludeIds: referenceId !== null ? [referenceId] : undefined,
-        queryAttributes: parser.parse(modifier),
+        filter: conditions.filter,
+        queryAttributes: conditions.ranking,
+        understanding: conditions.understanding,
         referenceId,
         imageKind,
       };
     }
     if (text !== null) {
-      const [textVector] = await this.encodeText([text]);
+      const understood = this.understand(text, correctSpelling);
+      const [textVector] = await this.encodeText([understood?.searchText || text]);
       const vector = weightedMean([
         { vector: imageVector, weight: imageWeight },
         { vector: textVector, weight: 1 - imageWeight },
       ]);
-      return { mode: 'TEXT_AND_IMAGE', dense: [{ space: 'image', vector }], queryAttributes: parser.parse(text), referenceId, imageKind };
+      const conditions = this.conditions(understood, 'text');
+      const dense: DenseSource[] = [{ space: 'image', vector }];
+      if (conditions.restriction) dense.push({ space: 'image', vector, filter: conditions.restriction, label: ATTRIBUTES_SOURCE });
+      return {
+        mode: 'TEXT_AND_IMAGE',
+        dense,
+        filter: conditions.filter,
+        queryAttributes: conditions.ranking,
+        understanding: conditions.understanding,
+        referenceId,
+        imageKind,
+      };
     }
-    return { mode: 'IMAGE', dense: [{ space: 'image', vector: imageVector }], queryAttributes: [], referenceId, imageKind };
+    return { mode: 'IMAGE', dense: [{ space: 'image', vector: imageVector }], queryAttributes: [], understanding: null, referenceId, imageKind };
+  }
+
+  private understand(text: string, correctSpelling: boolean): UnderstoodQuery | null {
+    if (!this.options.understand) return null;
+    const { vocabulary } = this.deps;
+    const understanding = this.options.understandingOptions ? vocabulary.understandingWith(this.options.understandingOptions) : vocabulary.understanding;
+    return understanding.understand(text, { correctSpelling });
+  }
+
+  /** What the understood text does to the search, and the understanding as the API reports it. */
+  private conditions(understood: UnderstoodQuery | null, field: SearchUnderstanding['field'], restrictTo?: Map<string, string[]>) {
+    const c = understoodConditions(understood, this.options.understanding, { restrictTo });
+    const understanding: SearchUnderstanding | null = understood ? { ...understood, field, uses: c.uses, priceApplied: c.priceApplied } : null;
+    return { ...c, understanding };
+  }
+
+  /** The category of a catalogue product, as a retrieval restriction; none when it has none. */
+  private async referenceCategory(id: string): Promise<Map<string, string[]> | undefined> {
+    const [product] = await this.store.getProducts([id]);
+    const values = product?.attributes.category;
+    return values?.length ? new Map([['category', values]]) : undefined;
   }
 
   private async execute(
@@ -301,6 +372,7 @@ export class SearchService {
       totalCount,
       facets,
       queryAttributes: plan.queryAttributes,
+      understanding: plan.understanding,
     };
     this.logSearch(result, plan, q);
     return result;

@@ -3,7 +3,9 @@
  * (SearchResult). GraphQL types map from these (codegen mappers); they never leak into stores.
  */
 import type { Product } from '../domain/product';
+import type { RecognisedAttribute, UnderstoodQuery } from '../query/query-understanding';
 import type { FacetCount, ScorePart } from '../stores/vector-store';
+import type { AttributeUse } from './understood-conditions';
 
 export type SearchMode = 'TEXT' | 'IMAGE' | 'COMPOSED' | 'TEXT_AND_IMAGE' | 'SIMILAR';
 
@@ -33,6 +35,8 @@ export interface SearchQuery {
   first?: number | null;
   after?: string | null;
   imageWeight?: number | null;
+  /** Correct misspelt words of the text or modifier (default true); false searches the words as typed. */
+  correctSpelling?: boolean | null;
 }
 
 export interface SimilarQuery {
@@ -71,7 +75,20 @@ export interface SearchResult {
   pageInfo: PageInfo;
   totalCount: number;
   facets: FacetCount[];
+  /** Attributes the text (or modifier) includes: they re-rank and explain. */
   queryAttributes: AttributeValue[];
+  /** How the text or modifier was understood; null for searches without one. */
+  understanding: SearchUnderstanding | null;
+}
+
+/** An understood query as a search used it. */
+export interface SearchUnderstanding extends UnderstoodQuery {
+  /** The input it was read from. */
+  field: 'text' | 'modifier';
+  /** What each recognised attribute did (same order as `attributes`). */
+  uses: AttributeUse[];
+  /** Whether the price phrase became a price range. */
+  priceApplied: boolean;
 }
 
 export interface ServiceInfo {
@@ -80,4 +97,9 @@ export interface ServiceInfo {
   store: string;
   productCount: number;
   ready: boolean;
+}
+
+/** A recognised attribute with what it did to the search. */
+export interface UsedAttribute extends RecognisedAttribute {
+  use: AttributeUse;
 }

@@ -19,6 +19,7 @@ import { search } from './Query/search';
 import { serviceInfo } from './Query/serviceInfo';
 import { similarProducts } from './Query/similarProducts';
 import { completeTheLook } from './Query/completeTheLook';
+import { PriceConstraint, QueryUnderstanding, RecognisedAttribute } from './QueryUnderstanding';
 import { SearchConnection } from './SearchConnection';
 import { SearchEdge } from './SearchEdge';
 
@@ -45,4 +46,7 @@ export const resolvers: Resolvers = {
   SearchConnection,
   SearchEdge,
   Explanation,
+  QueryUnderstanding,
+  RecognisedAttribute,
+  PriceConstraint,
 };

@@ -38,6 +38,7 @@ const el = {
   pageLabel: $('page-label'),
   facetList: $('facet-list'),
   serviceInfo: $('service-info'),
+  understanding: $('understanding'),
 };
 
 const state = {
@@ -53,6 +54,8 @@ const state = {
   sequence: 0,
   searched: false,
   nextCursor: null,
+  /** false after "search instead for ...": the text is searched as typed. */
+  correctSpelling: true,
 };
 
 class LabError extends Error {
@@ -283,6 +286,7 @@ function buildInput(after) {
   const filter = buildFilter();
   if (filter) input.filter = filter;
   if (after) input.after = after;
+  if (!state.correctSpelling) input.correctSpelling = false;
   return input;
 }
 
@@ -426,18 +430,86 @@ const MODE_LABELS = {
   SIMILAR: 'similar products',
 };
 
+const SOURCE_LABELS = {
+  CATALOGUE: 'catalogue word',
+  CATALOGUE_PHRASE: 'catalogue phrase',
+  COMPOUND: 'compound word',
+  COLOUR_NAME: 'colour dictionary',
+  WORD_VECTOR: 'word vectors',
+};
+
+const USE_LABELS = {
+  FILTER: 'filters results',
+  RETRIEVAL: 'retrieves matches',
+  RANKING: 're-ranks',
+  EXCLUSION: 'excluded',
+  IGNORED: 'too unsure, ignored',
+};
+
+/** How the text (or modifier) was understood: corrections, attributes with polarity, source and use, price. */
+function renderUnderstanding(u) {
+  if (!u) {
+    el.understanding.hidden = true;
+    el.understanding.replaceChildren();
+    return;
+  }
+  const parts = [h('h2', { text: u.field === 'MODIFIER' ? 'Modifier understood as' : 'Understood as' })];
+  if (u.correctedText) {
+    parts.push(
+      h(
+        'p',
+        { id: 'spelling', class: 'spelling' },
+        'Showing results for ',
+        h('strong', { text: u.correctedText }),
+        '. ',
+        h('button', {
+          type: 'button',
+          class: 'link',
+          id: 'search-as-typed',
+          text: `Search instead for “${u.originalText}”`,
+          onclick: () => {
+            state.correctSpelling = false;
+            search({ reset: true });
+          },
+        }),
+      ),
+    );
+  } else if (!state.correctSpelling) {
+    parts.push(h('p', { class: 'spelling muted', text: 'Searched as typed, without spelling correction.' }));
+  }
+  const chips = u.attributes.map((a) =>
+    h(
+      'li',
+      {
+        class: `chip understood ${a.polarity === 'EXCLUDE' ? 'exclude' : 'include'} use-${a.use.toLowerCase()}`,
+        title: `from “${a.words}” · ${SOURCE_LABELS[a.source] || a.source} · confidence ${a.confidence.toFixed(2)} · ${USE_LABELS[a.use] || a.use}`,
+      },
+      h('span', { class: 'polarity', text: a.polarity === 'EXCLUDE' ? 'not ' : '' }),
+      `${a.name}: ${a.value}`,
+      h('small', { text: ` ${(a.confidence * 100).toFixed(0)}% · ${USE_LABELS[a.use] || a.use}` }),
+    ),
+  );
+  if (u.price) {
+    const range = [u.price.min != null ? `from ${u.price.min}` : '', u.price.max != null ? `up to ${u.price.max}` : ''].filter(Boolean).join(' ');
+    chips.push(h('li', { class: `chip understood price${u.price.applied ? '' : ' ignored'}`, text: `price ${range}${u.price.currency ? ` ${u.price.currency}` : ''}` }));
+  }
+  parts.push(chips.length ? h('ul', { class: 'chips', id: 'understood-attributes' }, ...chips) : h('p', { class: 'muted', text: 'No attribute recognised.' }));
+  parts.push(h('p', { class: 'muted', id: 'search-text', text: `Encoded as: “${u.searchText || u.originalText}”` }));
+  el.understanding.replaceChildren(...parts);
+  el.understanding.hidden = false;
+}
+
 function renderResults(connection) {
   const firstPosition = state.page * (Number(el.first.value) || 24) + 1;
   el.results.replaceChildren(...connection.edges.map((edge, i) => renderCard(edge, firstPosition + i)));
-  const recognised = connection.queryAttributes.map((a) => `${a.name}=${a.value}`).join(', ');
   const shownTo = firstPosition + connection.edges.length - 1;
   el.summary.replaceChildren(
     h('strong', { id: 'total-count', text: `${connection.totalCount}` }),
     ` matching products · ${MODE_LABELS[connection.mode] || connection.mode} search`,
     connection.edges.length > 0 ? ` · showing ${firstPosition}–${shownTo}` : ' · no results on this page',
-    recognised ? ` · recognised: ${recognised}` : '',
     h('span', { class: 'muted', text: ` · search ${connection.searchId}` }),
   );
+  renderUnderstanding(connection.understanding);
   state.facets = connection.facets;
   renderFacets(connection.facets);
   renderAttributeOptions();
@@ -497,6 +569,8 @@ function useResultAsImage(product) {
 
 el.form.addEventListener('submit', (event) => {
   event.preventDefault();
+  // A new search corrects spelling again; "search instead for ..." turns it off for one query.
+  state.correctSpelling = true;
   search({ reset: true });
 });
 

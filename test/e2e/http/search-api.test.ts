@@ -176,6 +176,61 @@ it('upserts a product by server path, finds it by its image, and deletes it', as
   expect(gone.data.product).toBeNull();
 });
 
+const UNDERSTOOD = `query($input: SearchInput!) {
+  search(input: $input) {
+    totalCount
+    understanding { field originalText correctedText corrections { from to } attributes { name value polarity source use } price { max applied } searchText }
+    edges { node { id price attributes { name value } } explanation { scoreParts { source rank } } }
+  }
+}`;
+
+it('understands a misspelt query with an unseen colour word, an exclusion and a price', async () => {
+  const input = { text: 'crimson ankel boots but not leather under 120', first: 10 };
+  const r = await gql(UNDERSTOOD, { input });
+  const u = r.data.search.understanding;
+  expect(u.field).toBe('TEXT');
+  expect(u.correctedText).toBe('crimson ankle boots but not leather under 120');
+  expect(u.corrections).toEqual([{ from: 'ankel', to: 'ankle' }]);
+  expect(u.attributes).toEqual(
+    expect.arrayContaining([
+      { name: 'color', value: 'red', polarity: 'INCLUDE', source: 'COLOUR_NAME', use: 'RETRIEVAL' },
+      { name: 'category', value: 'ankle-boot', polarity: 'INCLUDE', source: 'CATALOGUE', use: 'RETRIEVAL' },
+      { name: 'material', value: 'leather', polarity: 'EXCLUDE', source: 'CATALOGUE', use: 'EXCLUSION' },
+    ]),
+  );
+  expect(u.price).toEqual({ max: 120, applied: true });
+  expect(u.searchText).toBe('red ankle boots');
+  const edges = r.data.search.edges;
+  expect(edges.length).toBeGreaterThan(0);
+  const attr = (e: any, name: string) => e.node.attributes.filter((a: any) => a.name === name).map((a: any) => a.value);
+  for (const e of edges) {
+    expect(e.node.price).toBeLessThanOrEqual(120);
+    expect(attr(e, 'material')).not.toContain('leather');
+  }
+  // the products that match what was understood come first, retrieved by the attribute source
+  expect(attr(edges[0], 'category')).toEqual(['ankle-boot']);
+  expect(attr(edges[0], 'color')).toEqual(['red']);
+  expect(edges[0].explanation.scoreParts.map((p: any) => p.source)).toContain('dense:image:attributes');
+  // the total counts what the exclusion and the price leave, not the whole catalogue
+  expect(r.data.search.totalCount).toBeLessThan(SUBSET);
+
+  // as typed, "ankel" stays; "boots" alone still names the category
+  const asTyped = await gql(UNDERSTOOD, { input: { ...input, correctSpelling: false } });
+  expect(asTyped.data.search.understanding.correctedText).toBeNull();
+  expect(asTyped.data.search.understanding.corrections).toEqual([]);
+  expect(asTyped.data.search.understanding.searchText).toBe('red ankel boots');
+});
+
+it('understands the modifier of a composed search', async () => {
+  const ref = catalogLines.find((p) => p.attributes.category[0] === 'dress' && p.attributes.color[0] !== 'red')!;
+  const r = await gql(UNDERSTOOD, { input: { image: { productId: ref.id }, modifier: 'same but in red', first: 5 } });
+  const u = r.data.search.understanding;
+  expect(u.field).toBe('MODIFIER');
+  expect(u.attributes).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'color', value: 'red', use: 'RETRIEVAL' })]));
+  const first = r.data.search.edges[0].node.attributes;
+  expect(first).toEqual(expect.arrayContaining([{ name: 'color', value: 'red' }, { name: 'category', value: 'dress' }]));
+});
+
 it('records impressions and clicks', async () => {
   const s = await gql(SEARCH, { input: { text: 'sneakers', first: 3 } });
   const { searchId } = s.data.search;

@@ -170,7 +170,7 @@ describe('mutations', () => {
     await api.exec(UPSERT, { products: [input('new-1', { base64: fakeImage('purple velvet gown').toString('base64') })] });
     expect(api.store.items.size).toBe(32);
 
-    const found = await api.exec(SEARCH, { input: { text: 'purple gown', first: 2, facets: ['color'] } });
+    const found = await api.exec(SEARCH, { input: { text: 'purple dresses', first: 2, facets: ['color'] } });
     expect(found.data!.search.edges[0].node.id).toMatch(/^new-/);
     expect(found.data!.search.queryAttributes).toEqual([
       { name: 'color', value: 'purple' },

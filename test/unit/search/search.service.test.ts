@@ -38,7 +38,12 @@ describe('SearchService modes', () => {
     const r = await service.search({ text: 'red denim shirt', first: 5 });
     expect(r.mode).toBe('TEXT');
     const req = store.searches[0];
-    expect(req.dense.map((d) => d.space)).toEqual(['image', 'text']);
+    // the configured spaces, then the image space restricted to the recognised attributes
+    expect(req.dense.map((d) => d.space)).toEqual(['image', 'text', 'image']);
+    expect(req.dense[2]).toMatchObject({
+      label: 'attributes',
+      filter: { must: [{ kind: 'match', key: 'category', value: 'shirt' }, { kind: 'match', key: 'color', value: 'red' }, { kind: 'match', key: 'material', value: 'denim' }] },
+    });
     expect(req.lexical).toEqual({ text: 'red denim shirt' });
     expect(req.fusion).toBe('rrf');
     expect(r.hits).toHaveLength(5);
@@ -48,7 +53,7 @@ describe('SearchService modes', () => {
       { name: 'material', value: 'denim' },
       { name: 'category', value: 'shirt' },
     ]);
-    expect(r.hits[0].parts.map((p) => p.source).sort()).toEqual(['dense:image', 'dense:text', 'lexical']);
+    expect(r.hits[0].parts.map((p) => p.source).sort()).toEqual(['dense:image', 'dense:image:attributes', 'dense:text', 'lexical']);
     expect(r.queryAttributes.map((a) => a.value)).toEqual(['red', 'denim', 'shirt']);
     expect(r.totalCount).toBe(60);
   });
@@ -117,8 +122,10 @@ describe('SearchService modes', () => {
     const r = await service.search({ text: 'black', image: { productId: 'p-0001' }, imageWeight: 0.3 });
     expect(r.mode).toBe('TEXT_AND_IMAGE');
     expect(fusion.calls).toHaveLength(0);
-    expect(store.searches[0].dense).toHaveLength(1);
-    expect(store.searches[0].dense[0].space).toBe('image');
+    // the weighted mean, and the same vector restricted to what the text names (colour black)
+    expect(store.searches[0].dense).toHaveLength(2);
+    expect(store.searches[0].dense.map((d) => d.space)).toEqual(['image', 'image']);
+    expect(store.searches[0].dense[1]).toMatchObject({ label: 'attributes', filter: { must: [{ kind: 'match', key: 'color', value: 'black' }] } });
   });
 
   it('similar products leave the product itself out', async () => {

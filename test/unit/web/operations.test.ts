@@ -35,6 +35,7 @@ describe('web operations', () => {
       'UpsertProducts',
       'RecordSearchEvents',
       'ServiceInfo',
+      'QueryUnderstanding',
     ]);
   });
 
