@@ -1,23 +1,26 @@
 /**
- * npm run eval -- --set <text|image|composed|realshot|outfits|index|all> [--variant NAME ...]
- *                 [--catalog DIR] [--out DIR] [--models DIR] [--data DIR] [--runs DIR] [--limit N] [--seed N]
- *                 [--bootstrap N] [--permutations N]
+ * npm run eval -- --set <text|image|composed|composed-meaning|realshot|realshot-indist|outfits|index|all>
+ *                 [--split validation|test] [--variant NAME ...] [--catalog DIR] [--out DIR] [--models DIR]
+ *                 [--data DIR] [--runs DIR] [--limit N] [--seed N] [--bootstrap N] [--permutations N]
  *                 [--write-models-readme [--readme FILE] [--readme-section NAME]]
  *
- * Ingests the catalogue's test split into an evaluation store (reused when unchanged), runs each
- * set against its variants, records the runs (data/evaluations, listed by the API), and writes the
- * exports (CSV, JSON Lines, TREC run and qrels files) and an offline HTML report to --out.
- * Without --variant, the text, composed and realshot sets also run through the API's search service
- * (configured by the same SEARCH_* variables as the server), recorded as separate runs and exported
- * to --out/<set>-search/. --write-models-readme regenerates the metric tables of models/README.md
- * from these runs, between the markers of --readme-section (default "metrics": the demo catalogue's
- * tables; "metrics-full-catalogue" holds those of the full test split).
+ * Ingests the split's products of the catalogue into an evaluation store (reused when unchanged),
+ * runs each set against its variants, records the runs (data/store/evaluations, listed by the API;
+ * each run records its split), and writes the exports (CSV, JSON Lines, TREC run and qrels files)
+ * and an offline HTML report to --out. The split (default test, the reported numbers; validation
+ * for choices) sets the defaults of the catalogue, the report folder and the README section (see
+ * SPLIT_DEFAULTS). Without --variant, the text, composed and real-shot sets also run through the
+ * API's search service (configured by the same SEARCH_* variables as the server), recorded as
+ * separate runs and exported to --out/<set>-search/. --write-models-readme regenerates the metric
+ * tables of models/README.md from these runs, between the markers of --readme-section (test:
+ * "metrics", the demo catalogue's tables, or "metrics-full-catalogue" for the full test split;
+ * validation: "metrics-validation").
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, loadConfig } from '../config/config';
-import { DomainError } from '../domain/errors';
+import { DomainError, InvalidInputError } from '../domain/errors';
 import { ModelRegistry } from '../encoders/model-registry';
 import { EncoderVariants } from '../evaluation/encoder-variants';
 import type { EvaluationRun } from '../evaluation/evaluation-run';
@@ -29,19 +32,26 @@ import { DEFAULT_SECTION, metricTables, replaceMetricsSection, SECTION_NAME, SET
 import { renderReport } from '../evaluation/report.html';
 import { searchServiceVariants } from '../evaluation/evaluation.factory';
 import { CombinedVariants } from '../evaluation/search-service-variants';
-import { SeedJudgementSets } from '../evaluation/seed-judgement-sets';
+import { assertEvaluationSplit, EVALUATION_SPLITS, SEED_SETS, SeedJudgementSets, type EvaluationSplit } from '../evaluation/seed-judgement-sets';
 import { OnnxSessionFactory } from '../encoders/onnx/onnx-session.factory';
 import { OnnxOutfitScorer } from '../outfits/onnx-outfit.scorer';
 import { ImageLoader } from '../ingestion/image-loader';
-import { createSearchService } from '../main';
-import { CatalogVocabulary } from '../search/catalog-vocabulary';
+import { createSearchService, openVocabulary } from '../main';
 import { MeanFusionEncoder } from '../search/mean.fusion';
 
-const ALL_SETS = ['text', 'image', 'composed', 'realshot', 'outfits', 'index'];
+/** The sets of `--set all`, in the order they run. */
+const ALL_SETS: readonly string[] = SEED_SETS;
 
+/** What follows the split unless named: the catalogue, the report folder and the README section. */
+export const SPLIT_DEFAULTS: Record<EvaluationSplit, { catalogDir: string; outDir: string; readmeSection: string }> = {
+  test: { catalogDir: 'seed/demo', outDir: 'data/eval/report', readmeSection: DEFAULT_SECTION },
+  validation: { catalogDir: 'data/validation', outDir: 'data/eval/report-validation', readmeSection: 'metrics-validation' },
+};
 
 export interface EvalArgs {
   sets: string[];
+  /** The split whose sets are evaluated and whose products form the gallery. */
+  split: EvaluationSplit;
   variants: string[];
   catalogDir: string;
   outDir: string;
@@ -61,15 +71,17 @@ export interface EvalArgs {
 
 export class UsageError extends Error {}
 
-const USAGE =
-  'usage: npm run eval -- --set <text|image|composed|realshot|outfits|index|all> [--variant NAME ...] [--catalog DIR] [--out DIR] [--models DIR] [--data DIR] [--runs DIR] [--limit N] [--seed N] [--bootstrap N] [--permutations N] [--write-models-readme [--readme FILE] [--readme-section NAME]]';
+export const USAGE = `usage: npm run eval -- --set <${[...ALL_SETS, 'all'].join('|')}> [--split ${EVALUATION_SPLITS.join('|')}] [--variant NAME ...] [--catalog DIR] [--out DIR] [--models DIR] [--data DIR] [--runs DIR] [--limit N] [--seed N] [--bootstrap N] [--permutations N] [--write-models-readme [--readme FILE] [--readme-section NAME]]`;
 
 export function parseEvalArgs(argv: string[]): EvalArgs {
+  // Options the split provides defaults for, while not named.
+  const named: { catalogDir?: string; outDir?: string; readmeSection?: string } = {};
   const args: EvalArgs = {
     sets: [],
+    split: 'test',
     variants: [],
-    catalogDir: 'seed/demo',
-    outDir: 'data/eval/report',
+    catalogDir: '',
+    outDir: '',
     modelsDir: 'models',
     dataDir: 'data/eval',
     runsDir: 'data/store/evaluations',
@@ -79,7 +91,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
     permutations: 10000,
     writeModelsReadme: false,
     readme: null,
-    readmeSection: DEFAULT_SECTION,
+    readmeSection: '',
   };
   const int = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
@@ -100,11 +112,21 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
       case '--variant':
         args.variants.push(...value().split(','));
         break;
+      case '--split': {
+        const split = value();
+        try {
+          args.split = assertEvaluationSplit(split);
+        } catch (e) {
+          if (e instanceof InvalidInputError) throw new UsageError(`--split: ${e.message}`);
+          throw e;
+        }
+        break;
+      }
       case '--catalog':
-        args.catalogDir = value();
+        named.catalogDir = value();
         break;
       case '--out':
-        args.outDir = value();
+        named.outDir = value();
         break;
       case '--models':
         args.modelsDir = value();
@@ -134,8 +156,8 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
         args.readme = value();
         break;
       case '--readme-section':
-        args.readmeSection = value();
-        if (!SECTION_NAME.test(args.readmeSection)) throw new UsageError(`--readme-section needs lower-case letters, digits and hyphens, starting with a letter; got "${args.readmeSection}"`);
+        named.readmeSection = value();
+        if (!SECTION_NAME.test(named.readmeSection)) throw new UsageError(`--readme-section needs lower-case letters, digits and hyphens, starting with a letter; got "${named.readmeSection}"`);
         break;
       case '--help':
       case '-h':
@@ -149,9 +171,9 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
   const unknown = args.sets.filter((s) => !ALL_SETS.includes(s));
   if (unknown.length) throw new UsageError(`unknown set "${unknown[0]}": choose ${ALL_SETS.join(', ')} or all`);
   if (args.variants.length && args.sets.length > 1) throw new UsageError('--variant applies to one set: name a single --set');
-  if (args.readmeSection !== DEFAULT_SECTION && !args.writeModelsReadme) throw new UsageError('--readme-section applies with --write-models-readme: add it or drop --readme-section');
+  if (named.readmeSection !== undefined && !args.writeModelsReadme) throw new UsageError('--readme-section applies with --write-models-readme: add it or drop --readme-section');
   args.sets = [...new Set(args.sets)];
-  return args;
+  return { ...args, ...SPLIT_DEFAULTS[args.split], ...named };
 }
 
 /** A one-line progress bar on stderr (redrawn in place on a terminal, every 10% otherwise). */
@@ -185,7 +207,7 @@ const STANDARD_OUTPUT: EvalOutput = { log: process.stderr, out: process.stdout }
 
 export interface EvalResult {
   runs: EvaluationRun[];
-  /** Runs of the search-service variants (text, composed, realshot), when they ran. */
+  /** Runs of the search-service variants (text, composed and real-shot sets), when they ran. */
   serviceRuns: EvaluationRun[];
   gallery: { dir: string; products: number; reused: boolean };
 }
@@ -201,6 +223,7 @@ export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOut
   const bar = progressBar(io.log);
   const gallery = await openGallery({
     catalogDir: args.catalogDir,
+    split: args.split,
     dataDir: args.dataDir,
     dim: registry.index.dim,
     indexKey,
@@ -209,14 +232,15 @@ export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOut
     logger: { info: () => undefined, warn: logger.warn },
     onProgress: (done, total) => bar('gallery', done, total),
   });
-  logger.info(gallery.reused ? 'evaluation gallery reused' : 'evaluation gallery ingested', { products: gallery.products, dir: gallery.dir });
+  logger.info(gallery.reused ? 'evaluation gallery reused' : 'evaluation gallery ingested', { split: args.split, products: gallery.products, dir: gallery.dir });
   try {
     const outfitScorer = await OnnxOutfitScorer.open(path.join(args.modelsDir, 'fashion-outfit'), new OnnxSessionFactory()).catch((e: Error) => {
       logger.warn(`outfit compatibility model not loaded: ${e.message}`);
       return null;
     });
     const variants = new EncoderVariants(registry, gallery.store, outfitScorer);
-    const vocabulary = new CatalogVocabulary(gallery.store);
+    // The query understanding the server runs: the lexicon of the evaluated models, the colour dictionary.
+    const vocabulary = await openVocabulary(gallery.store, { ...config, modelsDir: args.modelsDir });
     await vocabulary.refresh();
     const searchParts = {
       store: gallery.store,
@@ -227,7 +251,7 @@ export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOut
       vocabulary,
     };
     const provider = new CombinedVariants(variants, searchServiceVariants(registry, (overrides) => createSearchService(searchParts, config.search, overrides)));
-    const sets = new SeedJudgementSets({ catalogDir: args.catalogDir, exactJudge: variants.exactJudge(), indexQueries: args.limit ?? 500 });
+    const sets = new SeedJudgementSets({ catalogDir: args.catalogDir, split: args.split, exactJudge: variants.exactJudge(), indexQueries: args.limit ?? 500 });
     const service = new EvaluationService(new FileEvaluationRunStore(args.runsDir), sets, provider, {
       defaultMetrics: SET_METRICS,
       catalogSource: args.catalogDir,
@@ -262,7 +286,7 @@ export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOut
     }
     const command = `npm run eval -- ${argv.join(' ')}`.trim();
     const report = path.join(args.outDir, 'report.html');
-    await fs.writeFile(report, renderReport([...runs, ...serviceRuns], { title: 'Evaluation report', notes: [`Command: ${command}`, `Catalogue: ${path.resolve(args.catalogDir)}`] }));
+    await fs.writeFile(report, renderReport([...runs, ...serviceRuns], { title: 'Evaluation report', notes: [`Command: ${command}`, `Catalogue: ${path.resolve(args.catalogDir)}, ${args.split} split`] }));
     logger.info(`report written to ${report}; exports in ${path.resolve(args.outDir)}/<set>/`);
     if (args.writeModelsReadme) {
       const readme = args.readme ?? path.join(args.modelsDir, 'README.md');

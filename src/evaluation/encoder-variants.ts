@@ -3,9 +3,10 @@
  *
  * - text:     each text tower in the manifest (baselines first, the default last); the query text's
  *             embedding searches the image space exactly (the shared space of the gallery index);
- * - image, realshot: the default image tower on the query photo;
- * - composed: image-only (the reference's stored image vector), text-only (the modifier through the
- *             default text tower), sum (normalised sum of both) and fusion (the fusion network);
+ * - image, realshot, realshot-indist: the default image tower on the query photo;
+ * - composed, composed-meaning: image-only (the reference's stored image vector), text-only (the
+ *             modifier through the default text tower), sum (normalised sum of both) and fusion (the
+ *             fusion network);
  * - index:    the default text tower through the approximate index (hnsw) and by exact search;
  * - outfits:  candidates ranked by mean cosine similarity to the outfit's items in the image or text
  *             space, a seeded random order as the chance baseline, and (when the outfit model is
@@ -100,8 +101,10 @@ export class EncoderVariants implements VariantProvider {
       }
       case 'image':
       case 'realshot':
+      case 'realshot-indist':
         return [this.models.imageEncoder().model.name];
       case 'composed':
+      case 'composed-meaning':
         return this.models.fusionEncoder() ? [...COMPOSED_VARIANTS] : COMPOSED_VARIANTS.filter((v) => v !== 'fusion');
       case 'index':
         return [...INDEX_VARIANTS];
@@ -134,8 +137,10 @@ export class EncoderVariants implements VariantProvider {
         return this.textVariant(name, this.models.textEncoder(), name === 'exact');
       case 'image':
       case 'realshot':
+      case 'realshot-indist':
         return this.imageVariant(name);
       case 'composed':
+      case 'composed-meaning':
         return this.composedVariant(name as (typeof COMPOSED_VARIANTS)[number]);
       case 'outfits':
         return name === OUTFIT_MODEL_VARIANT ? this.outfitModelVariant(this.outfitScorer!) : this.outfitVariant(name as (typeof OUTFIT_VARIANTS)[number]);

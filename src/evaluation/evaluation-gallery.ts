@@ -1,11 +1,11 @@
 /**
- * The evaluation gallery: the test-split products of a catalogue, ingested into an embedded store
- * under the data folder through the same ingestion service and encoders as the API. The gallery
- * folder holds a catalogue view (the split's product lines, the catalogue's manifest, a link to its
- * images) so that the ingest state's catalogue hash identifies exactly the gallery; a second run
- * with the same catalogue and models reuses the store instead of re-encoding. The graph is complete
- * before any search (no vector is left to exact scoring), and only searches that do not ask for
- * exact scoring use it.
+ * The evaluation gallery: the products of one split of a catalogue (test by default, validation for
+ * choices), ingested into an embedded store under the data folder through the same ingestion
+ * service and encoders as the API. The gallery folder holds a catalogue view (the split's product
+ * lines, the catalogue's manifest, a link to its images) so that the ingest state's catalogue hash
+ * identifies exactly the gallery; a second run with the same catalogue and models reuses the store
+ * instead of re-encoding. The graph is complete before any search (no vector is left to exact
+ * scoring), and only searches that do not ask for exact scoring use it.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -15,12 +15,13 @@ import type { ImageEncoder, TextEncoder } from '../encoders/encoder';
 import { CatalogIngestService, type IngestLogger } from '../ingestion/catalog-ingest.service';
 import type { IngestStatus } from '../ingestion/ingest.types';
 import { EmbeddedStore } from '../stores/embedded/embedded.store';
+import type { EvaluationSplit } from './seed-judgement-sets';
 
 export interface GalleryOptions {
   catalogDir: string;
   /** Parent folder of galleries, e.g. data/eval. */
   dataDir: string;
-  split?: 'train' | 'test';
+  split?: EvaluationSplit;
   dim: number;
   indexKey: string;
   textEncoder: TextEncoder;
@@ -44,7 +45,7 @@ async function writeIfChanged(file: string, text: string): Promise<void> {
 }
 
 /** Writes the catalogue view of one split; returns its folder and product count. */
-export async function writeGalleryCatalog(catalogDir: string, dataDir: string, split: 'train' | 'test'): Promise<{ dir: string; products: number }> {
+export async function writeGalleryCatalog(catalogDir: string, dataDir: string, split: EvaluationSplit): Promise<{ dir: string; products: number }> {
   const source = path.resolve(catalogDir);
   const productsFile = path.join(source, 'products.jsonl');
   const text = await fs.readFile(productsFile, 'utf8').catch(() => {

@@ -32,6 +32,8 @@ export interface JudgementSet {
   qrels: Qrels;
   /** Hash of the catalogue data the judgements refer to (e.g. "sha256:..."), when known. */
   dataHash?: string;
+  /** The catalogue split the judgements refer to ("test", "validation"), when known. */
+  split?: string;
   /** Named query subsets reported separately (metrics restricted to these queries). */
   segments?: QuerySegment[];
 }
@@ -114,7 +116,12 @@ export interface EvaluationRun {
   settings: EvaluationSettings;
   /** Every model version any variant used. */
   models: ModelVersion[];
-  catalog: { source: string | null; dataHash: string | null };
+  /**
+   * The catalogue the run was judged on: its source (a folder), data hash and split ("test" for the
+   * reported numbers, "validation" for choices; null when unknown, absent on runs recorded before
+   * the split was).
+   */
+  catalog: { source: string | null; dataHash: string | null; split?: string | null };
   variants: VariantResult[];
   comparisons: Comparison[];
   /** Scored queries without relevant documents at the threshold (left out of every aggregate). */

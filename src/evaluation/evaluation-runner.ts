@@ -207,7 +207,7 @@ export async function runEvaluation(set: JudgementSet, variants: Variant[], opti
     set: { name: set.name, queries: set.queries.length, scoredQueries: scored, dataHash: set.dataHash ?? null },
     settings,
     models: uniqueModels(variants.flatMap((v) => v.models)),
-    catalog: { source: options.catalogSource ?? null, dataHash: set.dataHash ?? null },
+    catalog: { source: options.catalogSource ?? null, dataHash: set.dataHash ?? null, split: set.split ?? null },
     variants: results,
     comparisons,
     skippedQueries: skipped,

@@ -128,7 +128,7 @@ function runSection(run: EvaluationRun): string {
   const models = run.models.map((m) => `${escapeHtml(m.name)}@${escapeHtml(m.version)}`).join(', ') || 'none recorded';
   return `<section>
 <h2>${escapeHtml(run.set.name)} <small>run ${escapeHtml(run.id)}</small></h2>
-<p class="meta">${run.set.scoredQueries} scored queries of ${run.set.queries} (${run.skippedQueries.length} without a relevant document, left out) · relevance threshold ${run.settings.threshold} · depth ${run.settings.depth} · ${Math.round(run.settings.confidenceLevel * 100)}% bootstrap intervals (${run.settings.bootstrapSamples} resamples, seed ${run.settings.seed}) · models: ${models} · data: ${escapeHtml(run.catalog.dataHash ?? 'unknown')} · ${escapeHtml(run.createdAt)}</p>
+<p class="meta">${run.set.scoredQueries} scored queries of ${run.set.queries} (${run.skippedQueries.length} without a relevant document, left out) · relevance threshold ${run.settings.threshold} · depth ${run.settings.depth} · ${Math.round(run.settings.confidenceLevel * 100)}% bootstrap intervals (${run.settings.bootstrapSamples} resamples, seed ${run.settings.seed}) · models: ${models} · data: ${escapeHtml(run.catalog.dataHash ?? 'unknown')}${run.catalog.split ? ` (${escapeHtml(run.catalog.split)} split)` : ''} · ${escapeHtml(run.createdAt)}</p>
 <table>${header}${body}</table>
 ${segments.length ? `<h3>Segments</h3><table><tr><th>variant</th><th>segment</th>${metrics.map((m) => `<th>${escapeHtml(m)}</th>`).join('')}</tr>${segments.join('')}</table>` : ''}
 ${comparisons ? `<h3>Paired tests against ${escapeHtml(run.comparisons[0].baseline)}</h3><table><tr><th>comparison</th><th>metric</th><th>mean difference [CI]</th><th>relative</th><th>randomisation p</th><th>t-test p</th></tr>${comparisons}</table>` : ''}

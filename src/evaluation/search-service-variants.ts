@@ -3,10 +3,14 @@
  * than through a tower alone. Each query becomes the SearchQuery a client would send and the
  * ranked list is read page by page with the service's cursors, to the depth the run needs:
  *
- * - text:     `search` (the configured sources, fused by RRF, and attribute re-ranking),
- *             `search-no-rerank` (the same without re-ranking) and `search-lexical-only` (BM25 alone);
- * - composed: `search` with the reference product as image and the modifier;
- * - realshot: `search` with the query photo (sent as base64 bytes, as a client would).
+ * - text:     `search` (query understanding, the configured sources and the attribute source fused
+ *             by RRF, attribute re-ranking), `search-no-rerank` (the same without re-ranking),
+ *             `search-no-understanding` (the text as typed: no spelling correction, no exclusions,
+ *             no attribute source) and `search-lexical-only` (BM25 alone);
+ * - composed, composed-meaning: `search` with the reference product as image and the modifier, and
+ *             `search-no-understanding` (the fusion network alone);
+ * - realshot, realshot-indist: `search` with the query photo (sent as base64 bytes, as a client
+ *             would).
  *
  * The service's scores are not comparable across re-ranked segments, so documents are scored by
  * their position (1 / rank): the evaluation keeps the service's order exactly.
@@ -26,13 +30,15 @@ export interface QueryableSearch {
 }
 
 /** Builds a search service as the API wires it, with some options replaced. */
-export type SearchServiceFactory = (overrides: Partial<Pick<SearchOptions, 'textSources' | 'reranker'>>) => QueryableSearch;
+export type SearchServiceFactory = (overrides: Partial<SearchOptions>) => QueryableSearch;
 
 /** Service variants per set, in table order (the default configuration last). */
 export const SEARCH_VARIANTS: Readonly<Record<string, readonly string[]>> = {
-  text: ['search-lexical-only', 'search-no-rerank', 'search'],
-  composed: ['search'],
+  text: ['search-lexical-only', 'search-no-understanding', 'search-no-rerank', 'search'],
+  composed: ['search-no-understanding', 'search'],
+  'composed-meaning': ['search-no-understanding', 'search'],
   realshot: ['search'],
+  'realshot-indist': ['search'],
 };
 
 export interface SearchServiceVariantsDeps {
@@ -69,27 +75,50 @@ export class SearchServiceVariants implements VariantProvider {
   }
 
   private build(set: string, name: string): Variant {
-    const { text, image, fusion } = this.deps.models;
     if (set === 'text') {
-      const overrides = name === 'search-lexical-only' ? { textSources: ['lexical' as const], reranker: null } : name === 'search-no-rerank' ? { reranker: null } : {};
-      const service = this.deps.searchService(overrides);
+      const overrides: Partial<SearchOptions> =
+        name === 'search-lexical-only'
+          ? { textSources: ['lexical'], reranker: null, understand: false }
+          : name === 'search-no-understanding'
+            ? { understand: false }
+            : name === 'search-no-rerank'
+              ? { reranker: null }
+              : {};
       const description = {
-        'search-lexical-only': 'search service, BM25 over title, description and brand alone',
-        'search-no-rerank': 'search service, configured text sources fused by RRF, no attribute re-ranking',
-        search: 'search service as configured: text sources fused by RRF, then attribute re-ranking',
-      }[name];
+        'search-lexical-only': 'search service, BM25 over title, description and brand alone, the text as typed',
+        'search-no-understanding': 'search service without query understanding: the text as typed to the towers and BM25, fused by RRF; no spelling correction, attributes, exclusions or prices',
+        'search-no-rerank': 'search service as configured without attribute re-ranking',
+        search: 'search service as configured: query understanding, text sources and the attribute source fused by RRF, then attribute re-ranking',
+      }[name] as string;
+      return this.configured(set, name, description, overrides);
+    }
+    if (set === 'composed' || set === 'composed-meaning') {
+      const description =
+        name === 'search-no-understanding'
+          ? 'search service without query understanding: reference product as image plus the modifier through the fusion network alone'
+          : 'search service: reference product as image plus the modifier (fusion; the values the modifier asks for and the reference category restrict an extra source; re-ranking)';
+      return this.configured(set, name, description, name === 'search-no-understanding' ? { understand: false } : {});
+    }
+    return this.configured(set, name, 'search service: the query photo as an uploaded image', {});
+  }
+
+  /** A variant of a set ranked by the search service with some options replaced (also used to tune them). */
+  configured(set: string, name: string, description: string, overrides: Partial<SearchOptions>): Variant {
+    const { text, image, fusion } = this.deps.models;
+    const service = this.deps.searchService(overrides);
+    if (set === 'text') {
+      const lexicalOnly = overrides.textSources?.length === 1 && overrides.textSources[0] === 'lexical';
       return {
         name,
         description,
-        models: name === 'search-lexical-only' ? [] : [text, image],
+        models: lexicalOnly ? [] : [text, image],
         rank: async (query, depth) => this.collect(service, { text: need(query.text, 'text', query) }, query, depth),
       };
     }
-    const service = this.deps.searchService({});
-    if (set === 'composed') {
+    if (set === 'composed' || set === 'composed-meaning') {
       return {
         name,
-        description: 'search service: reference product as image plus the modifier (fusion, then re-ranking by the modifier\'s attributes)',
+        description,
         models: [image, text, ...(fusion ? [fusion] : [])],
         rank: async (query, depth) =>
           this.collect(service, { image: { productId: need(query.referenceId, 'reference product', query) }, modifier: need(query.modifier, 'modifier', query) }, query, depth),
@@ -97,7 +126,7 @@ export class SearchServiceVariants implements VariantProvider {
     }
     return {
       name,
-      description: 'search service: the query photo as an uploaded image',
+      description,
       models: [image],
       rank: async (query, depth) => {
         const bytes = await this.readImage(need(query.imagePath, 'image', query));

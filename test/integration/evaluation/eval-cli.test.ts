@@ -57,13 +57,26 @@ describe('npm run eval (tiny models, smoke catalogue)', () => {
     expect(gallery).toMatchObject({ products: 200, reused: false });
     expect(printed.log).toContain('100% gallery 200/200');
     expect(printed.out).toMatch(/text: \d+ queries \(run ev-/);
-    expect(runs.map((r) => r.set.name)).toEqual(['text', 'image', 'composed', 'realshot', 'outfits', 'index']);
+    expect(runs.map((r) => r.set.name)).toEqual(['text', 'image', 'composed', 'composed-meaning', 'realshot', 'realshot-indist', 'outfits', 'index']);
     const byName = Object.fromEntries(runs.map((r) => [r.set.name, r]));
     expect(byName.text.variants.map((v) => v.name)).toEqual(['fashion-text-gru', 'fashion-text']);
     expect(byName.composed.variants.map((v) => v.name)).toEqual(['image-only', 'text-only', 'sum', 'fusion']);
+    expect(byName['composed-meaning'].variants.map((v) => v.name)).toEqual(['image-only', 'text-only', 'sum', 'fusion']);
+    expect(byName['realshot-indist'].variants.map((v) => v.name)).toEqual(['fashion-image']);
+    // the smoke catalogue's test split has held-out text queries and cross-style composed requests
+    const segments = (run: (typeof runs)[number]) => Object.fromEntries(run.variants[0].segments.map((s) => [s.segment, s.queries]));
+    expect(segments(byName.text)['held-out']).toBeGreaterThan(0);
+    expect(segments(byName.text)['unseen colour word']).toBeGreaterThan(0);
+    expect(segments(byName.composed)['cross-style']).toBeGreaterThan(0);
+    expect(segments(byName['composed-meaning'])['two changes']).toBeGreaterThan(0);
+    // judged by meaning, a composed request has at least as many relevant products as exact targets
+    for (const [qid, judged] of Object.entries(byName.composed.qrels)) {
+      expect(Object.keys(byName['composed-meaning'].qrels[qid]).length).toBeGreaterThanOrEqual(Object.keys(judged).length);
+    }
     const manifest = JSON.parse(readFileSync(path.join(dir, 'catalog', 'manifest.json'), 'utf8'));
     for (const run of runs) {
       expect(run.set.scoredQueries).toBeGreaterThan(0);
+      expect(run.catalog.split).toBe('test');
       expect(run.catalog.dataHash).toBe(`sha256:${String(manifest.dataHash.test).replace(/^sha256:/, '')}`);
       expect(run.models.length).toBeGreaterThan(0);
       for (const v of run.variants) {
@@ -103,14 +116,22 @@ describe('npm run eval (tiny models, smoke catalogue)', () => {
     expect(md).toContain('## Training');
     expect(md).toContain('| Variant | MRR | MAP | NDCG@10 | P@50 | R@50 | P@10 (colour+category) |');
     expect(md).toContain('Relative gain of fashion-text over fashion-text-gru');
+    expect(md).toContain('| Variant | seen vocabulary | unseen vocabulary | literal | unseen colour | unseen category | unseen both | one typo per word | in a sentence | exclusion | price |');
+    expect(md).toContain('| Requests | Queries | Distribution | sum | fusion |');
+    expect(md).toContain('| Variant | all | colour | shade | pattern | material | two changes |');
+    expect(md).toMatch(/\| held-out family \| \d+ \| fashion-image \|/);
+    expect(md).toMatch(/\| in-distribution family \| \d+ \| fashion-image \|/);
     expect(md).toContain('Recall of HNSW top-10 vs exact top-10');
+    expect(md).toContain('Judged on the test split of the catalogue.');
 
-    // the search service ran the text, composed and realshot sets as separate runs, exported beside the towers'
+    // the search service ran the text, composed and real-shot sets as separate runs, exported beside the towers'
     const { serviceRuns } = result;
     expect(serviceRuns.map((r) => [r.set.name, r.variants.map((v) => v.name)])).toEqual([
       ['text', ['search-lexical-only', 'search-no-rerank', 'search']],
       ['composed', ['search']],
+      ['composed-meaning', ['search']],
       ['realshot', ['search']],
+      ['realshot-indist', ['search']],
     ]);
     for (const run of serviceRuns) {
       expect(run.set.scoredQueries).toBe(byName[run.set.name].set.scoredQueries);
@@ -124,10 +145,32 @@ describe('npm run eval (tiny models, smoke catalogue)', () => {
       expect(rankings.every((docs) => docs.length > 0)).toBe(true);
     }
     expect(md).toContain('### Search service');
-    expect(md).toContain('| Variant | MRR | MAP | NDCG@10 | P@10 (colour+category) | P@50 | R@50 |');
+    expect(md).toContain('| Requests | Queries | Distribution | search |');
 
     const listed = await new FileEvaluationRunStore(path.join(dir, 'runs')).list({ limit: 20, offset: 0 });
-    expect(listed.total).toBe(9);
+    expect(listed.total).toBe(13);
+    expect(listed.items.every((r) => r.catalog.split === 'test')).toBe(true);
+  });
+
+  it('evaluates the validation split on its own products and records the split', async () => {
+    const readme = path.join(dir, 'README-validation.md');
+    writeFileSync(readme, `# Models\n\n${METRICS_START}\ntest tables\n${METRICS_END}\n`);
+    const args = argv(['--split', 'validation', '--set', 'composed-meaning,realshot-indist', '--write-models-readme', '--readme', readme]);
+    const { runs, serviceRuns, gallery } = await runEvalCommand(parseEvalArgs(args), args, quiet().io);
+    expect(gallery).toMatchObject({ products: 200, reused: false });
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'catalog', 'manifest.json'), 'utf8'));
+    expect(runs.map((r) => r.set.name)).toEqual(['composed-meaning', 'realshot-indist']);
+    for (const run of [...runs, ...serviceRuns]) {
+      expect(run.catalog).toMatchObject({ split: 'validation', dataHash: `sha256:${String(manifest.dataHash.validation).replace(/^sha256:/, '')}` });
+      for (const id of Object.keys(run.qrels)) expect(id).toMatch(/-validation-/);
+      for (const docs of Object.values(run.rankings[run.variants[0].name])) for (const d of docs) expect(d.id).toMatch(/^p-validation-/);
+    }
+    const md = readFileSync(readme, 'utf8');
+    // the validation tables go to their own section; the test tables stay
+    expect(md).toContain(`${METRICS_START}\ntest tables\n${METRICS_END}`);
+    expect(md).toContain('<!-- metrics-validation:start -->');
+    expect(md).toContain('Judged on the validation split of the catalogue.');
+    expect(md).toMatch(/\| in-distribution family \| \d+ \| fashion-image \|/);
   });
 
   it('reuses the ingested gallery on a second run', async () => {

@@ -134,6 +134,35 @@ describe('evaluate through GraphQL (trained models, demo catalogue)', () => {
     expect((await gql(app, `{ evaluationRun(id: "ev-none") { id } }`)).data.evaluationRun).toBeNull();
   });
 
+  it('evaluates the composed requests judged by meaning and the in-distribution photo family of the demo', async () => {
+    const meaning = await gql(app, `mutation { evaluate(input: { set: "composed-meaning", variants: ["sum", "fusion"], bootstrapSamples: 50, permutationSamples: 50 }) { queryCount scoredQueryCount settings { metrics } variants { name metrics { metric mean } segments { name queryCount } } } }`);
+    expect(meaning.errors).toBeUndefined();
+    const run = meaning.data.evaluate;
+    const composedRows = readFileSync(path.join(CATALOG, 'queries', 'composed-test.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(run.queryCount).toBe(composedRows.length);
+    expect(run.scoredQueryCount).toBe(composedRows.length);
+    expect(run.settings.metrics).toEqual(['p@10', 'ndcg@10', 'r@50']);
+    const segments = Object.fromEntries(run.variants[0].segments.map((s: any) => [s.name, s.queryCount]));
+    const count = (keep: (r: any) => boolean) => composedRows.filter(keep).length;
+    expect(segments).toEqual({
+      colour: count((r) => r.kind === 'color'),
+      shade: count((r) => r.kind === 'shade'),
+      pattern: count((r) => r.kind === 'pattern'),
+      material: count((r) => r.kind === 'material'),
+      'two changes': count((r) => r.kind === 'two-attribute'),
+      sibling: count((r) => r.target === 'sibling'),
+      'cross-style': count((r) => r.target === 'cross-style'),
+    });
+    // fusion finds products with the asked values far above chance
+    expect(run.variants.find((v: any) => v.name === 'fusion').metrics.find((m: any) => m.metric === 'p@10').mean).toBeGreaterThan(0.3);
+
+    const photos = await gql(app, `mutation { evaluate(input: { set: "realshot-indist", bootstrapSamples: 50, permutationSamples: 50 }) { queryCount variants { name metrics { metric mean } } } }`);
+    expect(photos.errors).toBeUndefined();
+    expect(photos.data.evaluate.queryCount).toBe(300);
+    expect(photos.data.evaluate.variants.map((v: any) => v.name)).toEqual(['fashion-image']);
+    expect(photos.data.evaluate.variants[0].metrics.find((m: any) => m.metric === 'r@50').mean).toBeGreaterThan(0.5);
+  });
+
   it('evaluates uploaded TREC qrels and reports bad input as BAD_USER_INPUT', async () => {
     const lines = readFileSync(path.join(CATALOG, 'queries', 'text-test.qrels'), 'utf8').split('\n');
     const firstTwo = new Set(lines.filter(Boolean).map((l) => l.split(/\s+/)[0]).slice(0, 1));

@@ -86,7 +86,9 @@ describe('EncoderVariants', () => {
   it('lists the variants of each set, baselines first and incompatible text models left out', () => {
     expect(variants.variantNames('text')).toEqual(['fashion-text-gru', 'fashion-text']);
     expect(variants.variantNames('composed')).toEqual(['image-only', 'text-only', 'sum', 'fusion']);
+    expect(variants.variantNames('composed-meaning')).toEqual(['image-only', 'text-only', 'sum', 'fusion']);
     expect(variants.variantNames('realshot')).toEqual(['fashion-image']);
+    expect(variants.variantNames('realshot-indist')).toEqual(['fashion-image']);
     expect(variants.variantNames('index')).toEqual(['exact', 'hnsw']);
     expect(variants.variantNames('outfits')).toEqual(['random', 'text-similarity', 'image-similarity']);
   });
@@ -110,9 +112,9 @@ describe('EncoderVariants', () => {
     expect(run.variants[1].models).toEqual([{ name: 'fashion-text', version: '1.0.0' }]);
   });
 
-  it('composed variants combine the stored reference vector and the modifier, never returning the reference', async () => {
+  it.each(['composed', 'composed-meaning'])('%s variants combine the stored reference vector and the modifier, never returning the reference', async (name) => {
     const composed = set([{ id: 'c1', referenceId: 'red', modifier: 'make it blue', excludeIds: ['red'] }], { c1: 'blue' });
-    const run = await runEvaluation(composed, await variants.variants('composed', variants.variantNames('composed')), options);
+    const run = await runEvaluation(composed, await variants.variants(name, variants.variantNames(name)), options);
     const top = Object.fromEntries(Object.entries(run.rankings).map(([v, r]) => [v, r.c1.map((d) => d.id)]));
     expect(Object.values(top).every((ids) => !ids.includes('red'))).toBe(true);
     expect(top['image-only'][0]).toBe('pink');
@@ -121,14 +123,14 @@ describe('EncoderVariants', () => {
     expect(run.variants.find((v) => v.name === 'fusion')!.models.map((m) => m.name)).toEqual(['fashion-image', 'fashion-text', 'fashion-fusion']);
   });
 
-  it('image variants read and encode the query photo', async () => {
+  it.each(['realshot', 'realshot-indist'])('%s variants read and encode the query photo', async (name) => {
     const dir = mkdtempSync(join(tmpdir(), 'eval-variants-'));
     try {
       writeFileSync(join(dir, 'a.jpg'), 'red photo');
-      const run = await runEvaluation(set([{ id: 'r1', imagePath: join(dir, 'a.jpg') }], { r1: 'red' }), await variants.variants('realshot', ['fashion-image']), options);
+      const run = await runEvaluation(set([{ id: 'r1', imagePath: join(dir, 'a.jpg') }], { r1: 'red' }), await variants.variants(name, ['fashion-image']), options);
       expect(run.variants[0].aggregates[0].mean).toBe(1);
       await expect(
-        runEvaluation(set([{ id: 'r2', imagePath: join(dir, 'missing.jpg') }], { r2: 'red' }), await variants.variants('realshot', ['fashion-image']), options),
+        runEvaluation(set([{ id: 'r2', imagePath: join(dir, 'missing.jpg') }], { r2: 'red' }), await variants.variants(name, ['fashion-image']), options),
       ).rejects.toThrow(/query image not found/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

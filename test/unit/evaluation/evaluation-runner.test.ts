@@ -34,6 +34,13 @@ describe('runEvaluation', () => {
     expect(run.rankings.strong.q0).toHaveLength(100);
   });
 
+  it("records the catalogue's source, data hash and the split the set was judged on", async () => {
+    const variants = [buildVariant('a', 0.5, 1)];
+    const validation = await runEvaluation({ ...buildSet(4), split: 'validation' }, variants, { ...options, catalogSource: 'data/validation' });
+    expect(validation.catalog).toEqual({ source: 'data/validation', dataHash: 'sha256:test', split: 'validation' });
+    expect((await runEvaluation(buildSet(4), variants, options)).catalog).toEqual({ source: null, dataHash: 'sha256:test', split: null });
+  });
+
   it('is reproducible with the same seed', async () => {
     const set = buildSet(30);
     const variants = [buildVariant('a', 0.5, 1), buildVariant('b', 0.6, 2)];

@@ -52,6 +52,7 @@ class FakeSearch implements QueryableSearch {
       totalCount: all.length,
       facets: [],
       queryAttributes: [],
+      understanding: null,
     };
   }
 }
@@ -87,9 +88,11 @@ async function one(variants: SearchServiceVariants, set: string, name: string): 
 describe('SearchServiceVariants', () => {
   it('offers the service configurations per set, the default configuration last', () => {
     const { variants } = setup();
-    expect(variants.variantNames('text')).toEqual(['search-lexical-only', 'search-no-rerank', 'search']);
-    expect(variants.variantNames('composed')).toEqual(['search']);
+    expect(variants.variantNames('text')).toEqual(['search-lexical-only', 'search-no-understanding', 'search-no-rerank', 'search']);
+    expect(variants.variantNames('composed')).toEqual(['search-no-understanding', 'search']);
+    expect(variants.variantNames('composed-meaning')).toEqual(['search-no-understanding', 'search']);
     expect(variants.variantNames('realshot')).toEqual(['search']);
+    expect(variants.variantNames('realshot-indist')).toEqual(['search']);
     expect(variants.variantNames('outfits')).toEqual([]);
     expect(variants.variantNames('index')).toEqual([]);
   });
@@ -103,7 +106,8 @@ describe('SearchServiceVariants', () => {
   it.each([
     ['search', {}, [MODELS.text, MODELS.image]],
     ['search-no-rerank', { reranker: null }, [MODELS.text, MODELS.image]],
-    ['search-lexical-only', { textSources: ['lexical'], reranker: null }, []],
+    ['search-no-understanding', { understand: false }, [MODELS.text, MODELS.image]],
+    ['search-lexical-only', { textSources: ['lexical'], reranker: null, understand: false }, []],
   ])('builds %s with the service options %j and records its models', async (name, overrides, models) => {
     const { variants, built } = setup();
     const v = await one(variants, 'text', name);
@@ -141,19 +145,19 @@ describe('SearchServiceVariants', () => {
     expect(docs.map((d) => d.id)).toEqual(['p0', 'p2', 'p3', 'p5', 'p6']);
   });
 
-  it('sends a composed query as the reference product plus the modifier', async () => {
+  it.each(['composed', 'composed-meaning'])('sends a %s query as the reference product plus the modifier', async (set) => {
     const { variants, built } = setup((q) => (q.image?.productId === 'ref' && q.modifier === 'in blue' ? ['t1', 't2'] : ['x']));
-    const v = await one(variants, 'composed', 'search');
+    const v = await one(variants, set, 'search');
     expect(v.models).toEqual([MODELS.image, MODELS.text, MODELS.fusion]);
     expect((await v.rank({ id: 'c', referenceId: 'ref', modifier: 'in blue', excludeIds: ['ref'] }, 10)).map((d) => d.id)).toEqual(['t1', 't2']);
     expect(built[0].service.calls[0]).toMatchObject({ image: { productId: 'ref' }, modifier: 'in blue' });
     await expect(v.rank({ id: 'c2', referenceId: 'ref' }, 10)).rejects.toThrow('query "c2" has no modifier');
   });
 
-  it('sends a real-shot photo as base64 bytes, as a client uploads it', async () => {
+  it.each(['realshot', 'realshot-indist'])('sends a %s photo as base64 bytes, as a client uploads it', async (set) => {
     const expected = Buffer.from('jpeg bytes').toString('base64');
     const { variants, built } = setup((q) => (q.image?.base64 === expected ? ['match'] : ['other']));
-    const v = await one(variants, 'realshot', 'search');
+    const v = await one(variants, set, 'search');
     expect(v.models).toEqual([MODELS.image]);
     expect((await v.rank({ id: 'r', imagePath: '/photos/a.jpg' }, 10)).map((d) => d.id)).toEqual(['match']);
     expect(built[0].service.calls[0].image).toEqual({ base64: expected });
@@ -193,7 +197,7 @@ describe('CombinedVariants', () => {
 });
 
 describe('search-service runs in the models README', () => {
-  it('adds a "Search service" section with the colour+category P@10 and the provenance of each run', async () => {
+  it('adds a "Search service" section with the text comparison table, without relative gains, and the provenance of each run', async () => {
     const queries: EvalQuery[] = Array.from({ length: 6 }, (_, i) => ({ id: `q${i}`, text: `query ${i}` }));
     const qrels = new Map(queries.map((q, i) => [q.id, new Map([[`p${i}`, 2]])]));
     const set = { name: 'text', queries, qrels, dataHash: 'sha256:demo', segments: [{ name: 'colour+category', queryIds: ['q0', 'q1'] }] };
@@ -215,11 +219,67 @@ describe('search-service runs in the models README', () => {
 
     const md = metricTables([], 'npm run eval -- --set all', [run]);
     expect(md).toContain('### Search service');
-    expect(md).toContain('upper bound for unseen phrasing');
-    expect(md).toContain('| Variant | MRR | MAP | NDCG@10 | P@10 (colour+category) | P@50 | R@50 |');
+    expect(md).toContain('so their numbers are an upper bound; the held-out columns are phrased with the evaluation-only lexicon');
+    expect(md).toContain('#### Text queries');
+    expect(md).toContain('| Variant | MRR | MAP | NDCG@10 | P@50 | R@50 | P@10 (colour+category) | P@10 literal | P@10 paraphrased |');
     expect(md).toMatch(/\| search \| 0\.408 \[/);
+    // the literal and paraphrased segments are absent from this run
+    expect(md).toMatch(/\| search( \| \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]){6} \| n\/a \| n\/a \|\n/);
+    expect(md).not.toContain('Relative gain');
     expect(md).toContain('_Run ev-search (2026-01-01): 6 queries, data sha256:demo, models fashion-image@1.0.0, fashion-text@2.0.0;');
     expect(md).not.toContain('#### Composed queries');
     expect(metricTables([], 'cmd')).not.toContain('Search service');
+  });
+
+  it('shows the service on composed requests by kind, judged by meaning, and on both real-shot families', async () => {
+    const composedQueries: EvalQuery[] = Array.from({ length: 4 }, (_, i) => ({ id: `c${i}`, referenceId: `ref${i}`, modifier: 'in blue', excludeIds: [`ref${i}`] }));
+    const photos: EvalQuery[] = [{ id: 'r0', imagePath: '/photos/a.jpg' }];
+    // every request finds t<i> first, then the gallery
+    const { variants } = setup((q) => (q.image?.productId ? [`t${q.image.productId.slice(3)}`, ...gallery(60)] : ['match', ...gallery(60)]), 100);
+    const options = { createdAt: '2026-01-01T00:00:00.000Z', bootstrapSamples: 20, permutationSamples: 20 };
+    const byTarget = [
+      { name: 'sibling', queryIds: ['c0', 'c1'] },
+      { name: 'cross-style', queryIds: ['c2', 'c3'] },
+    ];
+    const composed = await runEvaluation(
+      {
+        name: 'composed',
+        queries: composedQueries,
+        qrels: new Map(composedQueries.map((q, i) => [q.id, new Map([[`t${i}`, 1]])])),
+        split: 'test',
+        segments: [...byTarget, { name: 'sibling: colour', queryIds: ['c0', 'c1'] }, { name: 'cross-style (two changes)', queryIds: ['c2', 'c3'] }],
+      },
+      await variants.variants('composed', ['search']),
+      { ...options, id: 'ev-c', metrics: ['r@10', 'r@50', 'mrr'] },
+    );
+    const meaning = await runEvaluation(
+      {
+        name: 'composed-meaning',
+        queries: composedQueries,
+        qrels: new Map(composedQueries.map((q, i) => [q.id, new Map([[`t${i}`, 1], ['p0', 1]])])),
+        split: 'test',
+        segments: [{ name: 'colour', queryIds: ['c0', 'c1'] }, { name: 'two changes', queryIds: ['c2', 'c3'] }, ...byTarget],
+      },
+      await variants.variants('composed-meaning', ['search']),
+      { ...options, id: 'ev-m', metrics: ['p@10', 'ndcg@10', 'r@50'] },
+    );
+    const indist = await runEvaluation(
+      { name: 'realshot-indist', queries: photos, qrels: new Map([['r0', new Map([['match', 2]])]]), split: 'test' },
+      await variants.variants('realshot-indist', ['search']),
+      { ...options, id: 'ev-r', metrics: ['mrr', 'r@1', 'r@10', 'r@50'] },
+    );
+    const md = metricTables([], 'cmd', [composed, meaning, indist]);
+    expect(md).toContain('#### Composed queries');
+    expect(md).toContain('| search | 1.000 [1.000, 1.000] | 1.000 [1.000, 1.000] | 1.000 |');
+    expect(md).toContain('| Requests | Queries | Distribution | search |');
+    expect(md).toContain("| cross-style (two changes) | 2 | held out: targets outside the reference's style | 1.000 |");
+    expect(md).toContain('| sibling: shade | 0 | in-distribution | n/a |');
+    expect(md).toContain('##### Composed queries judged by meaning (P@10)');
+    // two relevant products, both in the top 10: P@10 = 0.2
+    expect(md).toContain('| search | 0.200 [0.200, 0.200] | 0.200 [0.200, 0.200] | n/a | n/a | n/a | 0.200 [0.200, 0.200] |');
+    expect(md).toContain('#### Real-shot photos');
+    expect(md).toContain('| in-distribution family | 1 | search | 1.000 [1.000, 1.000] |');
+    expect(md).not.toContain('| held-out family |');
+    expect(md).not.toContain('#### Text queries');
   });
 });
