@@ -6,8 +6,9 @@
 2. self-training: the supervised model scores the unlabelled train-split pool; outfits scored at
    least --threshold (or at most 1 - threshold) join the training set with that pseudo-label, and a
    fresh model trains on labelled + pseudo-labelled outfits (--rounds times).
-Both stages are evaluated on the test split (labelled outfits: accuracy and AUC; fill-in-the-blank
-questions: accuracy) and the numbers go into model.json. Only train-split rows are trained on.
+Both stages are evaluated on the validation split (labelled outfits: accuracy and AUC; fill-in-the-blank
+questions: accuracy) and the numbers go into model.json. Only train-split rows are trained on; test-split
+rows are never read (the test split's fill-in-the-blank accuracy is reported by npm run eval -- --set outfits).
 """
 
 from __future__ import annotations
@@ -27,8 +28,15 @@ from .features import FeatureSpace, build_vocabulary, load_products
 from .model import OutfitCompatibility
 
 MODEL_NAME = "fashion-outfit"
+TRAINING_SPLITS = ("train", "validation")
 MODEL_VERSION = "1.0.0"
 OPSET = 14
+
+
+def read_split_rows(path: str) -> list[dict]:
+    """The train- and validation-split rows of a JSON-lines file: test-split rows are dropped as soon as
+    they are read, so training learns and chooses nothing from them."""
+    return [r for r in read_jsonl(path) if r.get("split") in TRAINING_SPLITS]
 
 
 def read_jsonl(path: str) -> list[dict]:
@@ -177,24 +185,24 @@ def main(argv: list[str] | None = None) -> int:
     log = lambda msg: print(f"[{time.time() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
     odir = os.path.join(args.catalog, "outfits")
-    labelled = read_jsonl(os.path.join(odir, "labelled.jsonl"))
-    unlabelled = read_jsonl(os.path.join(odir, "unlabelled.jsonl"))
-    fitb = [r for r in read_jsonl(os.path.join(odir, "fitb.jsonl")) if r["split"] == "test"]
+    labelled = read_split_rows(os.path.join(odir, "labelled.jsonl"))
+    unlabelled = read_split_rows(os.path.join(odir, "unlabelled.jsonl"))
+    fitb = [r for r in read_split_rows(os.path.join(odir, "fitb.jsonl")) if r["split"] == "validation"]
     train_l = [r for r in labelled if r["split"] == "train"]
     train_u = [r for r in unlabelled if r["split"] == "train"]
-    test_l = [r for r in labelled if r["split"] == "test"]
+    val_l = [r for r in labelled if r["split"] == "validation"]
     if not train_l:
         raise SystemExit(f"{odir}/labelled.jsonl has no train-split outfit: use a catalogue with training data (--profile full)")
     ids = {i for r in labelled + unlabelled for i in r["items"]} | {i for q in fitb for i in q["items"] + q["candidates"]}
     products = load_products(os.path.join(args.catalog, "products.jsonl"), ids)
-    log(f"{len(train_l)} labelled and {len(train_u)} unlabelled train outfits; {len(test_l)} labelled test outfits, {len(fitb)} FITB questions; {len(products)} products")
+    log(f"{len(train_l)} labelled and {len(train_u)} unlabelled train outfits; {len(val_l)} labelled validation outfits, {len(fitb)} FITB questions; {len(products)} products")
 
     train_products = [products[i] for i in sorted({i for r in train_l + train_u for i in r["items"]})]
     space = FeatureSpace(build_vocabulary(train_products))
     xl, ml = space.batch([[products[i] for i in r["items"]] for r in train_l])
     yl = np.array([r["label"] for r in train_l], dtype=np.float32)
     xu, mu = space.batch([[products[i] for i in r["items"]] for r in train_u])
-    evaluate = Evaluation(space, products, test_l, fitb)
+    evaluate = Evaluation(space, products, val_l, fitb)
 
     model = fit(xl, ml, yl, space.dim, epochs=args.epochs, seed=args.seed, hidden=args.hidden)
     supervised = evaluate(model)
@@ -240,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         "training": {"epochs": args.epochs, "studentEpochs": args.student_epochs, "hidden": args.hidden, "seed": args.seed,
                      "pseudoLabelThreshold": args.threshold, "pseudoLabelWeight": args.pseudo_weight, "rounds": args.rounds,
                      "parameters": sum(p.numel() for p in model.parameters())},
-        "evaluation": {"split": "test", "supervised": supervised, "selfTraining": rounds},
+        "evaluation": {"split": "validation", "supervised": supervised, "selfTraining": rounds},
     }
     with open(os.path.join(args.out, "model.json"), "w", encoding="utf8") as f:
         json.dump(meta, f, indent=2)

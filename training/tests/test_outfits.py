@@ -123,3 +123,29 @@ def test_exported_model_matches_its_golden_fixture():
     x, m = space.batch([[products[i] for i in o] for o in golden["outfits"]])
     np.testing.assert_array_equal(x, np.array(golden["features"], dtype=np.float32))
     np.testing.assert_array_equal(m, np.array(golden["mask"], dtype=np.float32))
+
+
+def test_training_reads_train_and_validation_outfits_only(tmp_path, monkeypatch):
+    """The trainer learns from train rows, reports on validation rows, and never uses a test row."""
+    from seed.generator.catalog import build_catalog
+    from seed.generator.writer import write_catalog
+    from training.outfits import train as outfit_train
+
+    write_catalog(build_catalog("smoke"), tmp_path / "catalog", images=False)
+    asked: list[str] = []
+    real_load = outfit_train.load_products
+
+    def recording_load(path, ids=None):
+        if ids is not None:
+            asked.extend(ids)
+        return real_load(path, ids)
+
+    monkeypatch.setattr(outfit_train, "load_products", recording_load)
+    out = tmp_path / "model"
+    code = outfit_train.main(["--catalog", str(tmp_path / "catalog"), "--out", str(out), "--golden-catalog", str(tmp_path / "catalog"),
+                              "--epochs", "2", "--student-epochs", "1", "--rounds", "1"])
+    assert code == 0
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["evaluation"]["split"] == "validation"
+    assert meta["evaluation"]["supervised"]["fitbQuestions"] > 0
+    assert asked and not any(pid.startswith("p-test-") for pid in asked)
