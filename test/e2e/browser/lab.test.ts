@@ -157,7 +157,7 @@ describe('search lab in a browser', () => {
     await expect(first.locator('.explain-body').isVisible()).resolves.toBe(true);
     expect(await first.locator('.score-parts tbody tr').count()).toBeGreaterThan(0);
     const source = await first.locator('.score-parts tbody tr td').first().textContent();
-    expect(source).toMatch(/^(dense:image|dense:text|lexical)$/);
+    expect(source).toMatch(/^(dense:image|dense:image:attributes|dense:text|lexical)$/);
     expect(await first.locator('.explain-matched').textContent()).toMatch(/\S/);
     await first.screenshot({ path: path.join(SCREENSHOTS, '02-explanation.png') });
   });
@@ -213,6 +213,22 @@ describe('search lab in a browser', () => {
     expect(await cardIds()).toEqual(pageOne);
   });
 
+  it('shows how a query was understood, and searches it as typed on request', async () => {
+    await page.fill('#q-text', 'crimson ankel boots but not leather');
+    await andWaitForSearch(() => page.click('#search-button'));
+    await expect(page.locator('#understanding').isVisible()).resolves.toBe(true);
+    await expect(page.locator('#spelling').textContent()).resolves.toContain('crimson ankle boots but not leather');
+    const chips = page.locator('#understood-attributes .chip');
+    await expect(chips.filter({ hasText: 'color: red' }).count()).resolves.toBe(1);
+    await expect(page.locator('#understood-attributes .chip.exclude').textContent()).resolves.toContain('material: leather');
+    await expect(page.locator('#search-text').textContent()).resolves.toContain('red ankle boots');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(SCREENSHOTS, '05-understanding.png') });
+    await andWaitForSearch(() => page.click('#search-as-typed'));
+    await expect(page.locator('#understanding').textContent()).resolves.toContain('Searched as typed');
+    await expect(page.locator('#spelling').count()).resolves.toBe(0);
+  });
+
   it('uses a result as the query image, then adds a modifier', async () => {
     const second = page.locator('#results .card').nth(1);
     const productId = (await second.getAttribute('data-product-id')) as string;
@@ -227,7 +243,7 @@ describe('search lab in a browser', () => {
     await expect(page.locator('#error').isHidden()).resolves.toBe(true);
     await expect(page.locator('#summary').textContent()).resolves.toContain('image + modifier search');
     expect(await page.locator('#results .card').count()).toBeGreaterThan(0);
-    await page.screenshot({ path: path.join(SCREENSHOTS, '05-composed.png') });
+    await page.screenshot({ path: path.join(SCREENSHOTS, '06-composed.png') });
   });
 
   it('searches with an uploaded picture and with a product picked by id', async () => {
@@ -263,7 +279,7 @@ describe('search lab in a browser', () => {
     await expect(error.isVisible()).resolves.toBe(true);
     await expect(error.locator('.error-code').first().textContent()).resolves.toBe('BAD_USER_INPUT');
     await expect(error.locator('.error-message').first().textContent()).resolves.toMatch(/modifier/i);
-    await page.screenshot({ path: path.join(SCREENSHOTS, '06-error.png') });
+    await page.screenshot({ path: path.join(SCREENSHOTS, '07-error.png') });
     await page.fill('#q-modifier', '');
     await andWaitForSearch(() => page.click('#search-button'));
     await expect(error.isHidden()).resolves.toBe(true);
@@ -273,7 +289,7 @@ describe('search lab in a browser', () => {
     await page.goto(`${target.url}/graphql`);
     await page.locator('.graphiql-container').waitFor();
     const tabs = page.locator('.graphiql-tab');
-    await expect(tabs.count()).resolves.toBe(7);
+    await expect(tabs.count()).resolves.toBe(8);
     await expect(tabs.first().textContent()).resolves.toContain('TextSearch');
     const response = page.waitForResponse((r) => r.url().endsWith('/graphql') && r.request().method() === 'POST' && r.request().postData()?.includes('TextSearch') === true);
     await page.click('.graphiql-execute-button');
@@ -281,7 +297,7 @@ describe('search lab in a browser', () => {
     expect(body.errors).toBeUndefined();
     expect(body.data.search.edges.length).toBeGreaterThan(0);
     await page.locator('.result-window').filter({ hasText: '"searchId"' }).waitFor();
-    await page.screenshot({ path: path.join(SCREENSHOTS, '07-graphiql.png') });
+    await page.screenshot({ path: path.join(SCREENSHOTS, '08-graphiql.png') });
   });
 
   it('loaded nothing from outside the server and logged no errors', () => {
