@@ -27,12 +27,16 @@
  * the catalogue's words, other meaningful words as corrected, negations, prices and filler out) and
  * the text for BM25 (`lexicalText`). Pure and synchronous; built per catalogue vocabulary.
  */
+import { contentTokens, MAX_PHRASE_WORDS, PhraseTable, type ValueCounts } from './catalogue-phrases';
 import { ColourNames } from './colour-names';
 import { negationScopes } from './exclusion-phrases';
 import type { Lexicon } from './lexicon';
 import { parsePrice } from './price-phrases';
 import { SpellingCorrector, type DictionaryEntry } from './spelling-corrector';
 import { isStopWord, stem, tokenize, type Token } from './text-analyzer';
+import { UnknownWords } from './unknown-words';
+
+export type { ValueCounts } from './catalogue-phrases';
 
 export type AttributePolarity = 'include' | 'exclude';
 /** Where a recognised attribute comes from, most certain first. */
@@ -135,16 +139,6 @@ export const DEFAULT_UNDERSTANDING_OPTIONS: UnderstandingOptions = {
   spellingPenalty: 0.2,
 };
 
-/** Attribute values of the live catalogue, with how many products carry each. */
-export type ValueCounts = Record<string, Record<string, number>>;
-
-interface PhraseEntry {
-  name: string;
-  value: string;
-  confidence: number;
-  source: 'catalogue' | 'catalogue-phrase';
-}
-
 /** A recognition before polarity is decided: token range [from, to). */
 interface Match {
   from: number;
@@ -155,40 +149,18 @@ interface Match {
   source: RecognitionSource;
 }
 
-const MAX_PHRASE_WORDS = 4;
 const MAX_TOKENS = 64;
 const ALPHA = /^[a-z]+$/;
-/** Attributes a compound's last part names (see compoundHead), and the shortest such part. */
-const COMPOUND_HEADS = new Set(['category']);
-const MIN_HEAD_LETTERS = 3;
-/** Which attribute a word the catalogue does not use names first (see guessWord). */
-const READING_ORDER = ['category', 'color', 'material', 'pattern'];
 /** Attributes whose catalogue names BM25 also searches when the query used another phrase for them. */
 const RETRIEVAL_NAMES = new Set(['category', 'color', 'pattern', 'material']);
-
-function contentTokens(text: string): string[] {
-  return tokenize(text)
-    .map((t) => t.text)
-    .filter((w) => !isStopWord(w));
-}
-
-/** Singular candidates of an English plural ("plimsolls" -> "plimsoll", "dresses" -> "dress"). */
-function singulars(word: string): string[] {
-  const out: string[] = [];
-  if (word.endsWith('ies') && word.length > 4) out.push(`${word.slice(0, -3)}y`);
-  if (word.endsWith('es') && word.length > 3) out.push(word.slice(0, -2));
-  if (word.endsWith('s') && !word.endsWith('ss') && word.length > 3) out.push(word.slice(0, -1));
-  return out;
-}
 
 const clamp01 = (x: number): number => Math.max(0, Math.min(1, x));
 
 export class QueryUnderstanding {
-  private readonly phrases = new Map<string, PhraseEntry[]>();
-  /** Stems of every word of a catalogue phrase (so "ankle" alone is not a misspelling). */
-  private readonly phraseStems = new Set<string>();
+  private readonly phrases: PhraseTable;
   private readonly corrector: SpellingCorrector;
   private readonly colours: ColourNames;
+  private readonly unknown: UnknownWords;
   private readonly options: UnderstandingOptions;
 
   /**
@@ -196,39 +168,18 @@ export class QueryUnderstanding {
    * @param lexicon what training learned beyond the values (may be empty)
    * @param colourDictionary the colour names (colour-names.ts loadColourDictionary)
    */
-  constructor(
-    values: ValueCounts,
-    private readonly lexicon: Lexicon,
-    colourDictionary: ReadonlyMap<string, string>,
-    options: Partial<UnderstandingOptions> = {},
-  ) {
+  constructor(values: ValueCounts, lexicon: Lexicon, colourDictionary: ReadonlyMap<string, string>, options: Partial<UnderstandingOptions> = {}) {
     this.options = { ...DEFAULT_UNDERSTANDING_OPTIONS, ...options };
-    const add = (words: string[], entry: PhraseEntry) => {
-      if (words.length === 0 || words.length > MAX_PHRASE_WORDS) return;
-      const key = words.map(stem).join(' ');
-      const list = this.phrases.get(key) ?? [];
-      const same = list.find((e) => e.name === entry.name && e.value === entry.value);
-      if (same) same.confidence = Math.max(same.confidence, entry.confidence);
-      else list.push(entry);
-      this.phrases.set(key, list);
-      for (const w of words) this.phraseStems.add(stem(w));
-    };
+    this.phrases = new PhraseTable(values, lexicon);
     const dictionary: DictionaryEntry[] = [];
-    for (const [name, counts] of Object.entries(values)) {
-      for (const [value, count] of Object.entries(counts)) {
-        const words = contentTokens(value);
-        add(words, { name, value, confidence: 1, source: 'catalogue' });
-        for (const w of words) if (ALPHA.test(w)) dictionary.push({ word: w, frequency: count });
-      }
-    }
-    for (const p of lexicon.phrases) {
-      if (values[p.name]?.[p.value] === undefined) continue;
-      add(contentTokens(p.text), { name: p.name, value: p.value, confidence: p.strength, source: 'catalogue-phrase' });
+    for (const counts of Object.values(values)) {
+      for (const [value, count] of Object.entries(counts)) for (const w of contentTokens(value)) if (ALPHA.test(w)) dictionary.push({ word: w, frequency: count });
     }
     for (const [word, frequency] of lexicon.terms) dictionary.push({ word, frequency });
     // Two-letter words are corrected only in context (the second spelling pass of understand()).
     this.corrector = new SpellingCorrector(dictionary, { minWordLength: 2 });
     this.colours = new ColourNames(colourDictionary, Object.keys(values.color ?? {}), lexicon.colourAnchors);
+    this.unknown = new UnknownWords(this.phrases, lexicon, this.colours, this.options);
   }
 
   understand(text: string, { correctSpelling = true }: { correctSpelling?: boolean } = {}): UnderstoodQuery {
@@ -273,7 +224,7 @@ export class QueryUnderstanding {
       const named = new Set(matches.map((m) => m.name));
       for (const i of content) {
         const word = words[i];
-        if (explained.has(i) || editCost[i] > 0 || !ALPHA.test(word) || word.length < 2 || this.isCatalogueWord(word) || this.hasReading(word)) continue;
+        if (explained.has(i) || editCost[i] > 0 || !ALPHA.test(word) || word.length < 2 || this.isCatalogueWord(word) || this.unknown.hasReading(word)) continue;
         for (const candidate of this.corrector.suggest(word, 5)) {
           if (candidate.distance === 0 || candidate.distance > this.options.contextCorrectionDistance) continue;
           const tried = [...words];
@@ -310,19 +261,12 @@ export class QueryUnderstanding {
 
   /** Whether the catalogue uses the word (its texts, values or phrases). */
   private isCatalogueWord(word: string): boolean {
-    return this.corrector.has(word) || this.phraseStems.has(stem(word));
+    return this.corrector.has(word) || this.phrases.hasStem(word);
   }
 
   /** Whether a word may be a misspelling: not the catalogue's, not a known or colour word, not a number. */
   private mayBeMisspelt(word: string): boolean {
-    if (!ALPHA.test(word) || this.isCatalogueWord(word)) return false;
-    if (this.colours.has(word)) return false;
-    for (const w of [word, ...singulars(word)]) {
-      const rank = this.lexicon.englishRankOf(w);
-      if (rank !== null && rank <= this.options.knownWordRank) return false;
-      if (this.vectorGuesses(w).some((g) => g.confidence >= this.options.minConfidence)) return false;
-    }
-    return true;
+    return ALPHA.test(word) && !this.isCatalogueWord(word) && !this.unknown.isKnownWord(word);
   }
 
   /** The catalogue's phrases over the content words, longest first; and the tokens they explain. */
@@ -347,11 +291,6 @@ export class QueryUnderstanding {
     return { matches, explained };
   }
 
-  /** Whether a word the catalogue does not use names something anyway: a colour, a compound, a word vector. */
-  private hasReading(word: string): boolean {
-    return (this.colourGuess(word)?.confidence ?? 0) >= this.options.minConfidence || this.compoundHead(word) !== null || this.vectorGuesses(word).some((g) => g.confidence >= this.options.minConfidence);
-  }
-
   /**
    * Colour names of two or more words that the catalogue does not know as one phrase ("powder blue",
    * "hot pink"): when the dictionary places them on another catalogue colour than the catalogue word
@@ -371,7 +310,7 @@ export class QueryUnderstanding {
         // not its own words ("green day dress", "jet black", "mint green").
         const covered = new Set(inside.flatMap((m) => Array.from({ length: m.to - m.from }, (_, x) => m.from + x)));
         if (span.some((i) => !covered.has(i) && this.isCatalogueWord(words[i])) || span.every((i) => this.isCatalogueWord(words[i]))) continue;
-        const guess = this.colourGuess(name);
+        const guess = this.unknown.colourGuess(name);
         if (!guess || guess.confidence < this.options.minConfidence) continue;
         const literal = inside.find((m) => m.name === 'color');
         if (literal && literal.value === guess.value) continue;
@@ -420,97 +359,9 @@ export class QueryUnderstanding {
 
   /** Adds the readings of one word (or compound) over tokens [from, to); whether there was any. */
   private guessWord(word: string, from: number, to: number, editCost: number, named: Set<string>, matches: Match[]): boolean {
-    // The colour dictionary knows what colour a name stands for; word vectors only know which
-    // words keep company, so for a colour name the dictionary decides the colour.
-    const colour = this.colourGuess(word);
-    const candidates: Omit<Match, 'from' | 'to'>[] = this.vectorGuesses(word).filter((c) => !(colour && c.name === 'color'));
-    if (colour) candidates.push({ name: 'color', value: colour.value, confidence: colour.confidence, source: 'colour-name' });
-    const head = this.compoundHead(word);
-    if (head) {
-      // the head and the vectors agree: both readings stand; else the surer one decides below
-      const same = candidates.find((c) => c.name === head.name && c.value === head.value);
-      if (same) same.confidence = Math.max(same.confidence, head.confidence);
-      else candidates.push(head);
-    }
-    // A word may name values of several attributes ("jeans": trousers and denim), one per
-    // attribute. Its main reading is the first attribute in READING_ORDER it names surely enough (a
-    // garment noun names a category first, whatever pattern its neighbours in the vectors suggest);
-    // other readings need more confidence.
-    const penalty = editCost * this.options.spellingPenalty;
-    const order = (name: string) => (READING_ORDER.indexOf(name) + READING_ORDER.length + 1) % (READING_ORDER.length + 1);
-    const ranked = candidates
-      .filter((c) => !named.has(c.name))
-      .map((c) => ({ ...c, confidence: clamp01(c.confidence - penalty) }))
-      .sort((a, b) => {
-        const sure = (c: { confidence: number }) => (c.confidence >= this.options.minConfidence ? 0 : 1);
-        return sure(a) - sure(b) || order(a.name) - order(b.name) || b.confidence - a.confidence;
-      });
-    let any = false;
-    ranked.forEach((c, n) => {
-      if (c.confidence < (n === 0 ? this.options.minConfidence : this.options.secondReadingConfidence)) return;
-      matches.push({ ...c, from, to });
-      any = true;
-    });
-    return any;
-  }
-
-  /**
-   * An English compound names a kind of its last part ("sundress" is a dress, "raincoat" a coat,
-   * "sweatpants" pants): a word the catalogue does not use that ends in one of its single-word
-   * phrases for a category, after at least two letters, reads as that category.
-   */
-  private compoundHead(word: string): { name: string; value: string; confidence: number; source: 'compound' } | null {
-    for (const w of [word, ...singulars(word)]) {
-      for (let i = 2; i + MIN_HEAD_LETTERS <= w.length; i++) {
-        const entries = this.phrases.get(stem(w.slice(i)));
-        const entry = entries?.find((e) => COMPOUND_HEADS.has(e.name));
-        if (entry) return { name: entry.name, value: entry.value, confidence: this.options.compoundConfidence * entry.confidence, source: 'compound' };
-      }
-    }
-    return null;
-  }
-
-  /** The catalogue colour a dictionary colour name stands for, with a confidence; null when none. */
-  colourGuess(name: string): { value: string; confidence: number } | null {
-    const match = this.colours.match(name);
-    if (!match) return null;
-    if (!name.includes(' ') && this.lexicon.englishRankOf(name) !== null) {
-      // An English word that names a colour in some paint catalogue ("wedding", "flip") is a colour
-      // only when its meaning is close to colours; the more common the word, the closer. Rare words
-      // ("ecru", "oxblood") are mostly colour names.
-      const rank = this.lexicon.englishRankOf(name)!;
-      const colourSimilarity = this.lexicon.neighbours(name).find(([n]) => n === 'color')?.[2] ?? 0;
-      const needed = rank <= this.options.commonWordRank ? this.options.commonWordColourSimilarity : this.options.colourWordSimilarity;
-      if (colourSimilarity < needed) return null;
-    }
-    const o = this.options;
-    const margin = match.runnerUp ? match.runnerUp.deltaE - match.deltaE : Infinity;
-    const byMargin = 1 - Math.exp(-margin / o.colourMarginScale);
-    const byDistance = match.deltaE <= o.colourDistanceLimit ? 1 : 0.5 ** ((match.deltaE - o.colourDistanceLimit) / o.colourDistanceScale);
-    return { value: match.value, confidence: clamp01(byMargin * byDistance) };
-  }
-
-  /**
-   * Word-vector mappings of a word (or, failing that, its singular) to values of this catalogue, the
-   * best per attribute. A frequent English word ("need", "month") is rarely a fashion word that the
-   * catalogue happens not to use, so it needs `commonWordVectorConfidence`.
-   */
-  private vectorGuesses(word: string): { name: string; value: string; confidence: number; source: 'word-vector' }[] {
-    const o = this.options;
-    for (const w of [word, ...singulars(word)]) {
-      const best = new Map<string, { name: string; value: string; confidence: number; source: 'word-vector' }>();
-      for (const [name, value, similarity, margin] of this.lexicon.neighbours(w)) {
-        if (!this.phrases.has(contentTokens(value).map(stem).join(' '))) continue; // not a value of this catalogue
-        const bySimilarity = clamp01((similarity - o.vectorMinSimilarity) / (o.vectorFullSimilarity - o.vectorMinSimilarity));
-        const confidence = bySimilarity * clamp01(margin / o.vectorFullMargin);
-        if (confidence > (best.get(name)?.confidence ?? 0)) best.set(name, { name, value, confidence, source: 'word-vector' });
-      }
-      if (best.size === 0) continue;
-      const rank = this.lexicon.englishRankOf(w);
-      const common = rank !== null && rank <= o.commonWordRank;
-      return [...best.values()].filter((g) => !common || g.confidence >= o.commonWordVectorConfidence);
-    }
-    return [];
+    const readings = this.unknown.readings(word, editCost * this.options.spellingPenalty, named);
+    for (const r of readings) matches.push({ ...r, from, to });
+    return readings.length > 0;
   }
 
   private withPolarity(matches: Match[], scopes: ReturnType<typeof negationScopes>, tokens: Token[], words: string[]): RecognisedAttribute[] {
@@ -573,8 +424,7 @@ export class QueryUnderstanding {
         i = end + 1;
         continue;
       }
-      const rank = this.lexicon.englishRankOf(words[i]);
-      const filler = !this.corrector.has(words[i]) && rank !== null && rank <= this.options.commonWordRank;
+      const filler = !this.isCatalogueWord(words[i]) && this.unknown.isCommonWord(words[i]); // "need", "show", "month"
       if (!filler) search.push(words[i]);
       i++;
     }
