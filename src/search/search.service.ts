@@ -1,20 +1,11 @@
 /**
- * The search service: validates a query, encodes it with the right tower(s), builds the
- * backend-independent SearchRequest, and turns scored hits into a page with cursors, facet
- * counts over the whole filtered result and per-hit explanations.
- *
- * Modes:
- * - TEXT: the text tower's vector against the configured dense spaces, fused (RRF) with a BM25
- *   match over title, description and brand. Identifiers in the text (words with letters and
- *   digits, such as a product code "TE00017-2") are matched exactly first: products whose
- *   title, description or brand contain one (found through the lexical index) are pinned at the top, since a fused ranking would
- *   dilute an exact lexical hit among semantically similar products;
- * - IMAGE: the image tower's vector (or the stored vector of a catalogue product) against the
- *   image space;
- * - COMPOSED (image + modifier): the fusion network's vector against the image space, the
- *   reference product left out;
- * - TEXT_AND_IMAGE: a weighted mean of both vectors against the image space;
- * - SIMILAR: the stored image vector of a product, the product left out.
+ * The search service: validates a query, has it planned (search-planner.ts: encoders, query
+ * understanding, sources, conditions), and turns the store's scored hits into a page with cursors,
+ * facet counts over the whole filtered result and per-hit explanations. Identifiers in a text
+ * (words with letters and digits, such as a product code "TE00017-2") are matched exactly first:
+ * products whose title, description or brand contain one (found through the lexical index) are
+ * pinned at the top, since a fused ranking would dilute an exact lexical hit among semantically
+ * similar products.
  *
  * Pagination is positional with opaque, validated cursors over a canonical ranking that does not
  * depend on how deep a request retrieves, so pages neither repeat nor skip products. Fused
@@ -25,22 +16,22 @@
  * doubling after that). Attribute re-ranking reorders each segment on its own.
  */
 import { randomUUID } from 'node:crypto';
-import { DomainError, InvalidInputError, NotFoundError } from '../domain/errors';
-import { weightedMean } from '../domain/embedding';
+import { InvalidInputError } from '../domain/errors';
 import type { Filter } from '../domain/filter';
 import { andFilters } from '../domain/filter';
 import type { Product } from '../domain/product';
 import type { FusionEncoder, ImageEncoder, TextEncoder } from '../encoders/encoder';
-import type { DenseSource, FacetCount, ScoredHit, SearchRequest, VectorSpace, VectorStore } from '../stores/vector-store';
-import type { UnderstandingOptions, UnderstoodQuery } from '../query/query-understanding';
+import type { UnderstandingOptions } from '../query/query-understanding';
+import type { FacetCount, ScoredHit, SearchRequest, VectorStore } from '../stores/vector-store';
 import { AttributeReranker, matchAttributes } from './attribute.reranker';
 import type { CatalogVocabulary } from './catalog-vocabulary';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor';
 import { toDomainFilter } from './filter-input';
-import type { AttributeValue, FilterInput, ImageSource, SearchHit, SearchMode, SearchQuery, SearchResult, SearchUnderstanding, SimilarQuery } from './search.types';
-import { DEFAULT_UNDERSTANDING_POLICY, understoodConditions, type UnderstandingPolicy } from './understood-conditions';
+import { SearchPlanner, type ImageKind, type PlannedSearch, type QueryImageLoader, type TextSource } from './search-planner';
+import type { AttributeValue, FilterInput, ImageSource, SearchHit, SearchMode, SearchQuery, SearchResult, SimilarQuery } from './search.types';
+import { DEFAULT_UNDERSTANDING_POLICY, type UnderstandingPolicy } from './understood-conditions';
 
-export type TextSource = VectorSpace | 'lexical';
+export { ATTRIBUTES_SOURCE, extractIdentifiers, type QueryImageLoader, type TextSource } from './search-planner';
 
 export interface SearchOptions {
   defaultPageSize: number;
@@ -79,17 +70,12 @@ export const DEFAULT_SEARCH_OPTIONS: SearchOptions = {
   understand: true,
 };
 
-/** Loads the bytes of a user-supplied image (url or base64). */
-export interface QueryImageLoader {
-  load(source: { url?: string | null; base64?: string | null }, what?: string): Promise<Buffer>;
-}
-
 export interface SearchLogEntry {
   searchId: string;
   mode: SearchMode;
   text: string | null;
   modifier: string | null;
-  imageKind: 'url' | 'base64' | 'productId' | null;
+  imageKind: ImageKind | null;
   referenceId: string | null;
   filter: Filter | null;
   offset: number;
@@ -114,41 +100,8 @@ export interface SearchServiceDeps {
   options?: Partial<SearchOptions>;
 }
 
-interface PlannedSearch {
-  mode: SearchMode;
-  /** Identifier-like words whose exact matches are pinned first (text searches). */
-  identifiers?: string[];
-  dense: DenseSource[];
-  lexical?: { text: string };
-  excludeIds?: string[];
-  /** Conditions the understood text adds to the client's filter (exclusions, price, confident attributes). */
-  filter?: Filter;
-  /** Included attributes: re-ranking and explanations. */
-  queryAttributes: AttributeValue[];
-  understanding: SearchUnderstanding | null;
-  referenceId: string | null;
-  imageKind: SearchLogEntry['imageKind'];
-}
-
-/** Label of the dense source restricted to the attributes understood in the query. */
-export const ATTRIBUTES_SOURCE = 'attributes';
-
 /** At most this many exact identifier matches are pinned above the ranking. */
 export const MAX_PINNED = 10;
-
-/**
- * Words that look like identifiers (product codes, SKUs): at least 4 characters of letters,
- * digits and inner hyphens, with at least one letter and one digit. "TE00017-2" and "p-test-00017-2"
- * qualify; "t-shirt" and "2024" do not.
- */
-export function extractIdentifiers(text: string): string[] {
-  const out = new Set<string>();
-  for (const m of text.matchAll(/[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*/g)) {
-    const w = m[0];
-    if (w.length >= 4 && /[A-Za-z]/.test(w) && /\d/.test(w)) out.add(w);
-  }
-  return [...out];
-}
 
 function containsWord(haystack: string, word: string): boolean {
   let from = 0;
@@ -166,9 +119,12 @@ export class SearchService {
   private readonly store: VectorStore;
   private readonly options: SearchOptions;
 
+  private readonly planner: SearchPlanner;
+
   constructor(private readonly deps: SearchServiceDeps) {
     this.store = deps.store;
     this.options = { ...DEFAULT_SEARCH_OPTIONS, ...deps.options };
+    this.planner = new SearchPlanner(deps, this.options);
     if (this.options.textSources.length === 0) throw new RangeError('textSources needs at least one source');
   }
 
@@ -198,7 +154,7 @@ export class SearchService {
     const fingerprint = queryFingerprint({ kind: 'search', text, modifier, image, imageWeight, filter: query.filter ?? null, correctSpelling });
     const offset = query.after ? decodeCursor(query.after, fingerprint) : 0;
 
-    const plan = await this.plan(text, modifier, image, imageWeight, correctSpelling);
+    const plan = await this.planner.plan(text, modifier, image, imageWeight, correctSpelling);
     return this.execute(plan, { filter: andFilters(filter, plan.filter), facets, page, offset, fingerprint, text, modifier });
   }
 
@@ -213,113 +169,8 @@ export class SearchService {
     const filter = this.domainFilter(query.filter);
     const fingerprint = queryFingerprint({ kind: 'similar', id, filter: query.filter ?? null });
     const offset = query.after ? decodeCursor(query.after, fingerprint) : 0;
-    const vector = await this.storedImageVector(id, 'id');
-    const plan: PlannedSearch = {
-      mode: 'SIMILAR',
-      dense: [{ space: 'image', vector }],
-      excludeIds: [id],
-      queryAttributes: [],
-      understanding: null,
-      referenceId: id,
-      imageKind: 'productId',
-    };
+    const plan = await this.planner.planSimilar(id);
     return this.execute(plan, { filter, facets: [], page, offset, fingerprint, text: null, modifier: null });
-  }
-
-  private async plan(text: string | null, modifier: string | null, image: ImageSource | null, imageWeight: number, correctSpelling: boolean): Promise<PlannedSearch> {
-    if (image === null) {
-      const t = text as string;
-      const understood = this.understand(t, correctSpelling);
-      const sources = this.options.textSources;
-      const spaces = sources.filter((s): s is VectorSpace => s !== 'lexical');
-      // The towers read the query in the catalogue's words (corrected, negations and prices out);
-      // a query made only of those gets the text as typed.
-      const towerText = understood?.searchText || t;
-      const lexicalText = understood ? understood.lexicalText : t;
-      const conditions = this.conditions(understood, 'text');
-      const dense: DenseSource[] = [];
-      if (spaces.length) {
-        // The attribute-restricted source searches the first configured dense space (products' photos by default).
-        const [vector] = await this.encodeText([towerText]);
-        dense.push(...spaces.map((space) => ({ space, vector })));
-        if (conditions.restriction) dense.push({ space: spaces[0], vector, filter: conditions.restriction, label: ATTRIBUTES_SOURCE });
-      }
-      return {
-        mode: 'TEXT',
-        identifiers: extractIdentifiers(t),
-        dense,
-        lexical: sources.includes('lexical') ? { text: lexicalText || t } : undefined,
-        filter: conditions.filter,
-        queryAttributes: conditions.ranking,
-        understanding: conditions.understanding,
-        referenceId: null,
-        imageKind: null,
-      };
-    }
-    const imageKind: SearchLogEntry['imageKind'] = image.productId != null ? 'productId' : image.url != null ? 'url' : 'base64';
-    const referenceId = image.productId != null ? image.productId.trim() : null;
-    const imageVector = referenceId !== null ? await this.storedImageVector(referenceId, 'input.image.productId') : await this.encodeImage(image);
-    if (modifier !== null) {
-      const understood = this.understand(modifier, correctSpelling);
-      const [modVector] = await this.encodeText([modifier]);
-      const [fused] = await this.deps.fusionEncoder.fuse([{ image: imageVector, text: modVector }]);
-      // "same but in red" keeps what the reference is: its category restricts retrieval too.
-      const conditions = this.conditions(understood, 'modifier', referenceId !== null && understood ? await this.referenceCategory(referenceId) : undefined);
-      const dense: DenseSource[] = [{ space: 'image', vector: fused }];
-      if (conditions.restriction) dense.push({ space: 'image', vector: fused, filter: conditions.restriction, label: ATTRIBUTES_SOURCE });
-      return {
-        mode: 'COMPOSED',
-        dense,
-        excludeIds: referenceId !== null ? [referenceId] : undefined,
-        filter: conditions.filter,
-        queryAttributes: conditions.ranking,
-        understanding: conditions.understanding,
-        referenceId,
-        imageKind,
-      };
-    }
-    if (text !== null) {
-      const understood = this.understand(text, correctSpelling);
-      const [textVector] = await this.encodeText([understood?.searchText || text]);
-      const vector = weightedMean([
-        { vector: imageVector, weight: imageWeight },
-        { vector: textVector, weight: 1 - imageWeight },
-      ]);
-      const conditions = this.conditions(understood, 'text');
-      const dense: DenseSource[] = [{ space: 'image', vector }];
-      if (conditions.restriction) dense.push({ space: 'image', vector, filter: conditions.restriction, label: ATTRIBUTES_SOURCE });
-      return {
-        mode: 'TEXT_AND_IMAGE',
-        dense,
-        filter: conditions.filter,
-        queryAttributes: conditions.ranking,
-        understanding: conditions.understanding,
-        referenceId,
-        imageKind,
-      };
-    }
-    return { mode: 'IMAGE', dense: [{ space: 'image', vector: imageVector }], queryAttributes: [], understanding: null, referenceId, imageKind };
-  }
-
-  private understand(text: string, correctSpelling: boolean): UnderstoodQuery | null {
-    if (!this.options.understand) return null;
-    const { vocabulary } = this.deps;
-    const understanding = this.options.understandingOptions ? vocabulary.understandingWith(this.options.understandingOptions) : vocabulary.understanding;
-    return understanding.understand(text, { correctSpelling });
-  }
-
-  /** What the understood text does to the search, and the understanding as the API reports it. */
-  private conditions(understood: UnderstoodQuery | null, field: SearchUnderstanding['field'], restrictTo?: Map<string, string[]>) {
-    const c = understoodConditions(understood, this.options.understanding, { restrictTo });
-    const understanding: SearchUnderstanding | null = understood ? { ...understood, field, uses: c.uses, priceApplied: c.priceApplied } : null;
-    return { ...c, understanding };
-  }
-
-  /** The category of a catalogue product, as a retrieval restriction; none when it has none. */
-  private async referenceCategory(id: string): Promise<Map<string, string[]> | undefined> {
-    const [product] = await this.store.getProducts([id]);
-    const values = product?.attributes.category;
-    return values?.length ? new Map([['category', values]]) : undefined;
   }
 
   private async execute(
@@ -540,28 +391,5 @@ export class SearchService {
       }
     }
     return names;
-  }
-
-  private async storedImageVector(id: string, what: string): Promise<Float32Array> {
-    const vector = await this.store.getVector(id, 'image');
-    if (vector) return vector;
-    const [product] = await this.store.getProducts([id]);
-    if (!product) throw new NotFoundError(`${what}: no product with id "${id}"`, { id });
-    throw new NotFoundError(`${what}: product "${id}" has no image embedding`, { id });
-  }
-
-  private async encodeText(texts: string[]): Promise<Float32Array[]> {
-    return this.deps.textEncoder.encode(texts);
-  }
-
-  private async encodeImage(image: ImageSource): Promise<Float32Array> {
-    const bytes = await this.deps.images.load({ url: image.url, base64: image.base64 }, 'input.image');
-    try {
-      const [v] = await this.deps.imageEncoder.encode([bytes]);
-      return v;
-    } catch (e) {
-      if (e instanceof DomainError) throw e;
-      throw new InvalidInputError(`input.image could not be decoded as an image: ${(e as Error).message}`, { argument: 'input.image' });
-    }
   }
 }

@@ -1,0 +1,217 @@
+/**
+ * Search planning: from a validated query to what the store is asked. Encodes the query with the
+ * right tower(s), runs query understanding on its text or modifier, and builds the dense sources
+ * (plus the attribute source that ranks only products with the understood attributes), the lexical
+ * text, the conditions the understanding adds (exclusions, price, confident attributes) and the
+ * attributes that re-rank.
+ *
+ * Modes:
+ * - TEXT: the text tower's vector of the understood text (the catalogue's words) against the
+ *   configured dense spaces, fused (RRF) with a BM25 match over title, description and brand;
+ *   identifiers in the text are pinned by the service;
+ * - IMAGE: the image tower's vector (or the stored vector of a catalogue product) against the
+ *   image space;
+ * - COMPOSED (image + modifier): the fusion network's vector against the image space, the
+ *   reference product left out; the values the modifier asks for and the reference's category
+ *   restrict the attribute source;
+ * - TEXT_AND_IMAGE: a weighted mean of both vectors against the image space;
+ * - SIMILAR: the stored image vector of a product, the product left out.
+ */
+import { DomainError, InvalidInputError, NotFoundError } from '../domain/errors';
+import { weightedMean } from '../domain/embedding';
+import type { Filter } from '../domain/filter';
+import type { FusionEncoder, ImageEncoder, TextEncoder } from '../encoders/encoder';
+import type { UnderstandingOptions, UnderstoodQuery } from '../query/query-understanding';
+import type { DenseSource, VectorSpace, VectorStore } from '../stores/vector-store';
+import type { CatalogVocabulary } from './catalog-vocabulary';
+import type { AttributeValue, ImageSource, SearchMode, SearchUnderstanding } from './search.types';
+import { understoodConditions, type UnderstandingPolicy } from './understood-conditions';
+
+export type TextSource = VectorSpace | 'lexical';
+export type ImageKind = 'url' | 'base64' | 'productId';
+
+/** Loads the bytes of a user-supplied image (url or base64). */
+export interface QueryImageLoader {
+  load(source: { url?: string | null; base64?: string | null }, what?: string): Promise<Buffer>;
+}
+
+export interface PlannedSearch {
+  mode: SearchMode;
+  /** Identifier-like words whose exact matches are pinned first (text searches). */
+  identifiers?: string[];
+  dense: DenseSource[];
+  lexical?: { text: string };
+  excludeIds?: string[];
+  /** Conditions the understood text adds to the client's filter (exclusions, price, confident attributes). */
+  filter?: Filter;
+  /** Included attributes: re-ranking and explanations. */
+  queryAttributes: AttributeValue[];
+  understanding: SearchUnderstanding | null;
+  referenceId: string | null;
+  imageKind: ImageKind | null;
+}
+
+export interface PlannerDeps {
+  store: Pick<VectorStore, 'getVector' | 'getProducts'>;
+  textEncoder: TextEncoder;
+  imageEncoder: ImageEncoder;
+  fusionEncoder: FusionEncoder;
+  images: QueryImageLoader;
+  vocabulary: CatalogVocabulary;
+}
+
+export interface PlannerOptions {
+  textSources: TextSource[];
+  understand: boolean;
+  understanding: UnderstandingPolicy;
+  understandingOptions?: Partial<UnderstandingOptions>;
+}
+
+/** Label of the dense source restricted to the attributes understood in the query. */
+export const ATTRIBUTES_SOURCE = 'attributes';
+
+/**
+ * Words that look like identifiers (product codes, SKUs): at least 4 characters of letters,
+ * digits and inner hyphens, with at least one letter and one digit. "TE00017-2" and "p-test-00017-2"
+ * qualify; "t-shirt" and "2024" do not.
+ */
+export function extractIdentifiers(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*/g)) {
+    const w = m[0];
+    if (w.length >= 4 && /[A-Za-z]/.test(w) && /\d/.test(w)) out.add(w);
+  }
+  return [...out];
+}
+
+export class SearchPlanner {
+  constructor(
+    private readonly deps: PlannerDeps,
+    private readonly options: PlannerOptions,
+  ) {}
+
+  async plan(text: string | null, modifier: string | null, image: ImageSource | null, imageWeight: number, correctSpelling: boolean): Promise<PlannedSearch> {
+    if (image === null) {
+      const t = text as string;
+      const understood = this.understand(t, correctSpelling);
+      const sources = this.options.textSources;
+      const spaces = sources.filter((s): s is VectorSpace => s !== 'lexical');
+      // The towers read the query in the catalogue's words (corrected, negations and prices out);
+      // a query made only of those gets the text as typed.
+      const towerText = understood?.searchText || t;
+      const lexicalText = understood ? understood.lexicalText : t;
+      const conditions = this.conditions(understood, 'text');
+      const dense: DenseSource[] = [];
+      if (spaces.length) {
+        // The attribute-restricted source searches the first configured dense space (products' photos by default).
+        const [vector] = await this.encodeText([towerText]);
+        dense.push(...spaces.map((space) => ({ space, vector })));
+        if (conditions.restriction) dense.push({ space: spaces[0], vector, filter: conditions.restriction, label: ATTRIBUTES_SOURCE });
+      }
+      return {
+        mode: 'TEXT',
+        identifiers: extractIdentifiers(t),
+        dense,
+        lexical: sources.includes('lexical') ? { text: lexicalText || t } : undefined,
+        filter: conditions.filter,
+        queryAttributes: conditions.ranking,
+        understanding: conditions.understanding,
+        referenceId: null,
+        imageKind: null,
+      };
+    }
+    const imageKind: ImageKind = image.productId != null ? 'productId' : image.url != null ? 'url' : 'base64';
+    const referenceId = image.productId != null ? image.productId.trim() : null;
+    const imageVector = referenceId !== null ? await this.storedImageVector(referenceId, 'input.image.productId') : await this.encodeImage(image);
+    if (modifier !== null) {
+      const understood = this.understand(modifier, correctSpelling);
+      const [modVector] = await this.encodeText([modifier]);
+      const [fused] = await this.deps.fusionEncoder.fuse([{ image: imageVector, text: modVector }]);
+      // "same but in red" keeps what the reference is: its category restricts retrieval too.
+      const conditions = this.conditions(understood, 'modifier', referenceId !== null && understood ? await this.referenceCategory(referenceId) : undefined);
+      const dense: DenseSource[] = [{ space: 'image', vector: fused }];
+      if (conditions.restriction) dense.push({ space: 'image', vector: fused, filter: conditions.restriction, label: ATTRIBUTES_SOURCE });
+      return {
+        mode: 'COMPOSED',
+        dense,
+        excludeIds: referenceId !== null ? [referenceId] : undefined,
+        filter: conditions.filter,
+        queryAttributes: conditions.ranking,
+        understanding: conditions.understanding,
+        referenceId,
+        imageKind,
+      };
+    }
+    if (text !== null) {
+      const understood = this.understand(text, correctSpelling);
+      const [textVector] = await this.encodeText([understood?.searchText || text]);
+      const vector = weightedMean([
+        { vector: imageVector, weight: imageWeight },
+        { vector: textVector, weight: 1 - imageWeight },
+      ]);
+      const conditions = this.conditions(understood, 'text');
+      const dense: DenseSource[] = [{ space: 'image', vector }];
+      if (conditions.restriction) dense.push({ space: 'image', vector, filter: conditions.restriction, label: ATTRIBUTES_SOURCE });
+      return {
+        mode: 'TEXT_AND_IMAGE',
+        dense,
+        filter: conditions.filter,
+        queryAttributes: conditions.ranking,
+        understanding: conditions.understanding,
+        referenceId,
+        imageKind,
+      };
+    }
+    return { mode: 'IMAGE', dense: [{ space: 'image', vector: imageVector }], queryAttributes: [], understanding: null, referenceId, imageKind };
+  }
+
+  private understand(text: string, correctSpelling: boolean): UnderstoodQuery | null {
+    if (!this.options.understand) return null;
+    const { vocabulary } = this.deps;
+    const understanding = this.options.understandingOptions ? vocabulary.understandingWith(this.options.understandingOptions) : vocabulary.understanding;
+    return understanding.understand(text, { correctSpelling });
+  }
+
+  /** What the understood text does to the search, and the understanding as the API reports it. */
+  private conditions(understood: UnderstoodQuery | null, field: SearchUnderstanding['field'], restrictTo?: Map<string, string[]>) {
+    const c = understoodConditions(understood, this.options.understanding, { restrictTo });
+    const understanding: SearchUnderstanding | null = understood ? { ...understood, field, uses: c.uses, priceApplied: c.priceApplied } : null;
+    return { ...c, understanding };
+  }
+
+  /** The category of a catalogue product, as a retrieval restriction; none when it has none. */
+  private async referenceCategory(id: string): Promise<Map<string, string[]> | undefined> {
+    const [product] = await this.deps.store.getProducts([id]);
+    const values = product?.attributes.category;
+    return values?.length ? new Map([['category', values]]) : undefined;
+  }
+
+  /** Products like a catalogue product: its stored image vector, the product left out. */
+  async planSimilar(id: string): Promise<PlannedSearch> {
+    const vector = await this.storedImageVector(id, 'id');
+    return { mode: 'SIMILAR', dense: [{ space: 'image', vector }], excludeIds: [id], queryAttributes: [], understanding: null, referenceId: id, imageKind: 'productId' };
+  }
+
+  async storedImageVector(id: string, what: string): Promise<Float32Array> {
+    const vector = await this.deps.store.getVector(id, 'image');
+    if (vector) return vector;
+    const [product] = await this.deps.store.getProducts([id]);
+    if (!product) throw new NotFoundError(`${what}: no product with id "${id}"`, { id });
+    throw new NotFoundError(`${what}: product "${id}" has no image embedding`, { id });
+  }
+
+  private async encodeText(texts: string[]): Promise<Float32Array[]> {
+    return this.deps.textEncoder.encode(texts);
+  }
+
+  private async encodeImage(image: ImageSource): Promise<Float32Array> {
+    const bytes = await this.deps.images.load({ url: image.url, base64: image.base64 }, 'input.image');
+    try {
+      const [v] = await this.deps.imageEncoder.encode([bytes]);
+      return v;
+    } catch (e) {
+      if (e instanceof DomainError) throw e;
+      throw new InvalidInputError(`input.image could not be decoded as an image: ${(e as Error).message}`, { argument: 'input.image' });
+    }
+  }
+}
