@@ -2,10 +2,20 @@
  * Domain errors. Services throw these; one place (src/graphql/errors.ts) maps them to GraphQL
  * errors with `extensions.code`. Messages say what to fix.
  */
+export type DomainErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'UNAVAILABLE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'OVERLOADED'
+  | 'INTERNAL';
+
 export class DomainError extends Error {
   constructor(
     message: string,
-    readonly code: 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAVAILABLE' | 'PAYLOAD_TOO_LARGE' | 'INTERNAL',
+    readonly code: DomainErrorCode,
     readonly details: Record<string, unknown> = {},
   ) {
     super(message);
@@ -34,5 +44,26 @@ export class UnavailableError extends DomainError {
 export class PayloadTooLargeError extends DomainError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super(message, 'PAYLOAD_TOO_LARGE', details);
+  }
+}
+
+/** No valid credentials were given for an operation that needs them. Says nothing about why. */
+export class UnauthenticatedError extends DomainError {
+  constructor(message = 'this operation needs an API key', details: Record<string, unknown> = {}) {
+    super(message, 'UNAUTHENTICATED', details);
+  }
+}
+
+/** The credentials are valid but their role does not allow the operation. */
+export class ForbiddenError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message, 'FORBIDDEN', details);
+  }
+}
+
+/** The server is at capacity for this kind of work: retry later. */
+export class OverloadedError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message, 'OVERLOADED', details);
   }
 }
