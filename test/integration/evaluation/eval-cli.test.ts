@@ -127,9 +127,9 @@ describe('npm run eval (tiny models, smoke catalogue)', () => {
     // the search service ran the text, composed and real-shot sets as separate runs, exported beside the towers'
     const { serviceRuns } = result;
     expect(serviceRuns.map((r) => [r.set.name, r.variants.map((v) => v.name)])).toEqual([
-      ['text', ['search-lexical-only', 'search-no-rerank', 'search']],
-      ['composed', ['search']],
-      ['composed-meaning', ['search']],
+      ['text', ['search-lexical-only', 'search-no-understanding', 'search-no-rerank', 'search']],
+      ['composed', ['search-no-understanding', 'search']],
+      ['composed-meaning', ['search-no-understanding', 'search']],
       ['realshot', ['search']],
       ['realshot-indist', ['search']],
     ]);
@@ -145,7 +145,7 @@ describe('npm run eval (tiny models, smoke catalogue)', () => {
       expect(rankings.every((docs) => docs.length > 0)).toBe(true);
     }
     expect(md).toContain('### Search service');
-    expect(md).toContain('| Requests | Queries | Distribution | search |');
+    expect(md).toContain('| Requests | Queries | Distribution | search-no-understanding | search |');
 
     const listed = await new FileEvaluationRunStore(path.join(dir, 'runs')).list({ limit: 20, offset: 0 });
     expect(listed.total).toBe(13);
