@@ -40,6 +40,7 @@ const config: CodegenConfig = {
           ServiceInfo: '../../search/search.types#ServiceInfo',
           IngestStatus: '../../ingestion/ingest.types#IngestStatus',
           UpsertProductsPayload: '../../ingestion/ingest.types#UpsertResult',
+          EvaluationJob: '../../evaluation/evaluation-job.queue#EvaluationJob',
         },
       },
     },

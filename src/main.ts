@@ -3,9 +3,11 @@
  * `npm start` runs main(); tests and CLIs call the exported builders.
  */
 import * as path from 'node:path';
+import { ApiKeyStore } from './auth/api-key.store';
+import { Authorizer } from './auth/authorizer';
 import { loadConfig, ConfigError, type Config } from './config/config';
 import { createLogger, type Logger } from './config/logger';
-import { batchFusionEncoder, batchImageEncoder, batchTextEncoder } from './encoders/batched.encoder';
+import { batchFusionEncoder, batchImageEncoder, batchTextEncoder, type EncoderObserver } from './encoders/batched.encoder';
 import { openClipHf } from './encoders/clip-hf/clip-hf.encoders';
 import type { FusionEncoder, ImageEncoder, ModelVersion, TextEncoder } from './encoders/encoder';
 import { ModelRegistry } from './encoders/model-registry';
@@ -20,6 +22,7 @@ import { CatalogIngestService } from './ingestion/catalog-ingest.service';
 import { ImageLoader } from './ingestion/image-loader';
 import { MediaStore } from './ingestion/media-store';
 import { ProductWriterService } from './ingestion/product-writer.service';
+import { Metrics } from './observability/metrics';
 import { AttributeReranker } from './search/attribute.reranker';
 import { loadColourDictionary } from './query/colour-names';
 import { Lexicon } from './query/lexicon';
@@ -28,10 +31,16 @@ import { MeanFusionEncoder } from './search/mean.fusion';
 import { SearchService, type SearchOptions, type SearchServiceDeps } from './search/search.service';
 import { DEFAULT_UNDERSTANDING_POLICY, type UnderstandingPolicy } from './search/understood-conditions';
 import { createHttpServer, listen } from './server/http.server';
+import { InFlightLimiter } from './server/in-flight.limiter';
+import { TokenBucketLimiter } from './server/token-bucket.limiter';
+import type { RateLimitedKind } from './graphql/rate-limit.guard';
 import { createMediaRoutes } from './server/media.routes';
+import { drainServer } from './server/graceful-shutdown';
+import { createMetricsRoute } from './server/metrics.routes';
 import { EmbeddedStore } from './stores/embedded/embedded.store';
 import { quantization } from './stores/qdrant/qdrant-options';
 import { createQdrantStore } from './stores/qdrant/qdrant.store';
+import { timedStore } from './stores/timed.store';
 import type { VectorStore } from './stores/vector-store';
 import { createWebRoutes } from './web/web.routes';
 
@@ -47,10 +56,25 @@ export interface Encoders {
   warmUp(): Promise<void>;
   /** The manifest's registry (named text baselines for evaluations); null for other adapters. */
   registry: ModelRegistry | null;
+  /** Set when no fusion model exists and `fusion` averages the image and text vectors instead. */
+  meanFusion?: { reason: string };
 }
 
-export async function buildEncoders(config: Config): Promise<Encoders> {
-  const imageLimits = { maxBytes: config.maxImageBytes, maxPixels: 40_000_000 };
+/**
+ * Refuses a server start on the mean-of-vectors fallback for composed searches unless
+ * ALLOW_MEAN_FUSION=true says it is wanted: a deployment that lost its fusion model must not
+ * silently answer "this, but in red" worse than it was measured to.
+ */
+export function checkFusion(encoders: Pick<Encoders, 'meanFusion'>, config: Pick<Config, 'allowMeanFusion'>): void {
+  if (!encoders.meanFusion || config.allowMeanFusion) return;
+  throw new ConfigError([
+    `${encoders.meanFusion.reason}, so image + modifier searches would average the image and text vectors instead of using a trained fusion network. ` +
+      'Train and export a fusion model (npm run train), or set ALLOW_MEAN_FUSION=true to serve with the mean of vectors.',
+  ]);
+}
+
+export async function buildEncoders(config: Config, observer?: EncoderObserver): Promise<Encoders> {
+  const imageLimits = { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels };
   let encoders: Encoders;
   if (config.modelAdapter === 'clip-hf') {
     const clip = await openClipHf({ modelDir: config.clipModelDir as string, intraOpThreads: config.onnxThreads, imageLimits });
@@ -68,6 +92,7 @@ export async function buildEncoders(config: Config): Promise<Encoders> {
         await Promise.all([clip.text.load(), clip.image.load()]);
       },
       registry: null,
+      meanFusion: { reason: 'MODEL_ADAPTER=clip-hf has no fusion model' },
     };
   } else {
     const registry = await ModelRegistry.open(config.modelsDir, { intraOpThreads: config.onnxThreads, imageLimits });
@@ -82,10 +107,11 @@ export async function buildEncoders(config: Config): Promise<Encoders> {
       models: versions.models,
       warmUp: () => registry.warmUp(),
       registry,
+      ...(fusion ? {} : { meanFusion: { reason: `${path.join(config.modelsDir, 'manifest.json')} names no fusion model (defaults.fusion)` } }),
     };
   }
   if (config.microBatch.enabled) {
-    const options = { maxBatchSize: config.microBatch.maxItems, maxDelayMs: config.microBatch.maxWaitMs };
+    const options = { maxBatchSize: config.microBatch.maxItems, maxDelayMs: config.microBatch.maxWaitMs, maxQueuedItems: config.microBatch.maxQueuedItems, observer };
     encoders.text = batchTextEncoder(encoders.text, options);
     encoders.image = batchImageEncoder(encoders.image, options);
     encoders.fusion = batchFusionEncoder(encoders.fusion, options);
@@ -93,14 +119,20 @@ export async function buildEncoders(config: Config): Promise<Encoders> {
   return encoders;
 }
 
-export async function openStore(config: Config, dim: number): Promise<VectorStore> {
+export async function openStore(config: Config, dim: number, logger?: Pick<Logger, 'warn'>): Promise<VectorStore> {
   const store: VectorStore =
     config.store === 'qdrant'
       ? createQdrantStore(
           { url: config.qdrant.url as string, apiKey: config.qdrant.apiKey ?? undefined },
           { collection: config.qdrant.collection, quantization: quantization(config.qdrant.quantization) },
         )
-      : new EmbeddedStore({ directory: config.dataDir });
+      : new EmbeddedStore({
+          directory: config.dataDir,
+          onBackgroundError: (error) =>
+            logger?.warn('vector index: background indexing or checkpoint failed; searches stay exact and it is tried again', {
+              error: (error as Error)?.message ?? String(error),
+            }),
+        });
   await store.open({ image: dim, text: dim });
   return store;
 }
@@ -109,8 +141,14 @@ export async function openStore(config: Config, dim: number): Promise<VectorStor
  * The catalogue vocabulary with what query understanding needs beyond it: the lexicon trained with
  * the models (models/fashion-lexicon; absent for other model adapters) and the colour dictionary.
  */
-export async function openVocabulary(store: VectorStore, config: Config): Promise<CatalogVocabulary> {
+export async function openVocabulary(store: VectorStore, config: Config, logger?: Pick<Logger, 'warn'>): Promise<CatalogVocabulary> {
   const lexicon = config.modelAdapter === 'manifest' ? await Lexicon.load(config.modelsDir) : Lexicon.empty();
+  if (config.modelAdapter === 'manifest' && lexicon.isEmpty) {
+    logger?.warn('no query lexicon: query understanding knows only the catalogue\'s own values (no learned phrases, colour anchors or word vectors)', {
+      expected: path.join(config.modelsDir, 'fashion-lexicon', 'lexicon.json'),
+      fix: 'npm run lexicon',
+    });
+  }
   return new CatalogVocabulary(store, { lexicon, colourDictionary: loadColourDictionary() });
 }
 
@@ -157,16 +195,27 @@ export async function startApplication(
   logger: Logger = createLogger(config.logLevel),
   overrides: { encoders?: Encoders } = {},
 ): Promise<Application> {
-  const encoders = overrides.encoders ?? (await buildEncoders(config));
-  const store = await openStore(config, encoders.dim);
-  const events = new EventLog(path.join(config.dataDir, 'events.sqlite'));
-  const vocabulary = await openVocabulary(store, config);
+  const metrics = new Metrics({ processMetrics: true });
+  const encoders = overrides.encoders ?? (await buildEncoders(config, metrics));
+  checkFusion(encoders, config);
+  const store = timedStore(await openStore(config, encoders.dim, logger), metrics);
+  const apiKeys = new ApiKeyStore(ApiKeyStore.fileIn(config.dataDir));
+  const authorizer = new Authorizer(apiKeys, { searchRequiresKey: config.auth.searchRequiresKey });
+  if (apiKeys.list().length === 0) logger.info('no API keys yet: only open operations are served; create one with npm run keys -- create --role admin');
+  const events = new EventLog(path.join(config.dataDir, 'events.sqlite'), {
+    onError: (error) => logger.warn('search log: a group commit failed; its entries stay buffered for the next one', { error: (error as Error)?.message ?? String(error) }),
+  });
+  const vocabulary = await openVocabulary(store, config, logger);
+  // Names and counts of what the store already holds (attributes added through the API included);
+  // refreshed again once the catalogue ingest has run.
+  await vocabulary.refresh();
   const uploads = new MediaStore(path.join(config.dataDir, 'media'));
   const images = new ImageLoader({
     maxBytes: config.maxImageBytes,
     fetchTimeoutMs: config.imageFetchTimeoutMs,
     allowedDir: config.imageDir,
     allowPrivateNetworks: config.imageUrlAllowPrivate,
+    logger,
   });
 
   const searchParts = { store, textEncoder: encoders.text, imageEncoder: encoders.image, fusionEncoder: encoders.fusion, images, vocabulary };
@@ -178,10 +227,7 @@ export async function startApplication(
     images,
     media: uploads,
     listener: {
-      catalogChanged: async (names) => {
-        vocabulary.observe(names);
-        await vocabulary.refresh();
-      },
+      catalogChanged: (change) => vocabulary.apply(change),
     },
   });
   const ingest = new CatalogIngestService({
@@ -207,9 +253,20 @@ export async function startApplication(
     runsDir: path.join(config.dataDir, 'evaluations'),
     // Evaluation searches go through the same service, unlogged (they are not user searches).
     searchService: (overrides) => createSearchService(searchParts, config.search, overrides),
+    maxQueuedJobs: config.evaluationQueueSize,
+    onUnexpectedError: (error, jobId) => logger.error('evaluation job failed', { jobId, error: (error as Error)?.stack ?? String(error) }),
   });
+  // Per-client rate limits of expensive operations (src/graphql/rate-limit.guard.ts).
+  const rateLimiter = new TokenBucketLimiter<RateLimitedKind>({
+    imageSearch: { perMinute: config.rateLimits.imageSearchPerMinute },
+    catalogWrite: { perMinute: config.rateLimits.catalogWritePerMinute },
+    evaluation: { perMinute: config.rateLimits.evaluationPerMinute },
+  });
+  const admission = new InFlightLimiter(config.maxInFlight);
 
   let modelsLoaded = false;
+  /** Set at the start of close(): /readyz turns 503 so balancers stop sending requests. */
+  let shuttingDown = false;
   const services: ApiServices = {
     search,
     products: store,
@@ -219,6 +276,7 @@ export async function startApplication(
     evaluation,
     analytics,
     outfits,
+    rateLimiter,
     info: async () => ({
       index: encoders.indexKey.split(' ')[0],
       models: encoders.models,
@@ -228,21 +286,38 @@ export async function startApplication(
     }),
   };
 
-  const apollo = createApolloServer(logger);
+  const versions = { index: encoders.indexKey.split(' ')[0], models: encoders.models.map((m) => ({ role: m.role, name: m.name, version: m.version })) };
+  metrics.describeModels(versions.index, versions.models);
+  metrics.watchIngest(() => ingest.status());
+  metrics.watchQueue('graphql_in_flight', () => admission.inFlight);
+  metrics.watchQueue('search_log', () => events.stats().pending);
+  if (evaluation) metrics.watchQueue('evaluation_jobs_waiting', () => evaluation.queueDepth.waiting);
+
+  const apollo = createApolloServer(logger, { introspection: config.graphqlIntrospection, observer: metrics, limits: config.graphqlLimits });
   await apollo.start();
   const server = createHttpServer({
     apollo,
-    context: () => createContext(services),
+    context: (request) =>
+      createContext(services, { access: authorizer.forRequest(request.headers), requestId: request.requestId, clientAddress: request.clientAddress }),
     readiness: () => {
       const status = ingest.status();
       return {
-        ready: modelsLoaded && ingest.ready,
+        ready: !shuttingDown && modelsLoaded && ingest.ready,
         checks: { models: modelsLoaded, store: true, ingest: status.state, processed: `${status.processed}/${status.total}` },
+        versions,
       };
     },
-    routes: [createWebRoutes(), createMediaRoutes({ catalogDir: config.catalogDir, uploads })],
+    routes: [
+      ...(config.playground ? [createWebRoutes()] : []),
+      createMediaRoutes({ catalogDir: config.catalogDir, uploads }),
+      createMetricsRoute({ metrics, authorize: config.auth.metricsRequireKey ? (headers) => authorizer.forRequest(headers).decide('analyst') : undefined }),
+    ],
     maxBodyBytes: config.maxBodyBytes,
     logger,
+    observer: metrics,
+    corsOrigins: config.corsOrigins,
+    admission,
+    variablesLimits: { maxDepth: config.graphqlLimits.maxVariablesDepth, maxValues: config.graphqlLimits.maxVariableValues },
   });
   const address = await listen(server, config.port, config.host);
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
@@ -265,22 +340,61 @@ export async function startApplication(
     ready,
     close: () =>
       (closing ??= (async () => {
-        // Requests in flight get a few seconds to finish; idle keep-alive connections close at once.
-        await new Promise<void>((resolve) => {
-          const force = setTimeout(() => server.closeAllConnections(), 5000);
-          server.close(() => {
-            clearTimeout(force);
-            resolve();
-          });
-          server.closeIdleConnections();
-        });
-        await apollo.stop();
+        // 1. No new connections; requests in flight get SHUTDOWN_TIMEOUT_MS to finish (src/server/graceful-shutdown.ts).
+        shuttingDown = true;
+        const drained = await drainServer(server, config.shutdownTimeoutMs);
+        logger.info('requests drained', { ms: drained.ms, forced: drained.forced });
+        // 2. Stop the catalogue ingest (it resumes from its checkpoint at the next start) and wait for start-up to end.
         ingest.cancel();
         await ready.catch(() => undefined);
-        await store.close();
-        events.close();
+        // 3. Save and close every store; one failure does not keep the others from closing.
+        const failures: string[] = [];
+        const step = async (what: string, fn: () => unknown) => {
+          try {
+            await fn();
+          } catch (error) {
+            failures.push(what);
+            logger.error(`shutdown: closing the ${what} failed`, { error: (error as Error)?.message ?? String(error) });
+          }
+        };
+        // Evaluation jobs are cancelled (a cancelled run records nothing; the runs recorded stay).
+        await step('evaluation jobs', () => evaluation?.close());
+        await step('GraphQL server', () => apollo.stop());
+        vocabulary.close();
+        // The embedded store indexes pending vectors, writes the graph checkpoint and closes its database.
+        await step('vector store', () => store.close());
+        await step('search log', () => events.close());
+        await step('API key store', () => apiKeys.close());
+        if (failures.length) throw new Error(`shutdown: could not close the ${failures.join(', ')}`);
+        logger.info('stopped: stores saved and closed');
       })()),
   };
+}
+
+/**
+ * Graceful shutdown on SIGTERM and SIGINT: drain requests (at most `timeoutMs`), stop ingest, save the
+ * vector index, close the databases, then exit 0 (1 when a store could not be closed). A second
+ * signal while that runs exits at once.
+ */
+export function exitOnTerminationSignals(app: Pick<Application, 'close'>, logger: Logger, timeoutMs: number): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn('second signal during shutdown: exiting without waiting', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info('shutting down', { signal, timeoutMs });
+    app.close().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error('shutdown failed', { error: (error as Error).message });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 export async function main(): Promise<void> {
@@ -297,19 +411,18 @@ export async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   // A stray rejection is a bug to log, not a reason to drop every client's connection.
   process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection', { error: (reason as Error)?.stack ?? String(reason) }));
-  const app = await startApplication(config, logger);
-  const stop = (signal: string) => {
-    logger.info('shutting down', { signal });
-    app.close().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error('shutdown failed', { error: (error as Error).message });
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  let app: Application;
+  try {
+    app = await startApplication(config, logger);
+  } catch (error) {
+    // A refused start (e.g. no fusion model without ALLOW_MEAN_FUSION) says what to change.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  exitOnTerminationSignals(app, logger, config.shutdownTimeoutMs);
 }
 
 if (require.main === module) {

@@ -26,11 +26,14 @@ export interface Config {
   imageUrlAllowPrivate: boolean;
   /** Directory that server-side image paths of upsertProducts must lie in; null disables paths. */
   imageDir: string | null;
+  /** Largest decoded image (width x height) accepted, against decompression bombs. */
+  maxImagePixels: number;
   logLevel: LogLevel;
   ingestBatchSize: number;
   /** Intra-op threads per ONNX session. */
   onnxThreads: number;
-  microBatch: { enabled: boolean; maxItems: number; maxWaitMs: number };
+  /** maxQueuedItems: items waiting per encoder beyond which calls are refused with OVERLOADED. */
+  microBatch: { enabled: boolean; maxItems: number; maxWaitMs: number; maxQueuedItems: number };
   /**
    * Text-search strategy. Defaults measured on the demo catalogue's 1,000 test text queries
    * (seed/demo/queries/text-test.*, nDCG@10): image 0.653, text 0.633, lexical 0.626,
@@ -53,6 +56,42 @@ export interface Config {
   };
   /** Upper bound on a request body, in bytes. */
   maxBodyBytes: number;
+  /**
+   * Start without a trained fusion model, composing image + modifier searches by averaging the two
+   * vectors (a manifest without a fusion model, or MODEL_ADAPTER=clip-hf). Off: such a start is refused.
+   */
+  allowMeanFusion: boolean;
+  /** Longest wait (ms) for requests in flight at SIGTERM/SIGINT before their connections are closed. */
+  shutdownTimeoutMs: number;
+  /** Access control (API keys live in DATA_DIR/api-keys.sqlite, managed by `npm run keys`). */
+  auth: {
+    /** Searching and reading products need a key with the `search` role (default: open to anyone). */
+    searchRequiresKey: boolean;
+    /** /metrics needs a key with the `analyst` role (default: open). */
+    metricsRequireKey: boolean;
+  };
+  /** GraphQL introspection (__schema, __type); production should turn it off. */
+  graphqlIntrospection: boolean;
+  /** Serve the GraphiQL playground (GET /graphql from a browser) and the search lab (/lab). */
+  playground: boolean;
+  /** Origins allowed to call the API from a browser (CORS); empty: same origin only; ['*']: any. */
+  corsOrigins: string[];
+  /** GraphQL requests processed at once; beyond it requests get 503 OVERLOADED. */
+  maxInFlight: number;
+  /** Limits of every GraphQL request (src/graphql/limits/graphql-limits.ts). */
+  graphqlLimits: {
+    maxDepth: number;
+    maxFields: number;
+    maxCost: number;
+    maxTokens: number;
+    maxErrors: number;
+    maxVariablesDepth: number;
+    maxVariableValues: number;
+  };
+  /** Per-client operations a minute (0: unlimited): image searches, catalogue writes, evaluations. */
+  rateLimits: { imageSearchPerMinute: number; catalogWritePerMinute: number; evaluationPerMinute: number };
+  /** Evaluation jobs that may wait behind the running one. */
+  evaluationQueueSize: number;
 }
 
 export class ConfigError extends Error {
@@ -146,6 +185,30 @@ class Reader {
     return [...new Set(items)] as T[];
   }
 
+  /** A comma list of browser origins (scheme://host[:port]), or "*" alone for any origin. */
+  origins(name: string): string[] {
+    const v = this.raw(name);
+    if (v === undefined) return [];
+    const items = [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))];
+    if (items.includes('*')) {
+      if (items.length > 1) this.problems.push(`${name}="${v}": "*" allows every origin; give it alone or list origins without it`);
+      return ['*'];
+    }
+    const bad = items.filter((o) => {
+      try {
+        const u = new URL(o);
+        return (u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== o;
+      } catch {
+        return true;
+      }
+    });
+    if (items.length === 0 || bad.length) {
+      this.problems.push(`${name}="${v}": expected "*" or a comma-separated list of origins such as https://shop.example.com (scheme, host and port only${bad.length ? `; not valid: ${bad.join(', ')}` : ''})`);
+      return [];
+    }
+    return items;
+  }
+
   url(name: string): string | null {
     const v = this.raw(name);
     if (v === undefined) return null;
@@ -186,6 +249,7 @@ export function loadConfig(env: Env = process.env): Config {
     imageFetchTimeoutMs: r.int('IMAGE_FETCH_TIMEOUT_MS', 5000, 100, 120_000),
     imageUrlAllowPrivate: r.bool('IMAGE_URL_ALLOW_PRIVATE', false),
     imageDir: r.optional('IMAGE_DIR'),
+    maxImagePixels: r.int('MAX_IMAGE_PIXELS', 40_000_000, 10_000, 268_402_689),
     logLevel: r.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     ingestBatchSize: r.int('INGEST_BATCH_SIZE', 128, 1, 4096),
     // One thread per session: the image and text towers run side by side during ingest, and on two
@@ -195,6 +259,7 @@ export function loadConfig(env: Env = process.env): Config {
       enabled: r.bool('MICRO_BATCH', true),
       maxItems: r.int('MICRO_BATCH_MAX_ITEMS', 64, 1, 4096),
       maxWaitMs: r.int('MICRO_BATCH_MAX_WAIT_MS', 3, 0, 1000),
+      maxQueuedItems: r.int('MICRO_BATCH_MAX_QUEUE', 4096, 1, 1_000_000),
     },
     search: {
       textSources: r.list('SEARCH_TEXT_SOURCES', ['image', 'text', 'lexical'] as const, ['image', 'text', 'lexical']),
@@ -207,6 +272,31 @@ export function loadConfig(env: Env = process.env): Config {
       excludeConfidence: r.number('SEARCH_EXCLUDE_CONFIDENCE', 0.5, 0, 1),
     },
     maxBodyBytes: r.int('MAX_BODY_BYTES', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    allowMeanFusion: r.bool('ALLOW_MEAN_FUSION', false),
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    auth: {
+      searchRequiresKey: r.bool('AUTH_SEARCH_REQUIRES_KEY', false),
+      metricsRequireKey: r.bool('METRICS_REQUIRE_KEY', false),
+    },
+    graphqlIntrospection: r.bool('GRAPHQL_INTROSPECTION', true),
+    playground: r.bool('PLAYGROUND', true),
+    corsOrigins: r.origins('CORS_ORIGINS'),
+    maxInFlight: r.int('MAX_IN_FLIGHT', 64, 1, 100_000),
+    graphqlLimits: {
+      maxDepth: r.int('GRAPHQL_MAX_DEPTH', 15, 2, 1000),
+      maxFields: r.int('GRAPHQL_MAX_FIELDS', 1000, 10, 1_000_000),
+      maxCost: r.int('GRAPHQL_MAX_COST', 1000, 10, 100_000_000),
+      maxTokens: r.int('GRAPHQL_MAX_TOKENS', 20_000, 100, 10_000_000),
+      maxErrors: r.int('GRAPHQL_MAX_ERRORS', 20, 1, 10_000),
+      maxVariablesDepth: r.int('GRAPHQL_MAX_VARIABLES_DEPTH', 32, 4, 10_000),
+      maxVariableValues: r.int('GRAPHQL_MAX_VARIABLE_VALUES', 50_000, 100, 100_000_000),
+    },
+    rateLimits: {
+      imageSearchPerMinute: r.int('RATE_LIMIT_IMAGE_SEARCH', 300, 0, 10_000_000),
+      catalogWritePerMinute: r.int('RATE_LIMIT_CATALOG_WRITE', 120, 0, 10_000_000),
+      evaluationPerMinute: r.int('RATE_LIMIT_EVALUATE', 60, 0, 10_000_000),
+    },
+    evaluationQueueSize: r.int('EVALUATION_QUEUE_SIZE', 4, 0, 1000),
   };
   if (store === 'qdrant' && !config.qdrant.url) r.problems.push('STORE=qdrant needs QDRANT_URL (e.g. http://localhost:6333)');
   if (modelAdapter === 'clip-hf' && !config.clipModelDir) {

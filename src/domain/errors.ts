@@ -10,6 +10,7 @@ export type DomainErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'OVERLOADED'
+  | 'STALE_CURSOR'
   | 'INTERNAL';
 
 export class DomainError extends Error {
@@ -58,6 +59,13 @@ export class UnauthenticatedError extends DomainError {
 export class ForbiddenError extends DomainError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super(message, 'FORBIDDEN', details);
+  }
+}
+
+/** A page was asked for with a cursor cut from a ranking the catalogue has changed since: restart the search. */
+export class StaleCursorError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message, 'STALE_CURSOR', details);
   }
 }
 

@@ -1,3 +1,10 @@
+/**
+ * A process-wide micro-batcher for encoder calls, with a bounded queue: beyond `maxQueuedItems`
+ * waiting items a call is refused with OVERLOADED at once instead of growing memory without bound
+ * (every request's items wait here while the model runs).
+ */
+import { OverloadedError } from '../domain/errors';
+
 export interface MicroBatcherOptions {
   /** Most items in one run (default 64). A full batch runs at once. */
   maxBatchSize?: number;
@@ -5,6 +12,12 @@ export interface MicroBatcherOptions {
   maxDelayMs?: number;
   /** Runs in flight at once (default 1); items queued meanwhile form the next batch. */
   maxConcurrent?: number;
+  /**
+   * Most items waiting for a run (default 4096). A call that would queue beyond it is refused with
+   * OverloadedError, unless the queue is empty (one call alone always runs: its caller already holds
+   * its items in memory).
+   */
+  maxQueuedItems?: number;
 }
 
 interface Request<I, O> {
@@ -30,6 +43,7 @@ export class MicroBatcher<I, O> {
   private readonly maxBatchSize: number;
   private readonly maxDelayMs: number;
   private readonly maxConcurrent: number;
+  private readonly maxQueuedItems: number;
   private queue: Slot<I, O>[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running = 0;
@@ -42,12 +56,20 @@ export class MicroBatcher<I, O> {
     this.maxDelayMs = options.maxDelayMs ?? 3;
     if (!Number.isFinite(this.maxDelayMs) || this.maxDelayMs < 0) throw new RangeError(`maxDelayMs must be a non-negative number (got ${this.maxDelayMs})`);
     this.maxConcurrent = positiveInt(options.maxConcurrent ?? 1, 'maxConcurrent');
+    this.maxQueuedItems = positiveInt(options.maxQueuedItems ?? 4096, 'maxQueuedItems');
   }
 
   /** Queues the items of one caller; resolves with their results in the same order. */
   submit(items: I[]): Promise<O[]> {
     if (!Array.isArray(items)) return Promise.reject(new TypeError('submit expects an array of items'));
     if (items.length === 0) return Promise.resolve([]);
+    if (this.queue.length > 0 && this.queue.length + items.length > this.maxQueuedItems) {
+      return Promise.reject(
+        new OverloadedError(`the encoders are at capacity (${this.queue.length} items waiting, at most ${this.maxQueuedItems}): retry in a moment`, {
+          retryAfterSeconds: 1,
+        }),
+      );
+    }
     return new Promise<O[]>((resolve, reject) => {
       const request: Request<I, O> = { items, results: new Array(items.length), remaining: items.length, failed: false, resolve, reject };
       for (let index = 0; index < items.length; index++) this.queue.push({ request, index });

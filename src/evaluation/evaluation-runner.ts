@@ -1,8 +1,11 @@
 /**
  * Runs a judgement set against variants and computes the recorded result: per-query metric values,
  * aggregates with bootstrap confidence intervals, and paired tests of every variant against the
- * baseline (the first variant unless named).
+ * baseline (the first variant unless named). Two phases: ranking (every query through every
+ * variant; an abort signal is checked between queries) and statistics (a StatisticsTask, computed
+ * in process by default or on a worker thread by the API).
  */
+import { performance } from 'node:perf_hooks';
 import { InvalidInputError } from '../domain/errors';
 import type { ModelVersion } from '../encoders/encoder';
 import type {
@@ -17,7 +20,7 @@ import type {
 } from './evaluation-run';
 import { qrelsToRecord } from './evaluation-run';
 import { evaluateRun, metricName, orderByScore, parseMetric, type MetricSpec, type ScoredDoc } from './metrics';
-import { bootstrapCI, pairedTest } from './statistics';
+import { inProcessStatistics, type StatisticsRunner, type StatisticsTask } from './statistics-task';
 
 export interface RunOptions {
   id: string;
@@ -35,6 +38,12 @@ export interface RunOptions {
   /** Queries ranked at once per variant (encoders batch concurrent calls). */
   concurrency?: number;
   onProgress?: (event: ProgressEvent) => void;
+  /** Progress of the statistics phase: intervals and tests done, of all. */
+  onStatisticsProgress?: (done: number, total: number) => void;
+  /** Stops the run between queries and during the statistics; it then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Where the statistics are computed (default: in process). */
+  statistics?: StatisticsRunner;
 }
 
 export interface ProgressEvent {
@@ -75,6 +84,9 @@ export function resolveSettings(options: Omit<RunOptions, 'id' | 'createdAt'>): 
   };
 }
 
+/** Longest stretch, in ms, the ranking keeps the event loop before letting other work run. */
+const YIELD_EVERY_MS = 10;
+
 async function rankAll(set: JudgementSet, variant: Variant, depth: number, options: RunOptions): Promise<Map<string, ScoredDoc[]>> {
   const out = new Map<string, ScoredDoc[]>();
   const concurrency = Math.max(1, options.concurrency ?? 16);
@@ -83,8 +95,24 @@ async function rankAll(set: JudgementSet, variant: Variant, depth: number, optio
   const total = set.queries.length;
   options.onProgress?.({ variant: variant.name, done, total });
   await variant.prepare?.(set.queries);
+  // Ranking a query often completes synchronously (cached embeddings, an in-process store), so the
+  // workers' awaits alone would never let the event loop serve I/O: yield to it every few ms.
+  // All workers wait on one shared pause, so the loop gets a turn every YIELD_EVERY_MS in all.
+  let lastYield = performance.now();
+  let pause: Promise<void> | null = null;
+  const yieldToLoop = () =>
+    (pause ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        pause = null;
+        lastYield = performance.now();
+        resolve();
+      }),
+    ));
   const worker = async (): Promise<void> => {
     while (next < total) {
+      if (performance.now() - lastYield > YIELD_EVERY_MS) await yieldToLoop();
+      options.signal?.throwIfAborted();
+      if (next >= total) break;
       const query = set.queries[next++];
       const docs = await variant.rank(query, depth);
       const order = orderByScore(docs).slice(0, depth);
@@ -102,21 +130,15 @@ async function rankAll(set: JudgementSet, variant: Variant, depth: number, optio
   return out;
 }
 
-function aggregate(
-  names: string[],
-  rows: { values: Record<string, number> }[],
-  settings: EvaluationSettings,
-): MetricAggregate[] {
-  return names.map((metric) => {
-    const ci = bootstrapCI(
-      rows.map((r) => r.values[metric]),
-      { samples: settings.bootstrapSamples, seed: settings.seed, level: settings.confidenceLevel },
-    );
-    return { metric, mean: ci.mean, lower: ci.lower, upper: ci.upper, level: ci.level };
-  });
-}
-
-export async function runEvaluation(set: JudgementSet, variants: Variant[], options: RunOptions): Promise<EvaluationRun> {
+/**
+ * Checks a run before it starts (variant names, baseline, a set with queries, settings); throws
+ * InvalidInputError saying what to fix. The API checks a job with it before enqueueing it.
+ */
+export function checkRun(
+  set: JudgementSet,
+  variants: Pick<Variant, 'name'>[],
+  options: Omit<RunOptions, 'id' | 'createdAt'>,
+): { settings: EvaluationSettings; specs: MetricSpec[]; baseline: string } {
   if (variants.length === 0) throw new InvalidInputError('name at least one variant to evaluate');
   const names = variants.map((v) => v.name);
   for (const n of names) {
@@ -127,7 +149,11 @@ export async function runEvaluation(set: JudgementSet, variants: Variant[], opti
   const baseline = options.baseline ?? names[0];
   if (!names.includes(baseline)) throw new InvalidInputError(`baseline "${baseline}" is not among the variants: ${names.join(', ')}`);
   if (set.queries.length === 0) throw new InvalidInputError(`judgement set "${set.name}" has no query`);
-  const { settings, specs } = resolveSettings(options);
+  return { ...resolveSettings(options), baseline };
+}
+
+export async function runEvaluation(set: JudgementSet, variants: Variant[], options: RunOptions): Promise<EvaluationRun> {
+  const { settings, specs, baseline } = checkRun(set, variants, options);
 
   const queryIds = new Set(set.queries.map((q) => q.id));
   const judged = new Map([...set.qrels].filter(([qid]) => queryIds.has(qid)));
@@ -138,10 +164,12 @@ export async function runEvaluation(set: JudgementSet, variants: Variant[], opti
   const rankings: EvaluationRun['rankings'] = {};
   const rows: QueryRow[] = [];
   const perVariant = new Map<string, Map<string, Record<string, number>>>();
-  const results: VariantResult[] = [];
+  // Every interval the run reports, in the order the statistics task lists them.
+  const groups: { variant: Variant; segment: string | null; rows: Record<string, number>[] }[] = [];
   let skipped: string[] = [];
   let scored = 0;
   for (const variant of variants) {
+    options.signal?.throwIfAborted();
     const ranked = await rankAll(set, variant, settings.depth, options);
     rankings[variant.name] = Object.fromEntries(ranked);
     const scores = evaluateRun(specs, new Map([...ranked].map(([q, docs]) => [q, docs.map((d) => d.id)])), ordered, settings.threshold);
@@ -153,33 +181,51 @@ export async function runEvaluation(set: JudgementSet, variants: Variant[], opti
       rows.push({ variant: variant.name, queryId: q.queryId, retrieved: q.retrieved, relevant: q.relevant, values: q.values });
     }
     perVariant.set(variant.name, byQuery);
-    results.push({
-      name: variant.name,
-      description: variant.description,
-      models: variant.models,
-      aggregates: aggregate(settings.metrics, scores.queries, settings),
-      segments: (set.segments ?? []).map((segment) => {
-        const seg = segment.queryIds.map((id) => byQuery.get(id)).filter((v): v is Record<string, number> => !!v);
-        return { segment: segment.name, queries: seg.length, aggregates: aggregate(settings.metrics, seg.map((values) => ({ values })), settings) };
-      }),
-    });
+    groups.push({ variant, segment: null, rows: scores.queries.map((q) => q.values) });
+    for (const segment of set.segments ?? []) {
+      const seg = segment.queryIds.map((id) => byQuery.get(id)).filter((v): v is Record<string, number> => !!v);
+      groups.push({ variant, segment: segment.name, rows: seg });
+    }
   }
 
-  const comparisons: Comparison[] = [];
   const base = perVariant.get(baseline)!;
   const pairedIds = [...base.keys()];
-  for (const variant of variants) {
-    if (variant.name === baseline) continue;
-    const other = perVariant.get(variant.name)!;
+  const compared = variants.filter((v) => v.name !== baseline);
+  const task: StatisticsTask = {
+    settings: {
+      bootstrapSamples: settings.bootstrapSamples,
+      permutationSamples: settings.permutationSamples,
+      seed: settings.seed,
+      confidenceLevel: settings.confidenceLevel,
+    },
+    intervals: groups.flatMap((g) => settings.metrics.map((metric) => g.rows.map((r) => r[metric]))),
+    pairs: compared.flatMap((variant) => {
+      const other = perVariant.get(variant.name)!;
+      return settings.metrics.map((metric) => ({ a: pairedIds.map((id) => base.get(id)![metric]), b: pairedIds.map((id) => other.get(id)![metric]) }));
+    }),
+  };
+  options.signal?.throwIfAborted();
+  options.onStatisticsProgress?.(0, task.intervals.length + task.pairs.length);
+  const stats = await (options.statistics ?? inProcessStatistics)(task, { signal: options.signal, onProgress: options.onStatisticsProgress });
+
+  let next = 0;
+  const aggregates = (): MetricAggregate[] =>
+    settings.metrics.map((metric) => {
+      const ci = stats.intervals[next++];
+      return { metric, mean: ci.mean, lower: ci.lower, upper: ci.upper, level: ci.level };
+    });
+  const results: VariantResult[] = variants.map((variant) => {
+    const own = groups.filter((g) => g.variant === variant);
+    const result: VariantResult = { name: variant.name, description: variant.description, models: variant.models, aggregates: aggregates(), segments: [] };
+    for (const g of own.slice(1)) result.segments.push({ segment: g.segment!, queries: g.rows.length, aggregates: aggregates() });
+    return result;
+  });
+
+  const comparisons: Comparison[] = [];
+  let pair = 0;
+  for (const variant of compared) {
     for (const metric of settings.metrics) {
-      const a = pairedIds.map((id) => base.get(id)![metric]);
-      const b = pairedIds.map((id) => other.get(id)![metric]);
-      const test = pairedTest(a, b, {
-        samples: settings.permutationSamples,
-        bootstrapSamples: settings.bootstrapSamples,
-        seed: settings.seed,
-        level: settings.confidenceLevel,
-      });
+      const test = stats.pairs[pair++];
       const baselineMean = results.find((r) => r.name === baseline)!.aggregates.find((x) => x.metric === metric)!.mean;
       const variantMean = results.find((r) => r.name === variant.name)!.aggregates.find((x) => x.metric === metric)!.mean;
       comparisons.push({

@@ -8,11 +8,12 @@ import type { VectorStore } from '../stores/vector-store';
 import { EncoderVariants, type EvaluationModels } from './encoder-variants';
 import { FileEvaluationRunStore } from './evaluation-run.store';
 import { EvaluationService } from './evaluation.service';
-import { EventLogSearchEventSource, type SearchEventLog } from './event-log.source';
+import type { SearchEventLog } from './event-log.source';
 import { SET_METRICS } from './models-readme';
 import { SearchAnalyticsService } from './search-analytics';
 import { CombinedVariants, SearchServiceVariants, type SearchServiceFactory } from './search-service-variants';
 import { SeedJudgementSets } from './seed-judgement-sets';
+import { workerStatistics } from './statistics-worker.runner';
 
 export interface EvaluationDeps {
   /** Null when the server runs models without a manifest (no variants to compare). */
@@ -26,10 +27,15 @@ export interface EvaluationDeps {
   outfitScorer?: OutfitScorer | null;
   /** The API's search service with options replaced; adds the search-service variants (see search-service-variants.ts). */
   searchService?: SearchServiceFactory;
+  /** Evaluation jobs that may wait behind the running one (EVALUATION_QUEUE_SIZE; default 4). */
+  maxQueuedJobs?: number;
+  /** Hears of evaluation jobs failing with an unexpected error (logged by main.ts). */
+  onUnexpectedError?: (error: unknown, jobId: string) => void;
 }
 
 export function createEvaluationServices(deps: EvaluationDeps): { evaluation?: EvaluationService; analytics: SearchAnalyticsService } {
-  const analytics = new SearchAnalyticsService(new EventLogSearchEventSource(deps.eventLog));
+  // Computed by the event log in SQL: memory does not grow with the number of recorded searches.
+  const analytics = new SearchAnalyticsService(deps.eventLog);
   if (!deps.models) return { analytics };
   const variants = new EncoderVariants(deps.models, deps.store, deps.outfitScorer ?? null);
   const sets = new SeedJudgementSets({ catalogDir: deps.catalogDir, exactJudge: variants.exactJudge() });
@@ -37,6 +43,10 @@ export function createEvaluationServices(deps: EvaluationDeps): { evaluation?: E
   const evaluation = new EvaluationService(new FileEvaluationRunStore(deps.runsDir), sets, provider, {
     defaultMetrics: SET_METRICS,
     catalogSource: deps.catalogDir,
+    // The API's jobs compute bootstrap intervals and permutation tests off the event loop.
+    statistics: workerStatistics,
+    maxQueuedJobs: deps.maxQueuedJobs,
+    onUnexpectedError: deps.onUnexpectedError,
   });
   return { evaluation, analytics };
 }

@@ -1,12 +1,20 @@
 /**
  * Evaluation runs for the API and the CLI: resolves a judgement set (a named set, optionally with
  * uploaded TREC qrels) and variants, runs them, records the run, and serves runs and exports.
+ *
+ * The CLI runs an evaluation and waits (`evaluate`). The API submits a background job instead
+ * (`submit`): the request is checked at once (bad input is refused before anything is queued, and
+ * the API's caps on queries, variants, depth and resamples apply), then the job waits in a bounded
+ * queue, runs alone, reports progress and can be cancelled (evaluation-job.queue.ts). A job's id
+ * is the id of the run it records, so `job(id)` still answers after a restart, from the run.
  */
 import { randomBytes } from 'node:crypto';
 import { InvalidInputError, UnavailableError } from '../domain/errors';
 import type { EvalQuery, EvaluationRun, EvaluationRunSummary, JudgementSet, Variant } from './evaluation-run';
 import { assertRunId, requireRun, type EvaluationRunStore } from './evaluation-run.store';
-import { runEvaluation, type ProgressEvent } from './evaluation-runner';
+import { EvaluationJobQueue, type EvaluationJob, type JobControl } from './evaluation-job.queue';
+import { checkRun, runEvaluation, type ProgressEvent, type RunOptions } from './evaluation-runner';
+import type { StatisticsRunner } from './statistics-task';
 import { exportRun, type ExportFormat } from './exports';
 import { parseQrels } from './trec-format';
 
@@ -45,26 +53,175 @@ export interface EvaluateRequest {
 
 export const MAX_UPLOADED_QRELS_BYTES = 20 * 1024 * 1024;
 
+/** What one evaluation may ask for through the API (the CLI is not capped). */
+export interface EvaluationApiLimits {
+  maxQueries: number;
+  maxVariants: number;
+  maxDepth: number;
+  maxBootstrapSamples: number;
+  maxPermutationSamples: number;
+}
+
+/**
+ * The API's caps: the demo's largest set (3,023 composed queries) runs whole; the statistics of
+ * the largest allowed run take minutes on one core, on a worker thread, cancellable.
+ */
+export const API_EVALUATION_LIMITS: EvaluationApiLimits = {
+  maxQueries: 5000,
+  maxVariants: 8,
+  maxDepth: 1000,
+  maxBootstrapSamples: 10_000,
+  maxPermutationSamples: 100_000,
+};
+
+export interface EvaluationServiceOptions {
+  defaultMetrics: Record<string, string[]>;
+  catalogSource?: string | null;
+  clock?: () => Date;
+  /** Where background jobs compute their statistics (the API: a worker thread); default in process. */
+  statistics?: StatisticsRunner;
+  /** Caps of submitted jobs (default API_EVALUATION_LIMITS). */
+  apiLimits?: EvaluationApiLimits;
+  /** Jobs waiting behind the running one (EVALUATION_QUEUE_SIZE, default 4). */
+  maxQueuedJobs?: number;
+  /** Hears of jobs failing with an unexpected (non-domain) error. */
+  onUnexpectedError?: (error: unknown, jobId: string) => void;
+}
+
+/** A checked request, ready to run. */
+interface EvaluationPlan {
+  setKey: string;
+  set: JudgementSet;
+  variants: Variant[];
+  options: Omit<RunOptions, 'id' | 'createdAt'>;
+}
+
 export class EvaluationService {
+  private readonly jobs: EvaluationJobQueue;
+
   constructor(
     private readonly runs: EvaluationRunStore,
     private readonly sets: JudgementSetProvider,
     private readonly variantProvider: VariantProvider,
-    private readonly options: { defaultMetrics: Record<string, string[]>; catalogSource?: string | null; clock?: () => Date } = {
-      defaultMetrics: {},
-    },
-  ) {}
+    private readonly options: EvaluationServiceOptions = { defaultMetrics: {} },
+  ) {
+    this.jobs = new EvaluationJobQueue({ maxQueued: options.maxQueuedJobs ?? 4, clock: options.clock, onUnexpectedError: options.onUnexpectedError });
+  }
 
+  /** Runs an evaluation now and records it (the CLI); statistics in process. */
   async evaluate(request: EvaluateRequest, onProgress?: (e: ProgressEvent) => void): Promise<EvaluationRun> {
+    const plan = await this.plan(request);
+    const now = this.now();
+    const run = await runEvaluation(plan.set, plan.variants, { ...plan.options, id: newRunId(now), createdAt: now.toISOString(), onProgress });
+    await this.runs.save(run);
+    return run;
+  }
+
+  /**
+   * Checks the request (refusing bad input and anything over the API's caps with BAD_USER_INPUT),
+   * then queues it as a background job and returns the job at once; OVERLOADED when the queue is full.
+   */
+  async submit(request: EvaluateRequest): Promise<EvaluationJob> {
+    const limits = this.options.apiLimits ?? API_EVALUATION_LIMITS;
+    for (const [what, value, max] of [
+      ['bootstrapSamples', request.bootstrapSamples, limits.maxBootstrapSamples],
+      ['permutationSamples', request.permutationSamples, limits.maxPermutationSamples],
+      ['depth', request.depth, limits.maxDepth],
+      ['limitQueries', request.limitQueries, limits.maxQueries],
+    ] as const) {
+      if (typeof value === 'number' && value > max) throw new InvalidInputError(`${what} is ${value}; through the API at most ${max} are allowed (the eval CLI allows more)`, { [what]: value });
+    }
+    if ((request.variants?.length ?? 0) > limits.maxVariants) {
+      throw new InvalidInputError(`${request.variants!.length} variants are named; through the API at most ${limits.maxVariants} run in one evaluation: split it`);
+    }
+    const plan = await this.plan(request);
+    if (plan.set.queries.length > limits.maxQueries) {
+      throw new InvalidInputError(
+        `set "${plan.set.name}" has ${plan.set.queries.length} queries; through the API at most ${limits.maxQueries} run in one evaluation: pass limitQueries (or use the eval CLI)`,
+      );
+    }
+    if (plan.variants.length > limits.maxVariants) {
+      throw new InvalidInputError(`set "${plan.setKey}" compares ${plan.variants.length} variants; through the API at most ${limits.maxVariants} run in one evaluation: name fewer in "variants"`);
+    }
+    const now = this.now();
+    const id = newRunId(now);
+    const queries = plan.set.queries.length;
+    return this.jobs.submit({ id, set: request.set ?? plan.set.name, total: queries * plan.variants.length }, (control) => this.runJob(plan, id, now, control));
+  }
+
+  /** A job by id: from the queue, or (after a restart, or once forgotten) the recorded run's; null when unknown. */
+  async job(id: string): Promise<EvaluationJob | null> {
+    assertRunId(id);
+    const job = this.jobs.get(id);
+    if (job) return job;
+    const run = await this.runs.get(id);
+    if (!run) return null;
+    const total = run.set.queries * run.variants.length;
+    return {
+      id,
+      set: run.set.name,
+      state: 'SUCCEEDED',
+      createdAt: run.createdAt,
+      startedAt: null,
+      finishedAt: null,
+      progress: { phase: null, done: total, total },
+      queuePosition: null,
+      runId: run.id,
+      error: null,
+    };
+  }
+
+  /** Cancels a waiting or running job (NOT_FOUND for an unknown id; a finished job is returned as it is). */
+  async cancel(id: string): Promise<EvaluationJob> {
+    assertRunId(id);
+    const known = this.jobs.get(id);
+    if (!known) {
+      const finished = await this.job(id);
+      if (finished) return finished;
+    }
+    return this.jobs.cancel(id);
+  }
+
+  /** Stops: refuses new jobs, cancels the waiting and running ones. */
+  close(): Promise<void> {
+    return this.jobs.close();
+  }
+
+  /** Jobs waiting and running now. */
+  get queueDepth(): { waiting: number; running: number } {
+    return this.jobs.depth;
+  }
+
+  private async runJob(plan: EvaluationPlan, id: string, createdAt: Date, control: JobControl): Promise<string> {
+    const done = new Map<string, number>();
+    const total = plan.set.queries.length * plan.variants.length;
+    const run = await runEvaluation(plan.set, plan.variants, {
+      ...plan.options,
+      id,
+      createdAt: createdAt.toISOString(),
+      signal: control.signal,
+      statistics: this.options.statistics,
+      onProgress: (e) => {
+        done.set(e.variant, e.done);
+        let sum = 0;
+        for (const d of done.values()) sum += d;
+        control.progress('RANKING', sum, total);
+      },
+      onStatisticsProgress: (d, t) => control.progress('STATISTICS', d, t),
+    });
+    control.signal.throwIfAborted();
+    await this.runs.save(run);
+    return run.id;
+  }
+
+  /** Resolves set and variants and checks every setting; throws InvalidInputError saying what to fix. */
+  private async plan(request: EvaluateRequest): Promise<EvaluationPlan> {
     const set = await this.resolveSet(request);
     const setKey = request.set ?? 'text';
     const names = request.variants?.length ? request.variants : this.variantProvider.variantNames(setKey);
     if (names.length === 0) throw new InvalidInputError(`no variant is available for set "${setKey}"`);
     const variants = await this.variantProvider.variants(setKey, names);
-    const now = (this.options.clock ?? (() => new Date()))();
-    const run = await runEvaluation(set, variants, {
-      id: newRunId(now),
-      createdAt: now.toISOString(),
+    const options: EvaluationPlan['options'] = {
       metrics: request.metrics?.length ? request.metrics : (this.options.defaultMetrics[setKey] ?? ['mrr', 'map', 'ndcg@10', 'p@10', 'r@10']),
       threshold: request.threshold ?? undefined,
       depth: request.depth ?? undefined,
@@ -74,10 +231,13 @@ export class EvaluationService {
       seed: request.seed ?? undefined,
       baseline: request.baseline ?? undefined,
       catalogSource: this.options.catalogSource ?? null,
-      onProgress,
-    });
-    await this.runs.save(run);
-    return run;
+    };
+    checkRun(set, variants, options);
+    return { setKey, set, variants, options };
+  }
+
+  private now(): Date {
+    return (this.options.clock ?? (() => new Date()))();
   }
 
   async run(id: string): Promise<EvaluationRun> {

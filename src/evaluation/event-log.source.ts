@@ -1,13 +1,15 @@
 /**
  * Search events for analytics, read from the API's event log (searches served, and the clicks
- * recorded against them) or from a seed clicks file (clicks/<split>.jsonl).
+ * recorded against them) or from a seed clicks file (clicks/<split>.jsonl). The API's analytics
+ * do not list events: the event log computes them in SQL (`searchAnalytics`, see
+ * src/events/event-log.analytics.ts); listing serves the in-memory reference and exports.
  */
 import type { StoredSearch, StoredSearchEvent, TimeRange } from '../events/event-log';
-import type { SearchEvent, SearchEventSource } from './search-analytics';
+import type { SearchAnalyticsSource, SearchEvent, SearchEventSource } from './search-analytics';
 import { readJsonLines } from './seed-judgement-sets';
 
 /** The part of the event log analytics read (src/events/event-log.ts satisfies it). */
-export interface SearchEventLog {
+export interface SearchEventLog extends SearchAnalyticsSource {
   searches(range?: TimeRange): StoredSearch[];
   events(range?: TimeRange): StoredSearchEvent[];
 }
@@ -44,7 +46,7 @@ export function toSearchEvents(searches: StoredSearch[], events: StoredSearchEve
 }
 
 export class EventLogSearchEventSource implements SearchEventSource {
-  constructor(private readonly log: SearchEventLog) {}
+  constructor(private readonly log: Pick<SearchEventLog, 'searches' | 'events'>) {}
 
   async searchEvents(range: { from?: string; to?: string }): Promise<SearchEvent[]> {
     const window: TimeRange = {

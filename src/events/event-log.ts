@@ -1,13 +1,27 @@
 /**
  * The durable search event log (SQLite through better-sqlite3, WAL, synchronous=FULL): one row per
  * search served (its id, query, mode, result page) and one per impression or click recorded by
- * clients. Training (click logs) and analytics read it. Writes commit before they return.
+ * clients. Training (click logs) and analytics read it.
+ *
+ * Two write paths, because they promise different things:
+ * - Search entries are group-committed. `recordSearch` only appends to a bounded in-memory buffer;
+ *   the buffer is written in one transaction (one fsync) when `flushIntervalMs` has passed since its
+ *   first entry or when it holds `maxBatch` entries (then on the next turn of the event loop, never
+ *   inside the search). A search therefore never waits for a disk sync. When the buffer is full
+ *   (`maxBuffered`, e.g. the disk stalls) new entries are dropped and counted: the search log is best
+ *   effort and never fails or slows a search. A killed process loses at most the entries of the last
+ *   interval; `close` writes everything buffered.
+ * - Recorded events (impressions, clicks) are acknowledged durable: `recordEvents` commits them
+ *   synchronously, in the same transaction as any buffered search entries, before it returns.
+ * Every read first writes the buffer, so readers see every search served so far.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError } from '../domain/errors';
 import type { SearchLog, SearchLogEntry } from '../search/search.service';
+import type { SearchAnalytics, SearchAnalyticsQuery } from '../evaluation/search-analytics';
+import { EventLogAnalytics } from './event-log.analytics';
 
 export type SearchEventType = 'IMPRESSION' | 'CLICK';
 
@@ -50,13 +64,66 @@ export interface TimeRange {
 
 export const MAX_EVENTS_PER_CALL = 1000;
 
+export interface EventLogOptions {
+  /** Longest time (ms) a search entry waits in memory before its group commit (default 200). */
+  flushIntervalMs?: number;
+  /** Buffered search entries that start a commit without waiting for the interval (default 256). */
+  maxBatch?: number;
+  /** Buffered search entries beyond which new ones are dropped and counted (default 10,000). */
+  maxBuffered?: number;
+  /** Told when a background commit fails (its entries stay buffered for the next attempt). */
+  onError?: (error: unknown) => void;
+}
+
+export const DEFAULT_EVENT_LOG_OPTIONS = { flushIntervalMs: 200, maxBatch: 256, maxBuffered: 10_000 } as const;
+
+/** The write side of the search log, for metrics: buffered entries, dropped entries, commits. */
+export interface EventLogStats {
+  pending: number;
+  dropped: number;
+  commits: number;
+}
+
+/** A search entry as it will be written (serialised when buffered, so the result objects can go). */
+interface SearchRow {
+  searchId: string;
+  createdAt: string;
+  mode: string;
+  text: string | null;
+  modifier: string | null;
+  imageKind: string | null;
+  referenceId: string | null;
+  filter: string | null;
+  offset: number;
+  totalCount: number;
+  resultIds: string;
+}
+
 export class EventLog implements SearchLog {
   private readonly db: Database.Database;
   private readonly insertSearch: Database.Statement;
   private readonly insertEvent: Database.Statement;
   private readonly searchExists: Database.Statement;
+  private readonly flushIntervalMs: number;
+  private readonly maxBatch: number;
+  private readonly maxBuffered: number;
+  private readonly onError: (error: unknown) => void;
+  /** Search entries not yet committed, oldest first, and their ids. */
+  private buffer: SearchRow[] = [];
+  private readonly bufferedIds = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private droppedCount = 0;
+  private commitCount = 0;
 
-  constructor(file: string) {
+  constructor(file: string, options: EventLogOptions = {}) {
+    this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_EVENT_LOG_OPTIONS.flushIntervalMs;
+    this.maxBatch = options.maxBatch ?? DEFAULT_EVENT_LOG_OPTIONS.maxBatch;
+    this.maxBuffered = options.maxBuffered ?? DEFAULT_EVENT_LOG_OPTIONS.maxBuffered;
+    if (!(this.flushIntervalMs >= 0) || !Number.isInteger(this.maxBatch) || this.maxBatch < 1 || !Number.isInteger(this.maxBuffered) || this.maxBuffered < this.maxBatch) {
+      throw new RangeError('EventLog: flushIntervalMs must be >= 0, maxBatch >= 1 and maxBuffered >= maxBatch');
+    }
+    this.onError = options.onError ?? (() => undefined);
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -99,8 +166,14 @@ export class EventLog implements SearchLog {
     this.searchExists = this.db.prepare('SELECT 1 FROM searches WHERE search_id = ?');
   }
 
+  /** Buffers one search entry for the next group commit; never writes to disk itself (see the header). */
   recordSearch(entry: SearchLogEntry): void {
-    this.insertSearch.run({
+    if (!this.db.open) return;
+    if (this.buffer.length >= this.maxBuffered) {
+      this.droppedCount++;
+      return;
+    }
+    this.buffer.push({
       searchId: entry.searchId,
       createdAt: entry.createdAt.toISOString(),
       mode: entry.mode,
@@ -113,9 +186,84 @@ export class EventLog implements SearchLog {
       totalCount: entry.totalCount,
       resultIds: JSON.stringify(entry.resultIds),
     });
+    this.bufferedIds.add(entry.searchId);
+    this.scheduleFlush();
   }
 
-  /** Validates every event first, then stores all of them in one transaction; returns the count. */
+  /** Buffered entries, entries dropped because the buffer was full, and commits made so far. */
+  stats(): EventLogStats {
+    return { pending: this.buffer.length, dropped: this.droppedCount, commits: this.commitCount };
+  }
+
+  /**
+   * Writes every buffered search entry now, in one transaction. Throws when the commit fails; the
+   * entries then stay buffered for the next attempt.
+   */
+  flush(): void {
+    this.cancelScheduledFlush();
+    if (this.buffer.length === 0 || !this.db.open) return;
+    this.commit();
+  }
+
+  /**
+   * One transaction: the buffered search entries, then `more` (recorded events). The buffer is
+   * emptied only once the transaction has committed; a failed one leaves it as it was.
+   */
+  private commit<T>(more?: () => T): T | undefined {
+    const rows = this.buffer;
+    const out = this.db.transaction(() => {
+      for (const row of rows) this.insertSearch.run(row);
+      return more?.();
+    })();
+    if (rows.length > 0) {
+      // better-sqlite3 is synchronous: nothing was buffered while the transaction ran.
+      this.buffer = [];
+      this.bufferedIds.clear();
+      this.commitCount++;
+    }
+    return out;
+  }
+
+  private scheduleFlush(): void {
+    if (this.buffer.length >= this.maxBatch) {
+      if (this.immediate) return;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.immediate = setImmediate(() => this.backgroundFlush());
+      return;
+    }
+    if (this.timer || this.immediate) return;
+    this.timer = setTimeout(() => this.backgroundFlush(), this.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  private cancelScheduledFlush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+  }
+
+  /** A commit started by the timer: a failure is reported and retried after the next interval. */
+  private backgroundFlush(): void {
+    this.timer = null;
+    this.immediate = null;
+    if (!this.db.open || this.buffer.length === 0) return;
+    try {
+      this.commit();
+    } catch (error) {
+      this.onError(error);
+    }
+    if (this.buffer.length > 0 && this.db.open) {
+      this.timer = setTimeout(() => this.backgroundFlush(), Math.max(this.flushIntervalMs, 10));
+      this.timer.unref();
+    }
+  }
+
+  /**
+   * Validates every event first, then stores all of them, with the buffered search entries, in one
+   * transaction that has committed (fsync) when this returns; returns the count.
+   */
   recordEvents(events: SearchEventInput[], now = new Date()): number {
     if (events.length === 0) throw new InvalidInputError('events is empty: give at least one event');
     if (events.length > MAX_EVENTS_PER_CALL) {
@@ -124,7 +272,7 @@ export class EventLog implements SearchLog {
     const recordedAt = now.toISOString();
     const rows = events.map((e, i) => {
       const at = `events[${i}]`;
-      if (!e.searchId || !this.searchExists.get(e.searchId)) {
+      if (!e.searchId || !(this.bufferedIds.has(e.searchId) || this.searchExists.get(e.searchId))) {
         throw new InvalidInputError(`${at}.searchId "${e.searchId}" is not a search this service answered; use the searchId of a search result`, {
           argument: `${at}.searchId`,
         });
@@ -144,11 +292,17 @@ export class EventLog implements SearchLog {
       }
       return { searchId: e.searchId, type: e.type, productId: e.productId.trim(), position: e.position, occurredAt, recordedAt };
     });
-    this.db.transaction(() => rows.forEach((r) => this.insertEvent.run(r)))();
+    this.cancelScheduledFlush();
+    try {
+      this.commit(() => rows.forEach((r) => this.insertEvent.run(r)));
+    } finally {
+      if (this.buffer.length > 0) this.scheduleFlush();
+    }
     return rows.length;
   }
 
   searches(range: TimeRange = {}): StoredSearch[] {
+    this.flushForRead();
     const rows = this.db
       .prepare(
         `SELECT * FROM searches WHERE (@from IS NULL OR created_at >= @from) AND (@to IS NULL OR created_at < @to) ORDER BY created_at, search_id`,
@@ -170,6 +324,7 @@ export class EventLog implements SearchLog {
   }
 
   events(range: TimeRange = {}): StoredSearchEvent[] {
+    this.flushForRead();
     const rows = this.db
       .prepare(
         `SELECT * FROM search_events WHERE (@from IS NULL OR occurred_at >= @from) AND (@to IS NULL OR occurred_at < @to) ORDER BY occurred_at, id`,
@@ -186,7 +341,34 @@ export class EventLog implements SearchLog {
     }));
   }
 
+  private analyticsQueries: EventLogAnalytics | null = null;
+
+  /** Search analytics computed in the database (src/events/event-log.analytics.ts), one page of queries and days. */
+  searchAnalytics(query: SearchAnalyticsQuery): SearchAnalytics {
+    this.flushForRead();
+    this.analyticsQueries ??= new EventLogAnalytics(this.db);
+    return this.analyticsQueries.run(query);
+  }
+
+  /** Before a read: writes the buffer so the read sees every search served (a failed write is reported, the read goes on). */
+  flushForRead(): void {
+    try {
+      this.flush();
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  /** Writes the buffered search entries, then closes the database. */
   close(): void {
-    if (this.db.open) this.db.close();
+    this.cancelScheduledFlush();
+    if (!this.db.open) return;
+    try {
+      this.flush();
+    } catch (error) {
+      this.onError(error);
+    } finally {
+      this.db.close();
+    }
   }
 }

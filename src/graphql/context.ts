@@ -1,8 +1,10 @@
 /**
- * The per-request GraphQL context: the process-wide services (constructed once in main.ts) and
- * fresh DataLoaders for this request.
+ * The per-request GraphQL context: the process-wide services (constructed once in main.ts), fresh
+ * DataLoaders for this request, who is calling (access, checked by the guard of the resolver map),
+ * the request id and the client address (rate limits of anonymous callers).
  */
 import type DataLoader from 'dataloader';
+import { ANONYMOUS_ACCESS, type RequestAccess } from '../auth/authorizer';
 import type { Product } from '../domain/product';
 import type { EvaluationService } from '../evaluation/evaluation.service';
 import type { SearchAnalyticsService } from '../evaluation/search-analytics';
@@ -10,6 +12,7 @@ import type { OutfitService } from '../outfits/outfit.service';
 import type { SearchEventInput } from '../events/event-log';
 import type { IngestStatus, ProductDraft, UpsertResult } from '../ingestion/ingest.types';
 import type { SearchQuery, SearchResult, ServiceInfo, SimilarQuery } from '../search/search.types';
+import type { RateLimiter } from './rate-limit.guard';
 import { createProductByIdLoader, type ProductSource } from './loaders/product-by-id.loader';
 
 export interface ApiServices {
@@ -23,6 +26,8 @@ export interface ApiServices {
   analytics?: SearchAnalyticsService;
   /** Complete the look; absent when the outfit model is not loaded. */
   outfits?: OutfitService;
+  /** Per-client rate limits of expensive operations (src/graphql/rate-limit.guard.ts); absent: none. */
+  rateLimiter?: RateLimiter;
 }
 
 export interface Loaders {
@@ -32,8 +37,23 @@ export interface Loaders {
 export interface GraphQLContext {
   services: ApiServices;
   loaders: Loaders;
+  /** The caller and what they may do; anonymous when not given. */
+  access: RequestAccess;
+  /** The id of the HTTP request (x-request-id), when served over HTTP. */
+  requestId: string | null;
+  /** The client's network address, when served over HTTP (who anonymous rate limits count against). */
+  clientAddress: string | null;
 }
 
-export function createContext(services: ApiServices): GraphQLContext {
-  return { services, loaders: { productById: createProductByIdLoader(services.products) } };
+export function createContext(
+  services: ApiServices,
+  request: { access?: RequestAccess; requestId?: string | null; clientAddress?: string | null } = {},
+): GraphQLContext {
+  return {
+    services,
+    loaders: { productById: createProductByIdLoader(services.products) },
+    access: request.access ?? ANONYMOUS_ACCESS,
+    requestId: request.requestId ?? null,
+    clientAddress: request.clientAddress ?? null,
+  };
 }

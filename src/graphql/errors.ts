@@ -9,6 +9,17 @@ import { DomainError } from '../domain/errors';
 
 export const INTERNAL_CODE = 'INTERNAL_SERVER_ERROR';
 
+/**
+ * The `extensions.code` an error thrown by a resolver is answered with (as the formatter below
+ * decides), for metrics that count errors by code.
+ */
+export function graphqlErrorCode(error: unknown): string {
+  const original = unwrapResolverError(error);
+  if (original instanceof DomainError) return original.code === 'INTERNAL' ? INTERNAL_CODE : original.code;
+  const code = (original as { extensions?: { code?: unknown } } | null)?.extensions?.code;
+  return typeof code === 'string' ? code : INTERNAL_CODE;
+}
+
 export function createErrorFormatter(onInternal: (error: unknown) => void) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);

@@ -1,14 +1,24 @@
 /**
  * Turns an image source (http(s) URL, base64 bytes or a server-side path) into encoded image
- * bytes, with limits: a byte cap for every source, a time limit and http(s)-only for URLs, and
- * paths confined to one allowed directory. Decoding is the image encoder's job; this module only
- * checks the bytes look like an image format the encoder reads, so a bad upload gets a clear error.
+ * bytes, with limits: a byte cap for every source, paths confined to one allowed directory, and
+ * URLs fetched by ImageUrlFetcher (src/ingestion/image-url.fetcher.ts: checked addresses only, no
+ * second DNS resolution, at most 3 redirects, one deadline, image content types only).
+ *
+ * Every refused or failed URL gets one generic error ("<what>.url: the image could not be fetched
+ * from that URL"), whatever the reason, so the API cannot be used to probe which internal hosts,
+ * ports or paths exist; the reason goes to the server's log. Only a body over MAX_IMAGE_BYTES is
+ * reported as such (PAYLOAD_TOO_LARGE with the limit).
+ *
+ * Decoding is the image encoder's job (with its pixel limit against decompression bombs, see
+ * src/encoders/image/image-decoder.ts); this module only checks the bytes look like an image
+ * format the encoder reads, so a bad upload gets a clear error.
  */
-import { lookup } from 'node:dns/promises';
 import { promises as fs } from 'node:fs';
-import { isIP } from 'node:net';
 import * as path from 'node:path';
-import { InvalidInputError, PayloadTooLargeError, UnavailableError } from '../domain/errors';
+import { InvalidInputError, PayloadTooLargeError } from '../domain/errors';
+import { identifierProblem } from '../domain/input-text';
+import { ImageFetchRefusedError, ImageTooLargeError, ImageUrlFetcher, type HostResolver } from './image-url.fetcher';
+import { isBlockedAddress } from './network-address.policy';
 
 export interface ImageLoaderOptions {
   maxBytes: number;
@@ -20,26 +30,34 @@ export interface ImageLoaderOptions {
    * clients cannot make the server reach internal services.
    */
   allowPrivateNetworks?: boolean;
-  /** Injected for tests; defaults to the global fetch. */
-  fetch?: typeof fetch;
+  /** Redirects a URL fetch follows at most (default 3). */
+  maxRedirects?: number;
+  /** Injected for tests; defaults to the system resolver. */
+  resolve?: HostResolver;
+  /** Injected for tests; defaults to the address policy of network-address.policy.ts. */
+  addressPolicy?: (address: string) => string | null;
+  /** Certificate authorities trusted instead of the system's (tests only). */
+  ca?: string | Buffer;
+  /** Where the reasons for refused URLs are logged (they are never sent to the client). */
+  logger?: { warn(message: string, fields?: Record<string, unknown>): void };
 }
 
-/** True for loopback, private, link-local, unique-local, CGNAT and unspecified addresses. */
-export function isPrivateAddress(address: string): boolean {
-  const v4 = isIP(address) === 4 ? address : /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (v4) {
-    const [a, b] = v4.split('.').map(Number);
-    return a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168);
-  }
-  const v6 = address.toLowerCase();
-  return v6 === '::' || v6 === '::1' || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6);
-}
+/** Longest accepted image URL, in characters. */
+export const MAX_IMAGE_URL_LENGTH = 2048;
+/** Longest accepted server-side image path, in characters. */
+export const MAX_IMAGE_PATH_LENGTH = 1024;
+
+/** True for addresses an image URL may not reach (see network-address.policy.ts). */
+export const isPrivateAddress = isBlockedAddress;
 
 export interface ImageSourceInput {
   url?: string | null;
   base64?: string | null;
   path?: string | null;
 }
+
+/** The one message for every refused or failed image URL (prefixed with the argument). */
+export const IMAGE_URL_REFUSED = 'the image could not be fetched from that URL; give a public http(s) URL that serves an image';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff';
 
@@ -55,10 +73,18 @@ export function detectImageFormat(bytes: Buffer): ImageFormat | null {
 }
 
 export class ImageLoader {
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetcher: ImageUrlFetcher;
 
   constructor(private readonly options: ImageLoaderOptions) {
-    this.fetchImpl = options.fetch ?? fetch;
+    this.fetcher = new ImageUrlFetcher({
+      maxBytes: options.maxBytes,
+      timeoutMs: options.fetchTimeoutMs,
+      maxRedirects: options.maxRedirects,
+      allowPrivateNetworks: options.allowPrivateNetworks,
+      resolve: options.resolve,
+      addressPolicy: options.addressPolicy,
+      ca: options.ca,
+    });
   }
 
   get maxBytes(): number {
@@ -103,86 +129,40 @@ export class ImageLoader {
   }
 
   async fromUrl(raw: string, what: string): Promise<Buffer> {
+    const argument = `${what}.url`;
+    if (raw.length > MAX_IMAGE_URL_LENGTH) {
+      throw new InvalidInputError(`${argument} is ${raw.length} characters long; the limit is ${MAX_IMAGE_URL_LENGTH}`, { argument, limit: MAX_IMAGE_URL_LENGTH });
+    }
     let url: URL;
     try {
-      url = new URL(raw);
+      url = new URL(raw.trim());
     } catch {
-      throw new InvalidInputError(`${what}.url is not a valid URL: "${raw.slice(0, 200)}"`, { argument: `${what}.url` });
+      throw new InvalidInputError(`${argument} is not a valid URL; give an absolute http(s) URL of an image`, { argument });
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new InvalidInputError(`${what}.url must use http or https, not ${url.protocol.replace(':', '')}`, { argument: `${what}.url` });
-    }
-    if (!this.options.allowPrivateNetworks) await this.checkPublicHost(url, what);
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.options.fetchTimeoutMs);
     try {
-      let res: Response;
-      try {
-        // Redirects are not followed: their target would escape the address check.
-        res = await this.fetchImpl(url, { signal: controller.signal, redirect: 'manual', headers: { accept: 'image/*' } });
-      } catch (e) {
-        if (controller.signal.aborted) {
-          throw new UnavailableError(`${what}.url did not answer within ${this.options.fetchTimeoutMs} ms`, { url: url.href });
-        }
-        throw new UnavailableError(`${what}.url could not be fetched: ${(e as Error).message}`, { url: url.href });
-      }
-      if (res.status >= 300 && res.status < 400) {
-        throw new InvalidInputError(`${what}.url redirects (HTTP ${res.status}); give the final URL of the image`, { url: url.href, status: res.status });
-      }
-      if (!res.ok) {
-        throw new InvalidInputError(`${what}.url answered HTTP ${res.status}; give a URL that serves an image`, { url: url.href, status: res.status });
-      }
-      const declared = Number(res.headers.get('content-length'));
-      if (Number.isFinite(declared) && declared > this.options.maxBytes) this.tooLarge(what, declared);
-      if (!res.body) return Buffer.alloc(0);
-      const chunks: Buffer[] = [];
-      let total = 0;
-      const reader = res.body.getReader();
-      for (;;) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
-        try {
-          chunk = await reader.read();
-        } catch (e) {
-          if (controller.signal.aborted) {
-            throw new UnavailableError(`${what}.url did not finish within ${this.options.fetchTimeoutMs} ms`, { url: url.href });
-          }
-          throw new UnavailableError(`${what}.url failed while downloading: ${(e as Error).message}`, { url: url.href });
-        }
-        if (chunk.done) break;
-        total += chunk.value.length;
-        if (total > this.options.maxBytes) {
-          controller.abort();
-          this.tooLarge(what, total);
-        }
-        chunks.push(Buffer.from(chunk.value));
-      }
-      return Buffer.concat(chunks);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private async checkPublicHost(url: URL, what: string): Promise<void> {
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    let addresses: string[];
-    try {
-      addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
-    } catch {
-      throw new InvalidInputError(`${what}.url: the host "${host}" could not be resolved`, { url: url.href });
-    }
-    if (addresses.some(isPrivateAddress)) {
-      throw new InvalidInputError(`${what}.url points at a private or loopback address; give a public URL`, { url: url.href });
+      return await this.fetcher.fetch(url);
+    } catch (e) {
+      if (e instanceof ImageTooLargeError) this.tooLarge(what, e.bytes);
+      const reason = e instanceof ImageFetchRefusedError ? e.reason : `unexpected failure: ${(e as Error)?.message ?? String(e)}`;
+      // The URL may carry tokens in its query: log the host only.
+      this.options.logger?.warn('image URL refused', { argument, host: url.host.slice(0, 300), reason });
+      throw new InvalidInputError(`${argument}: ${IMAGE_URL_REFUSED}`, { argument });
     }
   }
 
   async fromPath(p: string, what: string): Promise<Buffer> {
     const root = this.options.allowedDir;
     if (!root) throw new InvalidInputError(`${what}.path is not accepted here; send url or base64`, { argument: `${what}.path` });
+    if (p.length > MAX_IMAGE_PATH_LENGTH) {
+      throw new InvalidInputError(`${what}.path is ${p.length} characters long; the limit is ${MAX_IMAGE_PATH_LENGTH}`, { argument: `${what}.path`, limit: MAX_IMAGE_PATH_LENGTH });
+    }
+    const problem = identifierProblem(p);
+    if (problem) throw new InvalidInputError(`${what}.path ${problem}; give a relative file path`, { argument: `${what}.path` });
     const base = path.resolve(root);
     const resolved = path.resolve(base, p);
     const rel = path.relative(base, resolved);
     if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
-      throw new InvalidInputError(`${what}.path must point to a file inside the image directory ${base}`, { argument: `${what}.path` });
+      throw new InvalidInputError(`${what}.path must be a relative path to a file inside the server's image directory`, { argument: `${what}.path` });
     }
     let real: string;
     try {
@@ -193,7 +173,7 @@ export class ImageLoader {
     const realBase = await fs.realpath(base).catch(() => base);
     const realRel = path.relative(realBase, real);
     if (realRel.startsWith('..') || path.isAbsolute(realRel)) {
-      throw new InvalidInputError(`${what}.path must point to a file inside the image directory ${base}`, { argument: `${what}.path` });
+      throw new InvalidInputError(`${what}.path must be a relative path to a file inside the server's image directory`, { argument: `${what}.path` });
     }
     const stat = await fs.stat(real);
     if (!stat.isFile()) throw new InvalidInputError(`${what}.path is not a file: "${p}"`, { argument: `${what}.path` });

@@ -1,9 +1,14 @@
 /**
- * Writes products submitted through the API: validates them, loads each image (URL, base64 or
- * server-side path), computes embeddings with the same encoders as the catalogue ingest, and
- * upserts them (idempotent by id). Deletes by id.
+ * Writes products submitted through the API: validates them against PRODUCT_LIMITS
+ * (src/ingestion/product-limits.ts), loads each image (URL, base64 or server-side path; at most
+ * IMAGE_LOAD_CONCURRENCY at a time), computes embeddings with the same encoders as the catalogue
+ * ingest, and upserts them (idempotent by id). Deletes by id.
+ *
+ * Text fields have control characters removed, identifiers refuse them (src/domain/input-text.ts
+ * says why); every limit error names the field and the limit.
  */
 import { DomainError, InvalidInputError } from '../domain/errors';
+import { cleanFreeText, identifierProblem } from '../domain/input-text';
 import type { Product } from '../domain/product';
 import type { ImageEncoder, TextEncoder } from '../encoders/encoder';
 import type { VectorStore } from '../stores/vector-store';
@@ -11,14 +16,22 @@ import { productText } from './catalog-reader';
 import { detectImageFormat, type ImageLoader } from './image-loader';
 import type { ProductDraft, UpsertResult } from './ingest.types';
 import type { MediaStore } from './media-store';
+import { IMAGE_LOAD_CONCURRENCY, PRODUCT_LIMITS } from './product-limits';
 
-export const MAX_UPSERT_BATCH = 256;
-export const MAX_DELETE_BATCH = 1000;
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const MAX_UPSERT_BATCH = PRODUCT_LIMITS.productsPerUpsert;
+export const MAX_DELETE_BATCH = PRODUCT_LIMITS.idsPerDelete;
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /** Notified after writes so derived data (the attribute vocabulary) stays current. */
 export interface CatalogChangeListener {
-  catalogChanged(attributeNames: string[]): Promise<void>;
+  catalogChanged(change: CatalogChange): void | Promise<void>;
+}
+
+/** What one write did: the products as they were before it (replaced or deleted), and as written. */
+export interface CatalogChange {
+  removed: Product[];
+  added: Product[];
 }
 
 export class ProductWriterService {
@@ -45,28 +58,35 @@ export class ProductWriterService {
       seen.add(p.id);
       return p;
     });
-    const images = await Promise.all(
-      drafts.map(async (d, i) => {
-        const what = `products[${i}].image`;
-        if (d.image == null) throw new InvalidInputError(`${what} is required`);
-        const bytes = await this.deps.images.load(d.image, what);
-        const imageUrl = d.image.url != null ? d.image.url : await this.deps.media.save(bytes, detectImageFormat(bytes)!);
-        return { bytes, imageUrl };
-      }),
-    );
+    const images = await mapLimited(drafts, IMAGE_LOAD_CONCURRENCY, async (d, i) => {
+      const what = `products[${i}].image`;
+      if (d.image == null) throw new InvalidInputError(`${what} is required`);
+      const bytes = await this.deps.images.load(d.image, what);
+      const imageUrl = d.image.url != null ? d.image.url.trim() : await this.deps.media.save(bytes, detectImageFormat(bytes)!);
+      return { bytes, imageUrl };
+    });
     const products: Product[] = validated.map((p, i) => ({ ...p, imageUrl: images[i].imageUrl }));
     const imageVectors = await this.encodeImages(images.map((x) => x.bytes));
     const textVectors = await this.deps.textEncoder.encode(products.map(productText));
+    // The versions being replaced, so the listener can update counts without rescanning the catalogue.
+    const before = this.deps.listener ? await this.deps.store.getProducts(products.map((p) => p.id)) : [];
     await this.deps.store.upsert(products.map((product, i) => ({ product, vectors: { image: imageVectors[i], text: textVectors[i] } })));
-    await this.deps.listener?.catalogChanged([...new Set(products.flatMap((p) => Object.keys(p.attributes)))]);
+    await this.deps.listener?.catalogChanged({ removed: before.filter((p): p is Product => p !== null), added: products });
     return { upserted: products.length, products };
   }
 
   async delete(ids: string[]): Promise<number> {
     if (ids.length === 0) throw new InvalidInputError('ids is empty: give at least one product id');
     if (ids.length > MAX_DELETE_BATCH) throw new InvalidInputError(`ids has ${ids.length} entries; send at most ${MAX_DELETE_BATCH} per call`);
-    const deleted = await this.deps.store.delete([...new Set(ids)]);
-    if (deleted > 0) await this.deps.listener?.catalogChanged([]);
+    ids.forEach((id, i) => {
+      if (id.length > PRODUCT_LIMITS.idLength) {
+        throw new InvalidInputError(`ids[${i}] is ${id.length} characters long; the limit is ${PRODUCT_LIMITS.idLength}`, { argument: `ids[${i}]` });
+      }
+    });
+    const unique = [...new Set(ids)];
+    const before = this.deps.listener ? await this.deps.store.getProducts(unique) : [];
+    const deleted = await this.deps.store.delete(unique);
+    if (deleted > 0) await this.deps.listener?.catalogChanged({ removed: before.filter((p): p is Product => p !== null), added: [] });
     return deleted;
   }
 
@@ -88,31 +108,62 @@ export class ProductWriterService {
   }
 }
 
+/**
+ * A draft checked against PRODUCT_LIMITS and normalised (trimmed, currency upper-cased, price in
+ * cents, text cleaned of control characters); `at` names the draft in error messages.
+ */
 export function validateDraft(d: ProductDraft, at: string): Omit<Product, 'imageUrl'> {
-  const fail = (field: string, why: string): never => {
-    throw new InvalidInputError(`${at}.${field} ${why}`, { argument: `${at}.${field}` });
+  const L = PRODUCT_LIMITS;
+  const fail = (field: string, why: string, limit?: number): never => {
+    throw new InvalidInputError(`${at}.${field} ${why}`, limit === undefined ? { argument: `${at}.${field}` } : { argument: `${at}.${field}`, limit });
   };
+  const maxLength = (field: string, value: string, limit: number) => {
+    if (value.length > limit) fail(field, `is ${value.length} characters long; the limit is ${limit}`, limit);
+  };
+  const identifier = (field: string, value: string) => {
+    const why = identifierProblem(value);
+    if (why) fail(field, `${why}; remove it`);
+  };
+
   const id = (d.id ?? '').trim();
-  if (!ID_PATTERN.test(id)) fail('id', 'must be 1-128 characters of letters, digits, ".", "_", ":" or "-", starting with a letter or digit');
-  const title = (d.title ?? '').trim();
+  maxLength('id', id, L.idLength);
+  if (!ID_PATTERN.test(id)) fail('id', `must be 1-${L.idLength} characters of letters, digits, ".", "_", ":" or "-", starting with a letter or digit`);
+  const title = cleanFreeText(d.title ?? '').trim();
   if (!title) fail('title', 'must not be empty');
-  if (title.length > 300) fail('title', 'is longer than 300 characters');
-  const description = (d.description ?? '').trim();
-  if (description.length > 5000) fail('description', 'is longer than 5000 characters');
-  if (!Number.isFinite(d.price) || d.price < 0) fail('price', 'must be a number >= 0');
-  const currency = (d.currency ?? 'EUR').trim().toUpperCase();
-  if (!/^[A-Z]{3}$/.test(currency)) fail('currency', 'must be a three-letter ISO 4217 code such as EUR');
+  maxLength('title', title, L.titleLength);
+  const description = cleanFreeText(d.description ?? '', { keepLineBreaks: true }).trim();
+  maxLength('description', description, L.descriptionLength);
+  if (!Number.isFinite(d.price) || d.price < 0 || d.price > L.maxPrice) fail('price', `must be a number from 0 to ${L.maxPrice}`, L.maxPrice);
+  const currency = (d.currency ?? 'EUR').trim();
+  if (!/^[A-Za-z]{3}$/.test(currency)) fail('currency', 'must be a three-letter ISO 4217 code such as EUR', L.currencyLength);
+
+  const list = d.attributes ?? [];
+  if (list.length > L.attributesPerProduct) {
+    fail('attributes', `has ${list.length} entries; a product has at most ${L.attributesPerProduct} attributes`, L.attributesPerProduct);
+  }
   const attributes: Record<string, string[]> = {};
-  (d.attributes ?? []).forEach((a, j) => {
+  list.forEach((a, j) => {
+    const field = `attributes[${j}]`;
     const name = (a.name ?? '').trim();
-    if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name)) fail(`attributes[${j}].name`, 'must be a name of letters, digits and "_" starting with a letter');
-    if (name === 'price' || name === 'inStock') fail(`attributes[${j}].name`, `"${name}" is a product field, not an attribute`);
-    if (attributes[name]) fail(`attributes[${j}].name`, `"${name}" appears twice`);
-    const values = [...new Set((a.values ?? []).map((v) => v.trim()))];
-    if (values.length === 0 || values.some((v) => v === '')) fail(`attributes[${j}].values`, 'must list at least one non-empty value');
+    maxLength(`${field}.name`, name, L.attributeNameLength);
+    if (!ATTRIBUTE_NAME_PATTERN.test(name)) fail(`${field}.name`, 'must be a name of letters, digits and "_" starting with a letter');
+    if (name === 'price' || name === 'inStock') fail(`${field}.name`, `"${name}" is a product field, not an attribute`);
+    if (Object.prototype.hasOwnProperty.call(attributes, name)) fail(`${field}.name`, `"${name}" appears twice`);
+    const raw = a.values ?? [];
+    if (raw.length > L.valuesPerAttribute) {
+      fail(`${field}.values`, `has ${raw.length} entries; an attribute has at most ${L.valuesPerAttribute} values`, L.valuesPerAttribute);
+    }
+    raw.forEach((v, k) => {
+      identifier(`${field}.values[${k}]`, v);
+      maxLength(`${field}.values[${k}]`, v.trim(), L.attributeValueLength);
+    });
+    const values = [...new Set(raw.map((v) => v.trim()))];
+    if (values.length === 0 || values.some((v) => v === '')) fail(`${field}.values`, 'must list at least one non-empty value');
     attributes[name] = values;
   });
+  if (d.brand != null) identifier('brand', d.brand);
   const brand = (d.brand ?? attributes.brand?.[0] ?? '').trim();
+  maxLength('brand', brand, L.brandLength);
   if (brand && !attributes.brand) attributes.brand = [brand];
   const product: Omit<Product, 'imageUrl'> = {
     id,
@@ -120,10 +171,35 @@ export function validateDraft(d: ProductDraft, at: string): Omit<Product, 'image
     description,
     brand,
     price: Math.round(d.price * 100) / 100,
-    currency,
+    currency: currency.toUpperCase(),
     inStock: d.inStock ?? true,
     attributes,
   };
-  if (d.styleId) product.styleId = d.styleId.trim();
+  if (d.styleId != null) {
+    identifier('styleId', d.styleId);
+    const styleId = d.styleId.trim();
+    maxLength('styleId', styleId, L.styleIdLength);
+    if (styleId) product.styleId = styleId;
+  }
   return product;
+}
+
+/** `fn` over `items` with at most `limit` calls in flight; results in input order, the first error rejects. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i], i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }

@@ -14,6 +14,15 @@ import type { FilterInput } from './search.types';
 
 export const MAX_FILTER_DEPTH = 8;
 export const MAX_FILTER_CONDITIONS = 200;
+/** Known attribute names listed at most in an "unknown attribute" error; a large vocabulary is cut. */
+export const MAX_LISTED_ATTRIBUTES = 30;
+
+/** Known attribute names for an error message: sorted, at most MAX_LISTED_ATTRIBUTES, then how many more. */
+export function listKnownAttributes(known: Iterable<string>): string {
+  const names = [...known].sort();
+  const shown = names.slice(0, MAX_LISTED_ATTRIBUTES).join(', ');
+  return names.length > MAX_LISTED_ATTRIBUTES ? `${shown} (and ${names.length - MAX_LISTED_ATTRIBUTES} more)` : shown;
+}
 
 export interface FilterTranslationOptions {
   /** Attribute names a filter may use; others are rejected with the list of known names. */
@@ -56,7 +65,7 @@ function translate(
     if (!name) throw new InvalidInputError(`${at}.attribute must name an attribute`, { path: at });
     if (!options.knownAttributes.has(name)) {
       throw new InvalidInputError(
-        `${at}: unknown attribute "${name}"; known attributes: ${[...options.knownAttributes].sort().join(', ')}`,
+        `${at}: unknown attribute "${name}"; known attributes: ${listKnownAttributes(options.knownAttributes)}`,
         { path: at, attribute: name },
       );
     }

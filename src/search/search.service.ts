@@ -8,7 +8,8 @@
  * similar products.
  *
  * Pagination is positional with opaque, validated cursors over a canonical ranking that does not
- * depend on how deep a request retrieves, so pages neither repeat nor skip products. Fused
+ * depend on how deep a request retrieves, so pages neither repeat nor skip products. A cursor carries
+ * the store's catalogue version; after a write it is refused with STALE_CURSOR (see cursor.ts). Fused
  * rankings (RRF) change with depth, so the canonical ranking is built in segments: segment 0 is
  * the top W of a search at depth W (W = resultWindow); segment k holds the best hits of a search at
  * depth W*2^k that earlier segments do not hold, up to W*2^(k-1) of them. Only the segments that
@@ -17,6 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InvalidInputError } from '../domain/errors';
+import { cleanFreeText } from '../domain/input-text';
 import type { Filter } from '../domain/filter';
 import { andFilters } from '../domain/filter';
 import type { Product } from '../domain/product';
@@ -26,7 +28,7 @@ import type { FacetCount, ScoredHit, SearchRequest, VectorStore } from '../store
 import { AttributeReranker, matchAttributes } from './attribute.reranker';
 import type { CatalogVocabulary } from './catalog-vocabulary';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor';
-import { toDomainFilter } from './filter-input';
+import { listKnownAttributes, toDomainFilter } from './filter-input';
 import { SearchPlanner, type ImageKind, type PlannedSearch, type QueryImageLoader, type TextSource } from './search-planner';
 import type { AttributeValue, FilterInput, ImageSource, SearchHit, SearchMode, SearchQuery, SearchResult, SimilarQuery } from './search.types';
 import { DEFAULT_UNDERSTANDING_POLICY, type UnderstandingPolicy } from './understood-conditions';
@@ -152,10 +154,11 @@ export class SearchService {
     const facets = this.facetAttributes(query.facets);
     const correctSpelling = query.correctSpelling ?? true;
     const fingerprint = queryFingerprint({ kind: 'search', text, modifier, image, imageWeight, filter: query.filter ?? null, correctSpelling });
-    const offset = query.after ? decodeCursor(query.after, fingerprint) : 0;
+    const catalogVersion = await this.store.catalogVersion();
+    const offset = query.after ? decodeCursor(query.after, fingerprint, catalogVersion) : 0;
 
     const plan = await this.planner.plan(text, modifier, image, imageWeight, correctSpelling);
-    return this.execute(plan, { filter: andFilters(filter, plan.filter), facets, page, offset, fingerprint, text, modifier });
+    return this.execute(plan, { filter: andFilters(filter, plan.filter), facets, page, offset, fingerprint, catalogVersion, text, modifier });
   }
 
   private domainFilter(input: FilterInput | null | undefined): Filter | undefined {
@@ -168,14 +171,25 @@ export class SearchService {
     const page = this.pageSize(query.first);
     const filter = this.domainFilter(query.filter);
     const fingerprint = queryFingerprint({ kind: 'similar', id, filter: query.filter ?? null });
-    const offset = query.after ? decodeCursor(query.after, fingerprint) : 0;
+    const catalogVersion = await this.store.catalogVersion();
+    const offset = query.after ? decodeCursor(query.after, fingerprint, catalogVersion) : 0;
     const plan = await this.planner.planSimilar(id);
-    return this.execute(plan, { filter, facets: [], page, offset, fingerprint, text: null, modifier: null });
+    return this.execute(plan, { filter, facets: [], page, offset, fingerprint, catalogVersion, text: null, modifier: null });
   }
 
   private async execute(
     plan: PlannedSearch,
-    q: { filter: Filter | undefined; facets: string[]; page: number; offset: number; fingerprint: string; text: string | null; modifier: string | null },
+    q: {
+      filter: Filter | undefined;
+      facets: string[];
+      page: number;
+      offset: number;
+      fingerprint: string;
+      /** The catalogue version read before ranking; a write during this search makes its cursors stale. */
+      catalogVersion: string | null;
+      text: string | null;
+      modifier: string | null;
+    },
   ): Promise<SearchResult> {
     if (q.offset >= this.options.maxResults) {
       throw new InvalidInputError(`results stop at position ${this.options.maxResults}; narrow the search with a filter instead of paging further`, {
@@ -207,7 +221,7 @@ export class SearchService {
         matched,
         unmatched,
         rerankBoost: item.boost,
-        cursor: encodeCursor(q.offset + i + 1, q.fingerprint),
+        cursor: encodeCursor(q.offset + i + 1, q.fingerprint, q.catalogVersion),
       };
     });
     const result: SearchResult = {
@@ -350,9 +364,13 @@ export class SearchService {
     return first;
   }
 
+  /**
+   * Search text as the towers and the lexical index will read it: control characters removed (tabs
+   * and line breaks become spaces; see src/domain/input-text.ts), trimmed, within the length limit.
+   */
   private cleanText(value: string | null | undefined, what: string): string | null {
     if (value == null) return null;
-    const t = value.trim();
+    const t = cleanFreeText(value).trim();
     if (t === '') throw new InvalidInputError(`${what} is empty; leave it out or give some words`, { argument: what });
     if (t.length > this.options.maxTextLength) {
       throw new InvalidInputError(`${what} is ${t.length} characters long; the limit is ${this.options.maxTextLength}`, { argument: what });
@@ -384,7 +402,7 @@ export class SearchService {
     const known = this.deps.vocabulary.knownAttributes;
     for (const n of names) {
       if (!known.has(n)) {
-        throw new InvalidInputError(`input.facets: unknown attribute "${n}"; known attributes: ${[...known].sort().join(', ')}`, {
+        throw new InvalidInputError(`input.facets: unknown attribute "${n}"; known attributes: ${listKnownAttributes(known)}`, {
           argument: 'input.facets',
           attribute: n,
         });

@@ -122,4 +122,12 @@ export interface VectorStore {
   /** Pages through products in id order, for export and migration. */
   scroll(options: { after?: string | null; limit: number; withVectors?: boolean; filter?: Filter }): Promise<ScrollPage>;
   info(): Promise<StoreInfo>;
+  /** Names of the attributes at least one stored product carries, sorted (the vocabulary reads them at start). */
+  attributeNames(): Promise<string[]>;
+  /**
+   * An opaque version of the catalogue that changes with every write (upsert or delete), so a
+   * search cursor can tell that the ranking it was cut from may have changed. null when the store
+   * cannot tell; cursors are then positional only (see README, "Pagination and writes").
+   */
+  catalogVersion(): Promise<string | null>;
 }

@@ -458,6 +458,42 @@ export function describeVectorStoreContract(name: string, factory: StoreFactory)
       });
     });
 
+    describe('attribute names and catalogue version', () => {
+      const rand = seededRandom(11);
+      const store = useStore();
+
+      test('an empty store carries no attribute names', async () => {
+        expect(await store().attributeNames()).toEqual([]);
+      });
+
+      test('attribute names are those the stored products carry, sorted, including names added later', async () => {
+        await store().upsert([
+          aStoredProduct(aProduct('n1', { attributes: { color: ['red'], size: ['M'] } }), rand),
+          aStoredProduct(aProduct('n2', { attributes: { color: ['blue'], fabricWeight: ['heavy'] } }), rand),
+        ]);
+        expect(await store().attributeNames()).toEqual(['color', 'fabricWeight', 'size']);
+        await store().delete(['n2']);
+        expect(await store().attributeNames()).toEqual(['color', 'size']);
+        await store().upsert([aStoredProduct(aProduct('n1', { attributes: { color: ['red'] } }), rand)]);
+        expect(await store().attributeNames()).toEqual(['color']);
+      });
+
+      test('the catalogue version, when the store has one, changes with every write and only then', async () => {
+        const v0 = await store().catalogVersion();
+        if (v0 === null) return;
+        expect(typeof v0).toBe('string');
+        await store().search({ dense: [{ space: 'image', vector: randomVector(rand, CONTRACT_DIMENSIONS.image) }], limit: 3 });
+        await store().count();
+        expect(await store().catalogVersion()).toBe(v0);
+        await store().upsert([aStoredProduct(aProduct('n3'), rand)]);
+        const v1 = await store().catalogVersion();
+        expect(v1).not.toBe(v0);
+        expect(await store().delete(['n3'])).toBe(1);
+        const v2 = await store().catalogVersion();
+        expect([v0, v1]).not.toContain(v2);
+      });
+    });
+
     describe('scroll', () => {
       const rand = seededRandom(5);
       const items = Array.from({ length: 23 }, (_, i) => aStoredProduct(aProduct(`s${String(i).padStart(2, '0')}`, { inStock: i % 3 === 0 }), rand));

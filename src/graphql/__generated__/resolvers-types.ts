@@ -4,6 +4,7 @@ import type { Product as ProductModel } from '../../domain/product';
 import type { SearchResult as SearchResultModel, SearchUnderstanding as SearchUnderstandingModel, UsedAttribute as UsedAttributeModel, SearchHit as SearchHitModel, ServiceInfo as ServiceInfoModel } from '../../search/search.types';
 import type { ScorePart as ScorePartModel, FacetCount as FacetCountModel, FacetValueCount as FacetValueCountModel } from '../../stores/vector-store';
 import type { IngestStatus as IngestStatusModel, UpsertResult as UpsertResultModel } from '../../ingestion/ingest.types';
+import type { EvaluationJob as EvaluationJobModel } from '../../evaluation/evaluation-job.queue';
 import type { GraphQLContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -82,17 +83,17 @@ export type DeleteProductsPayload = {
 export type EvaluateInput = {
   /** The variant the others are tested against; default: the first. */
   baseline?: InputMaybe<Scalars['String']['input']>;
-  /** Bootstrap resamples for the confidence intervals (default 1000). */
+  /** Bootstrap resamples for the confidence intervals (default 1000; at most 10000 through the API). */
   bootstrapSamples?: InputMaybe<Scalars['Int']['input']>;
   /** Confidence level of the intervals (default 0.95). */
   confidenceLevel?: InputMaybe<Scalars['Float']['input']>;
-  /** Documents retrieved per query (default max(100, largest cut-off)). */
+  /** Documents retrieved per query (default max(100, largest cut-off); at most 1000 through the API). */
   depth?: InputMaybe<Scalars['Int']['input']>;
-  /** Evaluate only the first N queries of the set. */
+  /** Evaluate only the first N queries of the set (through the API a run holds at most 5000 queries). */
   limitQueries?: InputMaybe<Scalars['Int']['input']>;
   /** Metric names: mrr, map, ndcg@K, p@K, r@K, hit@K. Default depends on the set. */
   metrics?: InputMaybe<Array<Scalars['String']['input']>>;
-  /** Sign flips of the paired randomisation test (default 10000). */
+  /** Sign flips of the paired randomisation test (default 10000; at most 100000 through the API). */
   permutationSamples?: InputMaybe<Scalars['Int']['input']>;
   /** TREC qrels (lines 'qid 0 docno grade') replacing the set's judgements; only judged queries run. */
   qrels?: InputMaybe<Scalars['String']['input']>;
@@ -142,6 +143,59 @@ export type EvaluationExports = {
   trecQrels: Scalars['String']['output'];
   trecRuns: Array<TrecRunExport>;
 };
+
+/**
+ * An evaluation running in the background. One job runs at a time; others wait in a bounded queue.
+ * Its id is the id of the run it records (evaluationRun(id) once SUCCEEDED).
+ */
+export type EvaluationJob = {
+  __typename?: 'EvaluationJob';
+  createdAt: Scalars['DateTime']['output'];
+  /** Why the job failed (FAILED only). */
+  error?: Maybe<EvaluationJobError>;
+  finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  progress: EvaluationJobProgress;
+  /** Jobs that run before this one (0: next); null unless QUEUED. */
+  queuePosition?: Maybe<Scalars['Int']['output']>;
+  /** The recorded run, once SUCCEEDED. */
+  run?: Maybe<EvaluationRun>;
+  /** The judgement set as requested. */
+  set: Scalars['String']['output'];
+  startedAt?: Maybe<Scalars['DateTime']['output']>;
+  state: EvaluationJobState;
+};
+
+export type EvaluationJobError = {
+  __typename?: 'EvaluationJobError';
+  /** The error code, e.g. BAD_USER_INPUT or INTERNAL_SERVER_ERROR. */
+  code: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+};
+
+export type EvaluationJobPhase =
+  /** Every query through every variant (progress counts queries times variants). */
+  | 'RANKING'
+  /** Bootstrap intervals and paired tests (progress counts intervals and tests). */
+  | 'STATISTICS';
+
+/** Ranking counts queries times variants; statistics counts intervals and tests. Once succeeded, done = total = queries times variants. */
+export type EvaluationJobProgress = {
+  __typename?: 'EvaluationJobProgress';
+  done: Scalars['Int']['output'];
+  /** The running phase, or where a failed or cancelled job stopped; null while queued and once succeeded. */
+  phase?: Maybe<EvaluationJobPhase>;
+  total: Scalars['Int']['output'];
+};
+
+export type EvaluationJobState =
+  | 'CANCELLED'
+  | 'FAILED'
+  /** Waiting behind the running job. */
+  | 'QUEUED'
+  | 'RUNNING'
+  /** Finished; the run is recorded. */
+  | 'SUCCEEDED';
 
 /** A model version a run used. */
 export type EvaluationModel = {
@@ -273,7 +327,7 @@ export type ImageInput = {
   base64?: InputMaybe<Scalars['String']['input']>;
   /** A catalogue product whose image is the query. */
   productId?: InputMaybe<Scalars['ID']['input']>;
-  /** An http(s) URL the server fetches (size and time limited). */
+  /** A public http(s) URL of an image, fetched by the server (at most 3 redirects; size and time limited; internal addresses refused). */
   url?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -282,6 +336,7 @@ export type ImageSourceInput = {
   base64?: InputMaybe<Scalars['String']['input']>;
   /** A file path on the server, inside the allowed image directory. */
   path?: InputMaybe<Scalars['String']['input']>;
+  /** A public http(s) URL of an image, fetched by the server (at most 3 redirects; size and time limited; internal addresses refused). */
   url?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -328,13 +383,24 @@ export type ModelInfo = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Cancels a queued or running evaluation job; a finished job is returned as it is. NOT_FOUND for an unknown id. */
+  cancelEvaluation: EvaluationJob;
   deleteProducts: DeleteProductsPayload;
-  /** Runs a judgement set against one or more variants and records the run. */
-  evaluate: EvaluationRun;
+  /**
+   * Queues a run of a judgement set against one or more variants and returns the job at once; poll
+   * evaluationJob(id) for progress and the run. Bad input is refused at once (BAD_USER_INPUT); a full
+   * queue answers OVERLOADED.
+   */
+  evaluate: EvaluationJob;
   /** Stores impressions and clicks durably for training and analytics. At most 1000 per call. */
   recordSearchEvents: RecordSearchEventsPayload;
   /** Inserts or replaces products by id; embeddings are computed here. At most 256 per call. */
   upsertProducts: UpsertProductsPayload;
+};
+
+
+export type MutationCancelEvaluationArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -470,6 +536,8 @@ export type Query = {
    * BAD_USER_INPUT for `first` < 1 or a product outside every outfit structure.
    */
   completeTheLook: CompleteTheLook;
+  /** An evaluation job (see evaluate); null when unknown. */
+  evaluationJob?: Maybe<EvaluationJob>;
   /** One evaluation run with per-query results and exports; null when unknown. */
   evaluationRun?: Maybe<EvaluationRun>;
   /** Recorded evaluation runs, newest first. */
@@ -480,7 +548,11 @@ export type Query = {
   /** Products in the order of ids; null where an id is unknown. At most 100 ids. */
   products: Array<Maybe<Product>>;
   search: SearchConnection;
-  /** Search analytics over recorded searches; from and to are UTC days (YYYY-MM-DD, inclusive). */
+  /**
+   * Search analytics over recorded searches, computed in the database; from and to are calendar UTC
+   * days (YYYY-MM-DD, inclusive). Queries come in pages of topQueries (0 to 1000) from queryOffset,
+   * days in pages of dayLimit (0 to 3660) from dayOffset; offsets go up to 1,000,000.
+   */
   searchAnalytics: SearchAnalytics;
   serviceInfo: ServiceInfo;
   /** Products that look like the given one (image tower), best first; the product itself is left out. */
@@ -491,6 +563,11 @@ export type Query = {
 export type QueryCompleteTheLookArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   productId: Scalars['ID']['input'];
+};
+
+
+export type QueryEvaluationJobArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -521,7 +598,10 @@ export type QuerySearchArgs = {
 
 
 export type QuerySearchAnalyticsArgs = {
+  dayLimit?: InputMaybe<Scalars['Int']['input']>;
+  dayOffset?: InputMaybe<Scalars['Int']['input']>;
   from?: InputMaybe<Scalars['String']['input']>;
+  queryOffset?: InputMaybe<Scalars['Int']['input']>;
   to?: InputMaybe<Scalars['String']['input']>;
   topQueries?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -608,14 +688,23 @@ export type SearchAnalytics = {
   __typename?: 'SearchAnalytics';
   clickThroughRate: Scalars['Float']['output'];
   clicks: Scalars['Int']['output'];
+  /** Days with at least one search in the range (the list perDay pages through). */
+  days: Scalars['Int']['output'];
+  /** Distinct normalised queries in the range (the list topQueries pages through). */
+  distinctQueries: Scalars['Int']['output'];
+  /** Distinct queries with a zero-result search (the list zeroResultQueries pages through). */
+  distinctZeroResultQueries: Scalars['Int']['output'];
   from?: Maybe<Scalars['String']['output']>;
   meanReciprocalRank: Scalars['Float']['output'];
+  /** Days with searches, in order: one page (dayOffset, dayLimit). */
   perDay: Array<SearchDayStat>;
   searches: Scalars['Int']['output'];
   searchesWithClicks: Scalars['Int']['output'];
   searchesWithResults: Scalars['Int']['output'];
   to?: Maybe<Scalars['String']['output']>;
+  /** Most frequent queries first, ties by query text: one page (queryOffset, topQueries). */
   topQueries: Array<SearchQueryStat>;
+  /** Queries with a zero-result search, most such searches first: one page (queryOffset, topQueries). */
   zeroResultQueries: Array<SearchQueryStat>;
   zeroResultRate: Scalars['Float']['output'];
   zeroResultSearches: Scalars['Int']['output'];
@@ -682,7 +771,10 @@ export type SearchEventType =
  * At least one of text or image is required.
  */
 export type SearchInput = {
-  /** Cursor of the last edge of the previous page. */
+  /**
+   * Cursor of the last edge of the previous page. Refused with STALE_CURSOR when products were
+   * written since the search's first page: run the search again without it.
+   */
   after?: InputMaybe<Scalars['String']['input']>;
   /**
    * Correct misspelt words of the text or modifier before searching (default true). Send false to
@@ -842,6 +934,11 @@ export type ResolversTypes = ResolversObject<{
   EvaluateInput: EvaluateInput;
   EvaluationComparison: ResolverTypeWrapper<EvaluationComparison>;
   EvaluationExports: ResolverTypeWrapper<EvaluationExports>;
+  EvaluationJob: ResolverTypeWrapper<EvaluationJobModel>;
+  EvaluationJobError: ResolverTypeWrapper<EvaluationJobError>;
+  EvaluationJobPhase: EvaluationJobPhase;
+  EvaluationJobProgress: ResolverTypeWrapper<EvaluationJobProgress>;
+  EvaluationJobState: EvaluationJobState;
   EvaluationModel: ResolverTypeWrapper<EvaluationModel>;
   EvaluationQueryInput: EvaluationQueryInput;
   EvaluationQueryResult: ResolverTypeWrapper<EvaluationQueryResult>;
@@ -911,6 +1008,9 @@ export type ResolversParentTypes = ResolversObject<{
   EvaluateInput: EvaluateInput;
   EvaluationComparison: EvaluationComparison;
   EvaluationExports: EvaluationExports;
+  EvaluationJob: EvaluationJobModel;
+  EvaluationJobError: EvaluationJobError;
+  EvaluationJobProgress: EvaluationJobProgress;
   EvaluationModel: EvaluationModel;
   EvaluationQueryInput: EvaluationQueryInput;
   EvaluationQueryResult: EvaluationQueryResult;
@@ -1007,6 +1107,30 @@ export type EvaluationExportsResolvers<ContextType = GraphQLContext, ParentType 
   jsonLines?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   trecQrels?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   trecRuns?: Resolver<Array<ResolversTypes['TrecRunExport']>, ParentType, ContextType>;
+}>;
+
+export type EvaluationJobResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EvaluationJob'] = ResolversParentTypes['EvaluationJob']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['EvaluationJobError']>, ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  progress?: Resolver<ResolversTypes['EvaluationJobProgress'], ParentType, ContextType>;
+  queuePosition?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  run?: Resolver<Maybe<ResolversTypes['EvaluationRun']>, ParentType, ContextType>;
+  set?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['EvaluationJobState'], ParentType, ContextType>;
+}>;
+
+export type EvaluationJobErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EvaluationJobError'] = ResolversParentTypes['EvaluationJobError']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type EvaluationJobProgressResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EvaluationJobProgress'] = ResolversParentTypes['EvaluationJobProgress']> = ResolversObject<{
+  done?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  phase?: Resolver<Maybe<ResolversTypes['EvaluationJobPhase']>, ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type EvaluationModelResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EvaluationModel'] = ResolversParentTypes['EvaluationModel']> = ResolversObject<{
@@ -1132,8 +1256,9 @@ export type ModelInfoResolvers<ContextType = GraphQLContext, ParentType extends 
 }>;
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  cancelEvaluation?: Resolver<ResolversTypes['EvaluationJob'], ParentType, ContextType, RequireFields<MutationCancelEvaluationArgs, 'id'>>;
   deleteProducts?: Resolver<ResolversTypes['DeleteProductsPayload'], ParentType, ContextType, RequireFields<MutationDeleteProductsArgs, 'ids'>>;
-  evaluate?: Resolver<ResolversTypes['EvaluationRun'], ParentType, ContextType, RequireFields<MutationEvaluateArgs, 'input'>>;
+  evaluate?: Resolver<ResolversTypes['EvaluationJob'], ParentType, ContextType, RequireFields<MutationEvaluateArgs, 'input'>>;
   recordSearchEvents?: Resolver<ResolversTypes['RecordSearchEventsPayload'], ParentType, ContextType, RequireFields<MutationRecordSearchEventsArgs, 'events'>>;
   upsertProducts?: Resolver<ResolversTypes['UpsertProductsPayload'], ParentType, ContextType, RequireFields<MutationUpsertProductsArgs, 'products'>>;
 }>;
@@ -1188,13 +1313,14 @@ export type ProductResolvers<ContextType = GraphQLContext, ParentType extends Re
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   completeTheLook?: Resolver<ResolversTypes['CompleteTheLook'], ParentType, ContextType, RequireFields<QueryCompleteTheLookArgs, 'first' | 'productId'>>;
+  evaluationJob?: Resolver<Maybe<ResolversTypes['EvaluationJob']>, ParentType, ContextType, RequireFields<QueryEvaluationJobArgs, 'id'>>;
   evaluationRun?: Resolver<Maybe<ResolversTypes['EvaluationRun']>, ParentType, ContextType, RequireFields<QueryEvaluationRunArgs, 'id'>>;
   evaluationRuns?: Resolver<ResolversTypes['EvaluationRunList'], ParentType, ContextType, RequireFields<QueryEvaluationRunsArgs, 'limit' | 'offset'>>;
   ingestStatus?: Resolver<ResolversTypes['IngestStatus'], ParentType, ContextType>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   products?: Resolver<Array<Maybe<ResolversTypes['Product']>>, ParentType, ContextType, RequireFields<QueryProductsArgs, 'ids'>>;
   search?: Resolver<ResolversTypes['SearchConnection'], ParentType, ContextType, RequireFields<QuerySearchArgs, 'input'>>;
-  searchAnalytics?: Resolver<ResolversTypes['SearchAnalytics'], ParentType, ContextType, RequireFields<QuerySearchAnalyticsArgs, 'topQueries'>>;
+  searchAnalytics?: Resolver<ResolversTypes['SearchAnalytics'], ParentType, ContextType, RequireFields<QuerySearchAnalyticsArgs, 'dayLimit' | 'dayOffset' | 'queryOffset' | 'topQueries'>>;
   serviceInfo?: Resolver<ResolversTypes['ServiceInfo'], ParentType, ContextType>;
   similarProducts?: Resolver<ResolversTypes['SearchConnection'], ParentType, ContextType, RequireFields<QuerySimilarProductsArgs, 'id'>>;
 }>;
@@ -1234,6 +1360,9 @@ export type ScorePartResolvers<ContextType = GraphQLContext, ParentType extends 
 export type SearchAnalyticsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SearchAnalytics'] = ResolversParentTypes['SearchAnalytics']> = ResolversObject<{
   clickThroughRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   clicks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  days?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  distinctQueries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  distinctZeroResultQueries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   from?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   meanReciprocalRank?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   perDay?: Resolver<Array<ResolversTypes['SearchDayStat']>, ParentType, ContextType>;
@@ -1315,6 +1444,9 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   DeleteProductsPayload?: DeleteProductsPayloadResolvers<ContextType>;
   EvaluationComparison?: EvaluationComparisonResolvers<ContextType>;
   EvaluationExports?: EvaluationExportsResolvers<ContextType>;
+  EvaluationJob?: EvaluationJobResolvers<ContextType>;
+  EvaluationJobError?: EvaluationJobErrorResolvers<ContextType>;
+  EvaluationJobProgress?: EvaluationJobProgressResolvers<ContextType>;
   EvaluationModel?: EvaluationModelResolvers<ContextType>;
   EvaluationQueryResult?: EvaluationQueryResultResolvers<ContextType>;
   EvaluationRun?: EvaluationRunResolvers<ContextType>;

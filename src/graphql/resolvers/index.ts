@@ -1,13 +1,22 @@
 /**
  * The resolver map: one file per root field, plus type resolvers where a schema type differs from
- * its domain model (see the codegen mappers).
+ * its domain model (see the codegen mappers). Every root field is guarded by the role it needs
+ * (src/auth/access-policy.ts), once, here; then every field's string arguments are checked against
+ * their length limits (src/graphql/argument-limits.ts); then expensive calls draw on the caller's
+ * rate limits (src/graphql/rate-limit.guard.ts).
  */
 import type { Resolvers } from '../__generated__/resolvers-types';
+import { guardRootResolvers } from '../access.guard';
+import { limitStringArguments } from '../argument-limits';
+import { rateLimitRootResolvers } from '../rate-limit.guard';
+import { EvaluationJob } from './EvaluationJob';
 import { Explanation } from './Explanation';
 import { deleteProducts } from './Mutation/deleteProducts';
 import { recordSearchEvents } from './Mutation/recordSearchEvents';
 import { upsertProducts } from './Mutation/upsertProducts';
 import { evaluate } from './Mutation/evaluate';
+import { cancelEvaluation } from './Mutation/cancelEvaluation';
+import { evaluationJob } from './Query/evaluationJob';
 import { evaluationRun } from './Query/evaluationRun';
 import { evaluationRuns } from './Query/evaluationRuns';
 import { searchAnalytics } from './Query/searchAnalytics';
@@ -23,7 +32,7 @@ import { PriceConstraint, QueryUnderstanding, RecognisedAttribute } from './Quer
 import { SearchConnection } from './SearchConnection';
 import { SearchEdge } from './SearchEdge';
 
-export const resolvers: Resolvers = {
+export const resolvers: Resolvers = guardRootResolvers<Resolvers>(limitStringArguments(rateLimitRootResolvers({
   Query: {
     serviceInfo,
     ingestStatus,
@@ -34,6 +43,7 @@ export const resolvers: Resolvers = {
     search,
     evaluationRuns,
     evaluationRun,
+    evaluationJob,
     searchAnalytics,
   },
   Mutation: {
@@ -41,7 +51,9 @@ export const resolvers: Resolvers = {
     deleteProducts,
     recordSearchEvents,
     evaluate,
+    cancelEvaluation,
   },
+  EvaluationJob,
   Product,
   SearchConnection,
   SearchEdge,
@@ -49,4 +61,4 @@ export const resolvers: Resolvers = {
   QueryUnderstanding,
   RecognisedAttribute,
   PriceConstraint,
-};
+})));

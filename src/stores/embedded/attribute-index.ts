@@ -18,6 +18,9 @@ export class AttributeIndex {
   readonly live = new Bitset(1024);
   private readonly postings = new Map<string, Map<string, Posting>>();
   private readonly payloads: (Record<string, string[]> | undefined)[] = [];
+  /** Attribute names (product.attributes keys, not the fallback fields) by slot, and products per name. */
+  private readonly attributeKeys: (string[] | undefined)[] = [];
+  private readonly productsByAttribute = new Map<string, number>();
   private prices = new Float64Array(1024);
   private stock = new Uint8Array(1024);
   private liveCount = 0;
@@ -39,6 +42,10 @@ export class AttributeIndex {
     const payload = keywordPayload(product);
     while (this.payloads.length <= slot) this.payloads.push(undefined);
     this.payloads[slot] = payload;
+    const names = Object.keys(product.attributes);
+    while (this.attributeKeys.length <= slot) this.attributeKeys.push(undefined);
+    this.attributeKeys[slot] = names;
+    for (const n of names) this.productsByAttribute.set(n, (this.productsByAttribute.get(n) ?? 0) + 1);
     for (const [key, values] of Object.entries(payload)) {
       let byValue = this.postings.get(key);
       if (!byValue) this.postings.set(key, (byValue = new Map()));
@@ -82,8 +89,19 @@ export class AttributeIndex {
       }
     }
     this.payloads[slot] = undefined;
+    for (const n of this.attributeKeys[slot] ?? []) {
+      const left = (this.productsByAttribute.get(n) ?? 1) - 1;
+      if (left > 0) this.productsByAttribute.set(n, left);
+      else this.productsByAttribute.delete(n);
+    }
+    this.attributeKeys[slot] = undefined;
     this.live.delete(slot);
     this.liveCount--;
+  }
+
+  /** Attribute names at least one live product carries. */
+  attributeNames(): string[] {
+    return [...this.productsByAttribute.keys()];
   }
 
   /** Slots of live products matching the filter (a fresh bitset the caller may modify). */

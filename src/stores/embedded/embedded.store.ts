@@ -25,6 +25,7 @@
  * The graph catches up in short slices on the event loop after writes, and is checkpointed when
  * writes go quiet and at close. One process owns a store directory at a time.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidInputError, UnavailableError } from '../../domain/errors';
@@ -66,6 +67,12 @@ export interface EmbeddedStoreOptions {
   checkpointDelayMs?: number;
   /** Finish indexing pending vectors at close so the next open needs no catch-up (default true). */
   indexOnClose?: boolean;
+  /**
+   * Told when background indexing or a background checkpoint fails (e.g. a full disk). The failure
+   * never reaches the process: searches keep scoring unindexed vectors exactly, and the checkpoint is
+   * tried again after the next write or at close.
+   */
+  onBackgroundError?: (error: unknown) => void;
 }
 
 export const MAX_SEARCH_LIMIT = 10_000;
@@ -82,6 +89,8 @@ interface OpenState {
   slotToId: string[];
   slotSeq: number[];
   loads: Partial<Record<VectorSpace, IndexLoad>>;
+  /** Random id of this store's database, made at its creation: versions of two stores never match. */
+  storeId: string;
 }
 
 export class EmbeddedStore implements VectorStore {
@@ -140,8 +149,10 @@ export class EmbeddedStore implements VectorStore {
         if (dim !== undefined) dims[space] = dim;
       }
       for (const [space, dim] of Object.entries(dims)) db.setMeta(`dim:${space}`, String(dim));
+      let storeId = db.getMeta('store-id');
+      if (!storeId) db.setMeta('store-id', (storeId = randomUUID().slice(0, 8)));
 
-      const state: OpenState = { db, spaces: new Map(), attributes: null!, idToSlot: new Map(), slotToId: [], slotSeq: [], loads: {} };
+      const state: OpenState = { db, spaces: new Map(), attributes: null!, idToSlot: new Map(), slotToId: [], slotSeq: [], loads: {}, storeId };
       state.attributes = new AttributeIndex((id) => state.idToSlot.get(id));
       for (const [space, dim] of Object.entries(dims)) state.spaces.set(space as VectorSpace, new VectorSpaceIndex(space as VectorSpace, dim, this.hnsw));
       db.loadProducts((slot, id, seq, product) => {
@@ -224,7 +235,7 @@ export class EmbeddedStore implements VectorStore {
     });
     if (byId.size === 0) return;
     const rows: RowToWrite[] = [...byId.values()].map((r) => ({ ...r, slot: state.idToSlot.get(r.product.id) }));
-    const { seq, slots } = state.db.writeBatch(rows);
+    const { seq, slots } = sqliteWrite(() => state.db.writeBatch(rows));
     rows.forEach((row, i) => {
       const slot = slots[i];
       state.idToSlot.set(row.product.id, slot);
@@ -246,7 +257,7 @@ export class EmbeddedStore implements VectorStore {
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new InvalidInputError('delete expects a list of product ids');
     const slots = [...new Set(ids)].map((id) => state.idToSlot.get(id)).filter((s): s is number => s !== undefined);
     if (slots.length === 0) return 0;
-    state.db.deleteSlots(slots);
+    sqliteWrite(() => state.db.deleteSlots(slots));
     for (const slot of slots) {
       state.idToSlot.delete(state.slotToId[slot]);
       state.attributes.remove(slot);
@@ -379,6 +390,16 @@ export class EmbeddedStore implements VectorStore {
     return { backend: 'embedded', products: state.attributes.size, dimensions };
   }
 
+  async attributeNames(): Promise<string[]> {
+    return this.open_().attributes.attributeNames().sort();
+  }
+
+  /** The database's write sequence number (every upsert and delete raises it), tagged with the store's id. */
+  async catalogVersion(): Promise<string> {
+    const state = this.open_();
+    return `${state.storeId}.${state.db.seq}`;
+  }
+
   /** How each space's graph was attached at open, and how many vectors still wait for it. */
   indexStatus(): Partial<Record<VectorSpace, { load: IndexLoad; pending: number; vectors: number }>> {
     const state = this.open_();
@@ -424,14 +445,25 @@ export class EmbeddedStore implements VectorStore {
       if (!state) return;
       const deadline = Date.now() + this.sliceMs;
       let more = false;
-      for (const s of state.spaces.values()) if (Date.now() < deadline) more = s.indexPending(deadline) || more;
+      try {
+        for (const s of state.spaces.values()) if (Date.now() < deadline) more = s.indexPending(deadline) || more;
+      } catch (error) {
+        // Vectors stay pending (scored exactly); indexing resumes after the next write.
+        this.options.onBackgroundError?.(error);
+        return;
+      }
       for (const s of state.spaces.values()) more = more || s.pendingCount > 0;
       if (more) {
         this.indexing = setImmediate(step).unref();
       } else if ([...state.spaces.values()].some((s) => s.hasUncheckpointedChanges)) {
         this.checkpointTimer = setTimeout(() => {
           this.checkpointTimer = null;
-          if (this.state === state) this.checkpoint(state);
+          if (this.state !== state) return;
+          try {
+            this.checkpoint(state);
+          } catch (error) {
+            this.options.onBackgroundError?.(error);
+          }
         }, this.checkpointDelayMs).unref();
       }
     };
@@ -453,6 +485,23 @@ function validateProduct(p: unknown, what: string): asserts p is Product {
   }
   for (const [k, v] of Object.entries(r.attributes as Record<string, unknown>)) {
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new InvalidInputError(`${what} (${r.id}): attribute "${k}" must be a list of strings`);
+  }
+}
+
+/**
+ * Runs a write transaction. SQLite's own failures (a full disk, an I/O error, a lock held too long)
+ * roll the transaction back: they become UNAVAILABLE, saying nothing was written, so the request
+ * that asked fails with a coded error and the client can retry.
+ */
+function sqliteWrite<T>(write: () => T): T {
+  try {
+    return write();
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) {
+      throw new UnavailableError(`the store could not save the write (${code}); nothing was written, retry later`, { reason: code });
+    }
+    throw e;
   }
 }
 

@@ -6,12 +6,19 @@
  * updated are "pending": searches score them exactly and the graph skips them, so results are
  * never stale while the graph catches up in the background.
  *
- * The graph is persisted as `<space>.hnsw` plus a `<space>.hnsw.json` checkpoint holding the write
- * sequence number it reflects, its dimension, size and SHA-256. At open, rows written after that
- * sequence number become pending again; a missing, mismatched or corrupt file means a rebuild.
+ * The graph is persisted as numbered files `<space>.<generation>.hnsw`, described by the checkpoint
+ * `<space>.hnsw.json`: for the current graph file and the one before it, the write sequence number it
+ * reflects, its size and SHA-256. A checkpoint writes the new graph to a temporary file, fsyncs it and
+ * renames it into place, then replaces the checkpoint the same way (temporary file, fsync, rename,
+ * fsync of the directory), and only then deletes graph files the checkpoint no longer names. A kill at
+ * any step therefore leaves the previous checkpoint and its graph intact: the next open loads it and
+ * re-indexes only rows written after its sequence number. If the current graph file is damaged
+ * anyway (e.g. a power cut lost writes the disk had acknowledged), the open falls back to the previous
+ * graph; only when neither is usable is the graph rebuilt from the database. A store written before
+ * numbered files (`<space>.hnsw`, checkpoint format 1) still loads.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { HierarchicalNSW } from 'hnswlib-node';
 import type { VectorSpace } from '../vector-store';
@@ -33,18 +40,86 @@ export interface HnswOptions {
 
 export const DEFAULT_HNSW: HnswOptions = { m: 16, efConstruction: 100, efSearch: 256, maxEf: 1024, postFilterMin: 0.25 };
 
+/** One persisted graph: its file (in the store directory), the write sequence it reflects, size and hash. */
+interface GraphFile {
+  file: string;
+  generation: number;
+  seq: number;
+  bytes: number;
+  sha256: string;
+}
+
 interface Checkpoint {
+  format: 2;
+  space: VectorSpace;
+  dim: number;
+  m: number;
+  efConstruction: number;
+  current: GraphFile;
+  previous: GraphFile | null;
+}
+
+/** The checkpoint written before numbered graph files: one graph, `<space>.hnsw`. */
+interface CheckpointV1 {
   format: 1;
   space: VectorSpace;
   dim: number;
   seq: number;
   bytes: number;
   sha256: string;
-  m: number;
-  efConstruction: number;
 }
 
-export type IndexLoad = { kind: 'loaded'; checkpointSeq: number; pending: number } | { kind: 'rebuild'; reason: string; pending: number };
+/** Writes a file durably: a temporary file, fsync, rename into place, fsync of the directory. */
+export function writeFileAtomic(dir: string, name: string, write: (tmp: string) => void): void {
+  const target = join(dir, name);
+  const tmp = `${target}.tmp`;
+  write(tmp);
+  fsyncFile(tmp);
+  renameSync(tmp, target);
+  fsyncDirectory(dir);
+}
+
+function fsyncFile(file: string): void {
+  const fd = openSync(file, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fsyncDirectory(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
+    fsyncSync(fd);
+  } catch {
+    // Some platforms and file systems cannot fsync a directory; the rename is still atomic there.
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeText(file: string, text: string): void {
+  const fd = openSync(file, 'w');
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * How a space's graph was attached at open: loaded from a checkpoint (`graph` says whether the
+ * current graph file or, the current one being damaged, the previous one), or rebuilt and why.
+ */
+export type IndexLoad =
+  | { kind: 'loaded'; checkpointSeq: number; pending: number; graph: 'current' | 'previous' }
+  | { kind: 'rebuild'; reason: string; pending: number };
 
 export class VectorSpaceIndex {
   private readonly arena: VectorArena;
@@ -56,6 +131,10 @@ export class VectorSpaceIndex {
   private readonly pendingBits = new Bitset(1024);
   /** Graph mutations since the last checkpoint. */
   private dirty = 0;
+  /** The graph file on disk that the in-memory graph started from or was last saved to. */
+  private saved: GraphFile | null = null;
+  /** Highest graph file generation seen in this directory. */
+  private generation = 0;
 
   constructor(
     readonly space: VectorSpace,
@@ -191,8 +270,12 @@ export class VectorSpaceIndex {
     return this.pending.size > 0;
   }
 
-  private paths(dir: string): { index: string; meta: string } {
-    return { index: join(dir, `${this.space}.hnsw`), meta: join(dir, `${this.space}.hnsw.json`) };
+  private get metaName(): string {
+    return `${this.space}.hnsw.json`;
+  }
+
+  private graphName(generation: number): string {
+    return `${this.space}.${generation}.hnsw`;
   }
 
   /**
@@ -211,6 +294,7 @@ export class VectorSpaceIndex {
       return { kind: 'rebuild', reason, pending: this.pending.size };
     }
     const cp = reason;
+    const graph = this.dirty === 0 ? 'current' : 'previous';
     const labels = new Bitset(this.present.capacity);
     for (const label of this.hnsw.getIdsList()) {
       labels.add(label);
@@ -223,62 +307,133 @@ export class VectorSpaceIndex {
         this.pendingBits.add(slot);
       }
     });
-    return { kind: 'loaded', checkpointSeq: cp, pending: this.pending.size };
+    return { kind: 'loaded', checkpointSeq: cp, pending: this.pending.size, graph };
   }
 
-  /** The checkpoint's sequence number, or why the files cannot be used. */
+  /**
+   * Loads the newest usable graph the checkpoint names (the current one, else the previous one) and
+   * returns its sequence number, or why none can be used.
+   */
   private tryLoad(dir: string, dbSeq: number): number | string {
-    const { index, meta } = this.paths(dir);
-    if (!existsSync(index) || !existsSync(meta)) return 'no index files';
+    const meta = join(dir, this.metaName);
+    if (!existsSync(meta)) return 'no index files';
     let cp: Checkpoint;
     try {
-      cp = JSON.parse(readFileSync(meta, 'utf8')) as Checkpoint;
-    } catch {
-      return 'unreadable checkpoint';
+      cp = this.readCheckpoint(meta);
+    } catch (e) {
+      return (e as Error).message;
     }
-    if (cp.format !== 1 || cp.space !== this.space || cp.dim !== this.dim) return 'checkpoint for another space or dimension';
-    if (!(cp.seq <= dbSeq)) return 'checkpoint is newer than the database';
-    const bytes = readFileSync(index);
-    if (bytes.length !== cp.bytes || createHash('sha256').update(bytes).digest('hex') !== cp.sha256) return 'index file does not match its checkpoint';
+    if (cp.space !== this.space || cp.dim !== this.dim) return 'checkpoint for another space or dimension';
+    this.generation = Math.max(cp.current.generation, cp.previous?.generation ?? 0);
+    let reason = '';
+    for (const graph of [cp.current, cp.previous]) {
+      if (!graph) continue;
+      const why = this.tryLoadGraph(dir, graph, dbSeq);
+      if (why === null) {
+        this.saved = graph;
+        // Loaded from the fallback: the next checkpoint replaces the damaged current graph.
+        this.dirty = graph === cp.current ? 0 : 1;
+        return graph.seq;
+      }
+      reason ||= why;
+    }
+    return reason;
+  }
+
+  private readCheckpoint(meta: string): Checkpoint {
+    let parsed: Checkpoint | CheckpointV1;
+    try {
+      parsed = JSON.parse(readFileSync(meta, 'utf8')) as Checkpoint | CheckpointV1;
+    } catch {
+      throw new Error('unreadable checkpoint');
+    }
+    if (parsed?.format === 1) {
+      const v1 = parsed;
+      return {
+        format: 2,
+        space: v1.space,
+        dim: v1.dim,
+        m: this.options.m,
+        efConstruction: this.options.efConstruction,
+        current: { file: `${this.space}.hnsw`, generation: 0, seq: v1.seq, bytes: v1.bytes, sha256: v1.sha256 },
+        previous: null,
+      };
+    }
+    if (parsed?.format !== 2 || !isGraphFile(parsed.current) || (parsed.previous !== null && !isGraphFile(parsed.previous))) {
+      throw new Error('unreadable checkpoint');
+    }
+    return parsed;
+  }
+
+  /** Loads one graph file; null when it is now this space's graph, else why not. */
+  private tryLoadGraph(dir: string, graph: GraphFile, dbSeq: number): string | null {
+    if (!(graph.seq <= dbSeq)) return 'checkpoint is newer than the database';
+    const file = join(dir, graph.file);
+    if (!existsSync(file)) return 'index file named by the checkpoint is missing';
+    const bytes = readFileSync(file);
+    if (bytes.length !== graph.bytes || createHash('sha256').update(bytes).digest('hex') !== graph.sha256) return 'index file does not match its checkpoint';
     try {
       const g = new HierarchicalNSW('ip', this.dim);
-      g.readIndexSync(index);
+      g.readIndexSync(file);
       if (g.getNumDimensions() !== this.dim) return 'index dimension differs';
       this.hnsw = g;
     } catch (e) {
       return `index unreadable: ${(e as Error).message}`;
     }
-    this.dirty = 0;
-    return cp.seq;
+    return null;
   }
 
   /**
-   * Writes the graph and its checkpoint atomically (temporary file + rename). The checkpoint's
-   * sequence number stops before the oldest pending write, so a reopen re-indexes those rows.
+   * Writes the graph and then the checkpoint naming it, each atomically and durably (see the
+   * header); the graph before it stays as the fallback. The checkpoint's sequence number stops
+   * before the oldest pending write, so a reopen re-indexes those rows.
    */
   checkpoint(dir: string, dbSeq: number): void {
-    if (!this.hasUncheckpointedChanges && existsSync(this.paths(dir).meta)) return;
+    if (!this.hasUncheckpointedChanges && this.saved && existsSync(join(dir, this.metaName))) return;
     let seq = dbSeq;
     for (const s of this.pending.values()) seq = Math.min(seq, s - 1);
-    const { index, meta } = this.paths(dir);
-    const tmp = `${index}.tmp`;
-    this.hnsw.writeIndexSync(tmp);
-    const bytes = readFileSync(tmp);
+    const previous = this.saved;
+    const generation = ++this.generation;
+    const name = this.graphName(generation);
+    writeFileAtomic(dir, name, (tmp) => this.hnsw.writeIndexSync(tmp));
+    const bytes = readFileSync(join(dir, name));
+    const current: GraphFile = { file: name, generation, seq, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    const usablePrevious = previous && existsSync(join(dir, previous.file)) ? previous : null;
     const cp: Checkpoint = {
-      format: 1,
+      format: 2,
       space: this.space,
       dim: this.dim,
-      seq,
-      bytes: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
       m: this.options.m,
       efConstruction: this.options.efConstruction,
+      current,
+      previous: usablePrevious,
     };
-    // The old checkpoint goes first: a crash between the renames leaves no checkpoint (a rebuild), never a mismatched one.
-    rmSync(meta, { force: true });
-    renameSync(tmp, index);
-    writeFileSync(`${meta}.tmp`, JSON.stringify(cp));
-    renameSync(`${meta}.tmp`, meta);
+    writeFileAtomic(dir, this.metaName, (tmp) => writeText(tmp, JSON.stringify(cp)));
+    this.saved = current;
     this.dirty = 0;
+    this.removeUnnamedGraphs(dir, cp);
   }
+
+  /** Deletes this space's graph files (and leftover temporary files) that the checkpoint does not name. */
+  private removeUnnamedGraphs(dir: string, cp: Checkpoint): void {
+    const keep = new Set([cp.current.file, cp.previous?.file]);
+    const mine = new RegExp(`^${this.space}\\.(\\d+\\.)?hnsw(\\.tmp)?$|^${this.space}\\.hnsw\\.json\\.tmp$`);
+    for (const name of readdirSync(dir)) {
+      if (mine.test(name) && !keep.has(name)) rmSync(join(dir, name), { force: true });
+    }
+  }
+}
+
+function isGraphFile(g: unknown): g is GraphFile {
+  const r = g as GraphFile;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.file === 'string' &&
+    /^[a-z]+\.(\d+\.)?hnsw$/.test(r.file) &&
+    Number.isInteger(r.generation) &&
+    Number.isInteger(r.seq) &&
+    Number.isInteger(r.bytes) &&
+    typeof r.sha256 === 'string'
+  );
 }

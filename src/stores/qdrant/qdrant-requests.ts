@@ -10,7 +10,7 @@ import type { ScoredHit, ScorePart, SearchRequest, StoredProduct, VectorSpace } 
 import { VECTOR_SPACES, denseSourceName, validateDenseSource } from '../vector-store';
 import { documentTerms, productSearchText, queryTerms, type Bm25Params } from './lexical-terms';
 import { productPointId } from './point-id';
-import { payloadKey, toQdrantFilter, type QdrantFilter } from './qdrant-filter';
+import { ATTRIBUTES_PATH, payloadKey, toQdrantFilter, type QdrantFilter } from './qdrant-filter';
 import type { QdrantStoreOptions } from './qdrant-options';
 
 /** Name of the sparse vector holding BM25 term weights. */
@@ -75,6 +75,23 @@ export function buildFieldIndexes(attributeNames: readonly string[] = ATTRIBUTE_
   ];
   for (const name of new Set(attributeNames)) indexes.push({ field_name: payloadKey(name), field_schema: 'keyword' });
   return indexes;
+}
+
+/**
+ * Attribute names that at least one point carries, from a collection's payload indexes (every
+ * attribute gets a keyword index `attributes.<name>` before the first point carrying it is written;
+ * `points` counts the points holding a value there). Sorted.
+ */
+export function readAttributeNames(info: Pick<Schemas['CollectionInfo'], 'payload_schema'>): string[] {
+  const prefix = `${ATTRIBUTES_PATH}.`;
+  const names: string[] = [];
+  for (const [field, index] of Object.entries(info.payload_schema ?? {})) {
+    if (!field.startsWith(prefix) || !((index?.points ?? 0) > 0)) continue;
+    const rest = field.slice(prefix.length);
+    const name = rest.length >= 2 && rest.startsWith('"') && rest.endsWith('"') ? rest.slice(1, -1) : rest;
+    if (name) names.push(name);
+  }
+  return names.sort();
 }
 
 /** Dense dimensions of an existing collection; throws when its layout is not this store's. */

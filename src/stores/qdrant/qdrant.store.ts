@@ -33,6 +33,7 @@ import {
   dimensionMismatches,
   payloadProduct,
   pointVector,
+  readAttributeNames,
   readCollectionLayout,
   readFacet,
   readFusedHits,
@@ -223,6 +224,22 @@ export class QdrantStore implements VectorStore {
     const dimensions = this.opened();
     const products = await this.count();
     return { backend: 'qdrant', products, dimensions: { ...dimensions } };
+  }
+
+  async attributeNames(): Promise<string[]> {
+    this.opened();
+    const info = await this.call('read the collection', () => this.client.getCollection(this.collection));
+    return readAttributeNames(info);
+  }
+
+  /**
+   * Qdrant exposes no counter that changes with every write to a collection, and a counter kept
+   * here would miss the writes of other replicas sharing the collection: null, so cursors over
+   * Qdrant are positional only (see README, "Pagination and writes").
+   */
+  async catalogVersion(): Promise<null> {
+    this.opened();
+    return null;
   }
 
   private opened(): Partial<Record<VectorSpace, number>> {

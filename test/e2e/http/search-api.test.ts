@@ -9,6 +9,7 @@
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { ApiKeyStore } from '../../../src/auth/api-key.store';
 import { loadConfig } from '../../../src/config/config';
 import { createLogger } from '../../../src/config/logger';
 import { startApplication, type Application } from '../../../src/main';
@@ -22,11 +23,13 @@ jest.setTimeout(180_000);
 
 let app: Application;
 let dataDir: string;
+/** Writes need a key with the catalog role; searches run anonymously, as a shopper's do. */
+let catalogKey = '';
 
-async function gql<T = any>(query: string, variables: Record<string, unknown> = {}) {
+async function gql<T = any>(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
   const res = await fetch(`${app.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
   });
   return (await res.json()) as { data?: T; errors?: { message: string; extensions: { code: string } }[] };
@@ -56,6 +59,9 @@ beforeAll(async () => {
     LOG_LEVEL: 'silent',
   });
   app = await startApplication(config, createLogger('silent'));
+  const keys = new ApiKeyStore(ApiKeyStore.fileIn(dataDir));
+  catalogKey = keys.create({ roles: ['catalog'] }).key;
+  keys.close();
   const early = await fetch(`${app.url}/healthz`);
   expect(early.status).toBe(200);
   await app.ready;
@@ -163,14 +169,14 @@ it('upserts a product by server path, finds it by its image, and deletes it', as
   const source = catalogLines[9];
   const up = await gql(`mutation($p: [ProductInput!]!) { upsertProducts(products: $p) { upserted products { id imageUrl } } }`, {
     p: [{ id: 'e2e-new', title: 'Brand new test item', price: 12.5, attributes: [{ name: 'category', values: ['bag'] }], image: { path: source.image } }],
-  });
+  }, { authorization: `Bearer ${catalogKey}` });
   expect(up.errors).toBeUndefined();
   expect(up.data.upsertProducts.products[0].imageUrl).toMatch(/^\/media\/uploads\//);
   const img = await fetch(`${app.url}${up.data.upsertProducts.products[0].imageUrl}`);
   expect(img.status).toBe(200);
   const found = await gql(SEARCH, { input: { image: { productId: source.id }, first: 2 } });
   expect(ids(found).sort()).toEqual(['e2e-new', source.id].sort());
-  const del = await gql(`mutation { deleteProducts(ids: ["e2e-new"]) { deleted } }`);
+  const del = await gql(`mutation { deleteProducts(ids: ["e2e-new"]) { deleted } }`, {}, { 'x-api-key': catalogKey });
   expect(del.data.deleteProducts.deleted).toBe(1);
   const gone = await gql(`{ product(id: "e2e-new") { id } }`);
   expect(gone.data.product).toBeNull();

@@ -2,6 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import * as path from 'node:path';
+import { ApiKeyStore } from '../../../src/auth/api-key.store';
+import type { Role } from '../../../src/auth/roles';
 import type { Application, Encoders } from '../../../src/main';
 import { DIM, fakeImage, FakeFusionEncoder, FakeImageEncoder, FakeTextEncoder } from '../../unit/fakes/fake-encoders';
 
@@ -58,8 +60,21 @@ export function http(app: Application, method: string, p: string, body?: string 
   });
 }
 
-export const gql = async (app: Application, query: string, variables: Record<string, unknown> = {}) => {
-  const r = await http(app, 'POST', '/graphql', JSON.stringify({ query, variables }), { 'content-type': 'application/json' });
-  return { status: r.status, json: JSON.parse(r.body.toString()) };
+export const gql = async (app: Application, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) => {
+  const r = await http(app, 'POST', '/graphql', JSON.stringify({ query, variables }), { 'content-type': 'application/json', ...headers });
+  return { status: r.status, json: JSON.parse(r.body.toString()), headers: r.headers };
 };
+
+/** Creates an API key in a data directory, as `npm run keys -- create` does; returns the key. */
+export function createKey(dataDir: string, roles: Role[], name?: string): string {
+  const store = new ApiKeyStore(ApiKeyStore.fileIn(dataDir));
+  try {
+    return store.create({ roles, name }).key;
+  } finally {
+    store.close();
+  }
+}
+
+/** The header that sends a key. */
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 

@@ -9,7 +9,7 @@ import { loadConfig } from '../../../src/config/config';
 import { createLogger } from '../../../src/config/logger';
 import { startApplication, type Application } from '../../../src/main';
 import { fakeImage } from '../../unit/fakes/fake-encoders';
-import { fakeEncoders, gql, http, writeCatalog } from './api-fixtures';
+import { bearer, createKey, fakeEncoders, gql, http, writeCatalog } from './api-fixtures';
 
 describe('HTTP server (fake models, real store)', () => {
   let dir: string;
@@ -77,17 +77,19 @@ describe('HTTP server (fake models, real store)', () => {
 
   it('stores uploads and serves them', async () => {
     await app.ready;
+    const catalog = bearer(createKey(path.join(dir, 'data'), ['catalog']));
     const r = await gql(
       app,
       `mutation($p: [ProductInput!]!) { upsertProducts(products: $p) { products { id imageUrl } } }`,
       { p: [{ id: 'up-1', title: 'Yellow raincoat', price: 80, image: { base64: fakeImage('yellow raincoat').toString('base64') } }] },
+      catalog,
     );
     expect(r.json.errors).toBeUndefined();
     const url = r.json.data.upsertProducts.products[0].imageUrl;
     const img = await http(app, 'GET', url);
     expect(img.status).toBe(200);
     expect(img.body).toEqual(fakeImage('yellow raincoat'));
-    const del = await gql(app, `mutation { deleteProducts(ids: ["up-1"]) { deleted } }`);
+    const del = await gql(app, `mutation { deleteProducts(ids: ["up-1"]) { deleted } }`, {}, catalog);
     expect(del.json.data.deleteProducts.deleted).toBe(1);
   });
 

@@ -67,6 +67,56 @@ describe('loadConfig', () => {
     expect(error!.message).toContain('invalid configuration');
   });
 
+  it('reads the overload and request limits, with defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      maxInFlight: 64,
+      microBatch: { maxQueuedItems: 4096 },
+      graphqlLimits: { maxDepth: 15, maxFields: 1000, maxCost: 1000, maxTokens: 20_000, maxErrors: 20, maxVariablesDepth: 32, maxVariableValues: 50_000 },
+      rateLimits: { imageSearchPerMinute: 300, catalogWritePerMinute: 120, evaluationPerMinute: 60 },
+      evaluationQueueSize: 4,
+    });
+    const c = loadConfig({
+      MAX_IN_FLIGHT: '8',
+      MICRO_BATCH_MAX_QUEUE: '100',
+      GRAPHQL_MAX_DEPTH: '10',
+      GRAPHQL_MAX_FIELDS: '200',
+      GRAPHQL_MAX_COST: '500',
+      GRAPHQL_MAX_TOKENS: '5000',
+      GRAPHQL_MAX_ERRORS: '5',
+      GRAPHQL_MAX_VARIABLES_DEPTH: '16',
+      GRAPHQL_MAX_VARIABLE_VALUES: '1000',
+      RATE_LIMIT_IMAGE_SEARCH: '0',
+      RATE_LIMIT_CATALOG_WRITE: '30',
+      RATE_LIMIT_EVALUATE: '2',
+      EVALUATION_QUEUE_SIZE: '0',
+    });
+    expect(c).toMatchObject({
+      maxInFlight: 8,
+      microBatch: { maxQueuedItems: 100 },
+      graphqlLimits: { maxDepth: 10, maxFields: 200, maxCost: 500, maxTokens: 5000, maxErrors: 5, maxVariablesDepth: 16, maxVariableValues: 1000 },
+      rateLimits: { imageSearchPerMinute: 0, catalogWritePerMinute: 30, evaluationPerMinute: 2 },
+      evaluationQueueSize: 0,
+    });
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ MAX_IN_FLIGHT: '0', GRAPHQL_MAX_DEPTH: '1', RATE_LIMIT_IMAGE_SEARCH: '-1', GRAPHQL_MAX_ERRORS: 'many' });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error!.problems).toEqual([
+      'MAX_IN_FLIGHT="0": expected an integer from 1 to 100000',
+      'GRAPHQL_MAX_DEPTH="1": expected an integer from 2 to 1000',
+      'GRAPHQL_MAX_ERRORS="many": expected an integer from 1 to 10000',
+      'RATE_LIMIT_IMAGE_SEARCH="-1": expected an integer from 0 to 10000000',
+    ]);
+  });
+
+  it('limits decoded image pixels (MAX_IMAGE_PIXELS)', () => {
+    expect(loadConfig({}).maxImagePixels).toBe(40_000_000);
+    expect(loadConfig({ MAX_IMAGE_PIXELS: '1000000' }).maxImagePixels).toBe(1_000_000);
+    expect(() => loadConfig({ MAX_IMAGE_PIXELS: '0' })).toThrow(/MAX_IMAGE_PIXELS="0": expected an integer from 10000 to 268402689/);
+  });
+
   it('checks combinations', () => {
     expect(() => loadConfig({ STORE: 'qdrant' })).toThrow(/STORE=qdrant needs QDRANT_URL/);
     expect(() => loadConfig({ MODEL_ADAPTER: 'clip-hf' })).toThrow(/needs CLIP_MODEL_DIR/);

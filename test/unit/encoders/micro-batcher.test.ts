@@ -1,3 +1,4 @@
+import { OverloadedError } from '../../../src/domain/errors';
 import { MicroBatcher } from '../../../src/encoders/micro-batcher';
 
 /** A fake model run that records each batch and doubles numbers; negative numbers fail the batch. */
@@ -100,7 +101,51 @@ describe('MicroBatcher', () => {
     expect(batches).toEqual([]);
   });
 
+  describe('bounded queue', () => {
+    /** A batcher whose first run waits for `release`, so later calls stay queued. */
+    function gated(maxQueuedItems: number) {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let runs = 0;
+      const batcher = new MicroBatcher<number, number>(
+        async (items) => {
+          if (runs++ === 0) await gate;
+          return items.map((n) => n + 1);
+        },
+        { maxBatchSize: 4, maxDelayMs: 0, maxQueuedItems },
+      );
+      return { batcher, release, runs: () => runs };
+    }
+
+    it('refuses a call that would queue beyond maxQueuedItems with OVERLOADED, and admits calls again once the queue drains', async () => {
+      const { batcher, release, runs } = gated(6);
+      const first = batcher.submit([1]);
+      while (runs() === 0) await new Promise((r) => setTimeout(r, 1));
+      const queued = [batcher.submit([2, 3, 4]), batcher.submit([5, 6])];
+      expect(batcher.pending).toBe(5);
+      const refused = batcher.submit([7, 8]);
+      await expect(refused).rejects.toBeInstanceOf(OverloadedError);
+      await expect(refused).rejects.toMatchObject({ code: 'OVERLOADED', message: expect.stringMatching(/5 items waiting, at most 6.*retry/) });
+      // one more item still fits
+      const fits = batcher.submit([9]);
+      expect(batcher.pending).toBe(6);
+      release();
+      expect(await first).toEqual([2]);
+      expect(await Promise.all(queued)).toEqual([[3, 4, 5], [6, 7]]);
+      expect(await fits).toEqual([10]);
+      expect(batcher.pending).toBe(0);
+      await expect(batcher.submit([7, 8])).resolves.toEqual([8, 9]);
+    });
+
+    it('always admits one call into an empty queue, however large', async () => {
+      const { batcher, release } = gated(2);
+      release();
+      await expect(batcher.submit([1, 2, 3, 4, 5])).resolves.toEqual([2, 3, 4, 5, 6]);
+    });
+  });
+
   it.each([
+    [{ maxQueuedItems: 0 }, 'maxQueuedItems must be a positive integer'],
     [{ maxBatchSize: 0 }, 'maxBatchSize must be a positive integer'],
     [{ maxBatchSize: 2.5 }, 'maxBatchSize must be a positive integer'],
     [{ maxDelayMs: -1 }, 'maxDelayMs must be a non-negative number'],

@@ -5,6 +5,33 @@ import { buildSet, buildVariant } from './fakes';
 const options = { id: 'ev-test', createdAt: '2026-01-01T00:00:00.000Z', metrics: ['mrr', 'ndcg@10', 'r@10'], bootstrapSamples: 300, permutationSamples: 1000 };
 
 describe('runEvaluation', () => {
+  it('lets the event loop run while ranking, even when every ranking completes synchronously', async () => {
+    const fast = buildVariant('sync', 0.5, 1);
+    const busy = { ...fast, rank: (q: Parameters<typeof fast.rank>[0], depth: number) => {
+      const until = performance.now() + 1;
+      while (performance.now() < until);
+      return fast.rank(q, depth);
+    } };
+    let done = 0;
+    let doneWhenTimerRan = -1;
+    setTimeout(() => (doneWhenTimerRan = done), 0);
+    await runEvaluation(buildSet(200), [busy], { ...options, onProgress: (e) => (done = e.done) });
+    expect(doneWhenTimerRan).toBeGreaterThanOrEqual(0);
+    expect(doneWhenTimerRan).toBeLessThan(100);
+  });
+
+  it('stops between queries when aborted, rejecting with the reason', async () => {
+    const controller = new AbortController();
+    let ranked = 0;
+    const variant = buildVariant('v', 0.5, 1);
+    const counting = { ...variant, rank: async (q: Parameters<typeof variant.rank>[0], depth: number) => {
+      if (++ranked === 5) controller.abort(new Error('stop'));
+      return variant.rank(q, depth);
+    } };
+    await expect(runEvaluation(buildSet(100), [counting], { ...options, concurrency: 1, signal: controller.signal })).rejects.toThrow('stop');
+    expect(ranked).toBe(5);
+  });
+
   it('scores every variant, with intervals, paired tests, segments and per-query rows', async () => {
     const set = buildSet(60);
     const progress: number[] = [];

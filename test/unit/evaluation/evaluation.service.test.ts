@@ -100,3 +100,97 @@ describe('FileEvaluationRunStore', () => {
     expect(await new FileEvaluationRunStore(join(dir, 'none')).list({ limit: 5, offset: 0 })).toEqual({ items: [], total: 0 });
   });
 });
+
+describe('EvaluationService background jobs', () => {
+  async function settled(service: EvaluationService, id: string) {
+    for (let i = 0; i < 500; i++) {
+      const job = await service.job(id);
+      if (job && !['QUEUED', 'RUNNING'].includes(job.state)) return job;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`job ${id} did not finish`);
+  }
+
+  it('queues a job that records the run; the job id is the run id, and the job is found from the run after a restart', async () => {
+    const store = new MemoryEvaluationRunStore();
+    const service = new EvaluationService(store, sets(buildSet(20)), variants, { defaultMetrics: {}, clock });
+    const job = await service.submit({ set: 'fake', ...fast });
+    expect(job).toMatchObject({ set: 'fake', progress: { done: 0, total: 40 } });
+    expect(['QUEUED', 'RUNNING']).toContain(job.state);
+    const done = await settled(service, job.id);
+    expect(done).toMatchObject({ state: 'SUCCEEDED', runId: job.id, progress: { done: 40, total: 40 }, error: null });
+    expect((await service.run(job.id)).variants.map((v) => v.name)).toEqual(['weak', 'strong']);
+    const restarted = new EvaluationService(store, sets(buildSet(20)), variants, { defaultMetrics: {}, clock });
+    expect(await restarted.job(job.id)).toMatchObject({ id: job.id, state: 'SUCCEEDED', runId: job.id, progress: { done: 40, total: 40 } });
+    expect(await restarted.job('ev-unknown')).toBeNull();
+  });
+
+  it('gives the same numbers as a run in process (statistics on a worker thread included)', async () => {
+    const { workerStatistics } = await import('../../../src/evaluation/statistics-worker.runner');
+    const inWorker = new EvaluationService(new MemoryEvaluationRunStore(), sets(buildSet(20)), variants, { defaultMetrics: {}, clock, statistics: workerStatistics });
+    const job = await inWorker.submit({ set: 'fake', seed: 3, ...fast });
+    await settled(inWorker, job.id);
+    const direct = await new EvaluationService(new MemoryEvaluationRunStore(), sets(buildSet(20)), variants, { defaultMetrics: {}, clock }).evaluate({ set: 'fake', seed: 3, ...fast });
+    const a = await inWorker.run(job.id);
+    expect(a.variants).toEqual(direct.variants);
+    expect(a.comparisons).toEqual(direct.comparisons);
+  });
+
+  it.each([
+    [{ set: 'nope' }, /unknown judgement set/],
+    [{ set: 'fake', metrics: ['ndcg'] }, /ndcg/],
+    [{ set: 'fake', bootstrapSamples: 10_001 }, /bootstrapSamples is 10001; through the API at most 10000/],
+    [{ set: 'fake', permutationSamples: 100_001 }, /permutationSamples is 100001; through the API at most 100000/],
+    [{ set: 'fake', depth: 1001 }, /depth is 1001; through the API at most 1000/],
+    [{ set: 'fake', limitQueries: 5001 }, /limitQueries is 5001/],
+  ])('refuses %j at once, before queueing', async (request, message) => {
+    const service = new EvaluationService(new MemoryEvaluationRunStore(), sets(buildSet(3)), variants, { defaultMetrics: {}, clock });
+    await expect(service.submit(request)).rejects.toThrow(message);
+    await expect(service.submit(request)).rejects.toBeInstanceOf(InvalidInputError);
+    expect(service.queueDepth).toEqual({ waiting: 0, running: 0 });
+  });
+
+  it('refuses sets and variant lists over the API caps, saying what to pass', async () => {
+    const limits = { maxQueries: 10, maxVariants: 1, maxDepth: 100, maxBootstrapSamples: 100, maxPermutationSamples: 200 };
+    const service = new EvaluationService(new MemoryEvaluationRunStore(), sets(buildSet(20)), variants, { defaultMetrics: {}, clock, apiLimits: limits });
+    await expect(service.submit({ set: 'fake', ...fast })).rejects.toThrow(/set "fake" has 20 queries; through the API at most 10 run in one evaluation: pass limitQueries/);
+    await expect(service.submit({ set: 'fake', limitQueries: 10, ...fast })).rejects.toThrow(/compares 2 variants; through the API at most 1/);
+    await expect(service.submit({ set: 'fake', limitQueries: 10, variants: ['weak', 'strong'], ...fast })).rejects.toThrow(/2 variants are named/);
+    const job = await service.submit({ set: 'fake', limitQueries: 10, variants: ['strong'], ...fast });
+    expect(job.progress.total).toBe(10);
+  });
+
+  it('cancels a job during its statistics and records nothing', async () => {
+    let statisticsStarted!: () => void;
+    const inStatistics = new Promise<void>((r) => (statisticsStarted = r));
+    const store = new MemoryEvaluationRunStore();
+    const service = new EvaluationService(store, sets(buildSet(10)), variants, {
+      defaultMetrics: {},
+      clock,
+      statistics: (_task, options) =>
+        new Promise((_resolve, reject) => {
+          statisticsStarted();
+          options?.signal?.addEventListener('abort', () => reject(options.signal!.reason));
+        }),
+    });
+    const job = await service.submit({ set: 'fake', ...fast });
+    await inStatistics;
+    expect((await service.job(job.id))!.state).toBe('RUNNING');
+    expect(await service.cancel(job.id)).toMatchObject({ state: 'CANCELLED' });
+    expect(await store.get(job.id)).toBeNull();
+    expect((await service.list()).total).toBe(0);
+    await expect(service.cancel('ev-20260101T000000Z-abcdef')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('answers OVERLOADED when the queue is full', async () => {
+    const service = new EvaluationService(new MemoryEvaluationRunStore(), sets(buildSet(10)), variants, {
+      defaultMetrics: {},
+      clock,
+      maxQueuedJobs: 1,
+      statistics: () => new Promise(() => undefined),
+    });
+    await service.submit({ set: 'fake', ...fast });
+    await service.submit({ set: 'fake', ...fast });
+    await expect(service.submit({ set: 'fake', ...fast })).rejects.toMatchObject({ code: 'OVERLOADED' });
+  });
+});

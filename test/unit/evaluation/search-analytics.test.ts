@@ -1,4 +1,12 @@
-import { computeSearchAnalytics, normalizeQuery, SearchAnalyticsService, type SearchEvent } from '../../../src/evaluation/search-analytics';
+import {
+  computeSearchAnalytics,
+  InMemorySearchAnalytics,
+  isCalendarDay,
+  normalizeQuery,
+  SearchAnalyticsService,
+  validateAnalyticsQuery,
+  type SearchEvent,
+} from '../../../src/evaluation/search-analytics';
 import { InvalidInputError } from '../../../src/domain/errors';
 
 const ev = (searchId: string, day: string, query: string, shown: number, clicks: number[]): SearchEvent => ({
@@ -67,14 +75,39 @@ describe('computeSearchAnalytics', () => {
     expect(r).toMatchObject({ searches: 0, clickThroughRate: 0, meanReciprocalRank: 0, zeroResultRate: 0, topQueries: [], perDay: [] });
   });
 
+  it('pages through queries and days, and counts what it pages through', () => {
+    const first = computeSearchAnalytics(events, { topQueries: 2 });
+    const second = computeSearchAnalytics(events, { topQueries: 2, queryOffset: 2 });
+    expect([...first.topQueries, ...second.topQueries].map((q) => q.query)).toEqual(['red dress', 'blue coat', 'sandals', 'xyzzy']);
+    expect(second.zeroResultQueries.map((q) => q.query)).toEqual([]);
+    expect(first).toMatchObject({ distinctQueries: 4, distinctZeroResultQueries: 2, days: 3 });
+    const days = computeSearchAnalytics(events, { dayLimit: 1, dayOffset: 1 });
+    expect(days.perDay.map((d) => d.day)).toEqual(['2026-01-02']);
+    expect(days.searches).toBe(7);
+  });
+
   it.each([
-    [{ from: '2026-1-1' }, /from must be a day/],
-    [{ to: 'yesterday' }, /to must be a day/],
+    [{ from: '2026-1-1' }, /from must be a calendar day/],
+    [{ to: 'yesterday' }, /to must be a calendar day/],
+    [{ from: '2026-02-30' }, /from must be a calendar day written YYYY-MM-DD, got "2026-02-30"/],
+    [{ to: '2025-02-29' }, /to must be a calendar day/],
+    [{ from: '2026-13-01' }, /from must be a calendar day/],
+    [{ from: '2026-04-31' }, /from must be a calendar day/],
     [{ from: '2026-02-01', to: '2026-01-01' }, /is after/],
-    [{ topQueries: -1 }, /topQueries/],
+    [{ topQueries: -1 }, /topQueries must be an integer in 0\.\.1000/],
+    [{ topQueries: 1001 }, /topQueries must be an integer in 0\.\.1000/],
+    [{ queryOffset: 1.5 }, /queryOffset must be an integer/],
+    [{ dayLimit: 5000 }, /dayLimit must be an integer in 0\.\.3660/],
+    [{ dayOffset: -2 }, /dayOffset must be an integer/],
   ])('rejects %p', (options, message) => {
     expect(() => computeSearchAnalytics(events, options)).toThrow(message);
     expect(() => computeSearchAnalytics(events, options)).toThrow(InvalidInputError);
+  });
+
+  it('knows calendar days', () => {
+    expect(['2024-02-29', '2026-12-31', '2026-01-01'].map(isCalendarDay)).toEqual([true, true, true]);
+    expect(['2026-02-29', '2026-02-30', '2026-00-10', '2026-1-1', '2026-01-01T00:00:00Z', ''].map(isCalendarDay)).toEqual([false, false, false, false, false, false]);
+    expect(validateAnalyticsQuery({})).toEqual({ topQueries: 10, queryOffset: 0, dayLimit: 366, dayOffset: 0 });
   });
 
   it('normalises query text', () => {
@@ -83,17 +116,34 @@ describe('computeSearchAnalytics', () => {
 });
 
 describe('SearchAnalyticsService', () => {
-  it('asks the source for the validated range', async () => {
+  it('validates the request and asks the source for it', async () => {
     const asked: unknown[] = [];
     const service = new SearchAnalyticsService({
-      searchEvents: async (range) => {
-        asked.push(range);
-        return events;
+      searchAnalytics: (query) => {
+        asked.push(query);
+        return computeSearchAnalytics(events, query);
       },
     });
-    const r = await service.analytics({ from: '2026-01-03' });
-    expect(asked).toEqual([{ from: '2026-01-03' }]);
+    const r = await service.analytics({ from: '2026-01-03', topQueries: null });
+    expect(asked).toEqual([{ from: '2026-01-03', topQueries: 10, queryOffset: 0, dayLimit: 366, dayOffset: 0 }]);
     expect(r.searches).toBe(2);
     await expect(service.analytics({ from: 'bad' })).rejects.toThrow(InvalidInputError);
+    await expect(service.analytics({ from: '2026-02-30' })).rejects.toThrow(InvalidInputError);
+    expect(asked).toHaveLength(1);
+  });
+
+  it('computes in memory from a list of events for the range', async () => {
+    const asked: unknown[] = [];
+    const service = new SearchAnalyticsService(
+      new InMemorySearchAnalytics({
+        searchEvents: async (range) => {
+          asked.push(range);
+          return events;
+        },
+      }),
+    );
+    const r = await service.analytics({ from: '2026-01-03' });
+    expect(asked).toEqual([{ from: '2026-01-03', to: undefined }]);
+    expect(r.searches).toBe(2);
   });
 });

@@ -62,6 +62,8 @@ export class MemoryStore implements VectorStore {
   readonly items = new Map<string, StoredProduct>();
   readonly searches: SearchRequest[] = [];
   opened = false;
+  /** Raised by every write, like the embedded store's write sequence. */
+  writes = 0;
 
   async open(): Promise<void> {
     this.opened = true;
@@ -70,9 +72,11 @@ export class MemoryStore implements VectorStore {
     this.opened = false;
   }
   async upsert(items: StoredProduct[]): Promise<void> {
+    this.writes++;
     for (const it of items) this.items.set(it.product.id, { product: structuredClone(it.product), vectors: { ...it.vectors } });
   }
   async delete(ids: string[]): Promise<number> {
+    this.writes++;
     return ids.filter((id) => this.items.delete(id)).length;
   }
   async getProducts(ids: string[]): Promise<(Product | null)[]> {
@@ -143,6 +147,12 @@ export class MemoryStore implements VectorStore {
     const items = start < 0 ? [] : all.slice(start, start + options.limit);
     const next = start >= 0 && start + options.limit < all.length ? items[items.length - 1].product.id : null;
     return { items, next };
+  }
+  async attributeNames(): Promise<string[]> {
+    return [...new Set([...this.items.values()].flatMap((it) => Object.keys(it.product.attributes)))].sort();
+  }
+  async catalogVersion(): Promise<string | null> {
+    return `memory.${this.writes}`;
   }
   async info(): Promise<StoreInfo> {
     return { backend: 'memory', products: this.items.size, dimensions: {} };

@@ -185,9 +185,9 @@ describe('mutations', () => {
   it.each([
     ['no image source', input('a', {}), /give exactly one image source/],
     ['two image sources', input('a', { base64: 'AAAA', url: 'http://x/y.png' }), /not url and base64/],
-    ['path outside the image directory', input('a', { path: '../../etc/passwd' }), /inside the image directory/],
+    ['path outside the image directory', input('a', { path: '../../etc/passwd' }), /inside the server's image directory$/],
     ['undecodable image', input('a', { base64: fakeImage('CORRUPT').toString('base64') }), /products\[0\]\.image could not be decoded/],
-    ['negative price', { ...input('a', { base64: fakeImage('x').toString('base64') }), price: -1 }, /products\[0\]\.price must be a number >= 0/],
+    ['negative price', { ...input('a', { base64: fakeImage('x').toString('base64') }), price: -1 }, /products\[0\]\.price must be a number from 0 to 1000000000/],
     ['bad id', input('has space', { base64: fakeImage('x').toString('base64') }), /products\[0\]\.id must be/],
   ])('rejects %s with BAD_USER_INPUT', async (_name, product, message) => {
     const r = await api.exec(UPSERT, { products: [product] });

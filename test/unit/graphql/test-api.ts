@@ -1,10 +1,17 @@
-/** An Apollo server over the real resolvers and services, with fake encoders and an in-memory store. */
+/**
+ * An Apollo server over the real resolvers and services, with fake encoders and an in-memory store.
+ * Access control is real: an in-memory key store holds an admin key, which `exec` sends by default
+ * (`{ key: null }` runs anonymously, `{ key }` with another key from `keys.create`).
+ */
+import { ApiKeyStore } from '../../../src/auth/api-key.store';
+import { Authorizer } from '../../../src/auth/authorizer';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { EventLog } from '../../../src/events/event-log';
 import { createApolloServer } from '../../../src/graphql/apollo.server';
 import { createContext, type ApiServices } from '../../../src/graphql/context';
+import type { GraphQLObserver } from '../../../src/graphql/metrics.plugin';
 import { ImageLoader } from '../../../src/ingestion/image-loader';
 import { MediaStore } from '../../../src/ingestion/media-store';
 import { ProductWriterService } from '../../../src/ingestion/product-writer.service';
@@ -14,7 +21,7 @@ import { sampleCatalog } from '../fakes/catalog-builder';
 import { FakeFusionEncoder, FakeImageEncoder, FakeTextEncoder } from '../fakes/fake-encoders';
 import { MemoryStore } from '../fakes/memory.store';
 
-export async function createTestApi(n = 30) {
+export async function createTestApi(n = 30, options: { observer?: GraphQLObserver; services?: Partial<ApiServices> } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'graphql-unit-'));
   const store = new MemoryStore();
   await store.upsert(sampleCatalog(n));
@@ -36,20 +43,26 @@ export async function createTestApi(n = 30) {
       images,
       media: new MediaStore(path.join(dir, 'media')),
       listener: {
-        catalogChanged: async (names) => {
-          vocabulary.observe(names);
-          await vocabulary.refresh();
+        catalogChanged: (change) => {
+          vocabulary.apply(change);
+          vocabulary.settle();
         },
       },
     }),
     events,
     ingest: { status: () => ({ state: 'COMPLETE', catalogHash: 'sha256:abc', processed: n, total: n, reused: false, error: null }) },
     info: async () => ({ index: 'test-space@1.0.0', models: [{ name: 'fake-text', version: '0', role: 'text' }], store: 'memory', productCount: store.items.size, ready: true }),
+    ...options.services,
   };
-  const server = createApolloServer({ error: (_m: string, f?: Record<string, unknown>) => errors.push(f) });
+  const server = createApolloServer({ error: (_m: string, f?: Record<string, unknown>) => errors.push(f) }, { observer: options.observer });
   await server.start();
-  async function exec<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}) {
-    const res = await server.executeOperation({ query, variables }, { contextValue: createContext(services) });
+  const keys = new ApiKeyStore(':memory:');
+  const adminKey = keys.create({ roles: ['admin'], name: 'test-admin' }).key;
+  const authorizer = new Authorizer(keys, { searchRequiresKey: false });
+  async function exec<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, as: { key?: string | null; clientAddress?: string } = {}) {
+    const key = as.key === undefined ? adminKey : as.key;
+    const access = authorizer.forRequest(key === null ? {} : { authorization: `Bearer ${key}` });
+    const res = await server.executeOperation({ query, variables }, { contextValue: createContext(services, { access, clientAddress: as.clientAddress }) });
     if (res.body.kind !== 'single') throw new Error('expected a single result');
     return res.body.singleResult as { data?: T | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
   }
@@ -60,9 +73,11 @@ export async function createTestApi(n = 30) {
     errors,
     getProducts,
     dir,
+    keys,
     async close() {
       await server.stop();
       events.close();
+      keys.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

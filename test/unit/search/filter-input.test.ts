@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../../../src/domain/errors';
 import type { Filter } from '../../../src/domain/filter';
-import { MAX_FILTER_DEPTH, toDomainFilter } from '../../../src/search/filter-input';
+import { listKnownAttributes, MAX_FILTER_DEPTH, MAX_LISTED_ATTRIBUTES, toDomainFilter } from '../../../src/search/filter-input';
 import type { FilterInput } from '../../../src/search/search.types';
 import { matches } from '../fakes/memory.store';
 import { product } from '../fakes/catalog-builder';
@@ -77,6 +77,20 @@ describe('toDomainFilter', () => {
   it.each(errors)('rejects %s', (_name, input, message) => {
     expect(() => toDomainFilter(input, options)).toThrow(InvalidInputError);
     expect(() => toDomainFilter(input, options)).toThrow(message);
+  });
+
+  it('lists a large vocabulary only in part in an unknown-attribute error', () => {
+    const known = new Set(Array.from({ length: 10_000 }, (_, i) => `attr${String(i).padStart(5, '0')}`));
+    let message = '';
+    try {
+      toDomainFilter({ attributes: [{ attribute: 'nope', anyOf: ['x'] }] }, { knownAttributes: known });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/unknown attribute "nope"; known attributes: attr00000, attr00001, .*attr00029 \(and 9970 more\)$/);
+    expect(message.length).toBeLessThan(500);
+    expect(listKnownAttributes(['b', 'a'])).toBe('a, b');
+    expect(listKnownAttributes(Array.from({ length: MAX_LISTED_ATTRIBUTES }, (_, i) => `n${i}`))).not.toMatch(/more/);
   });
 
   it('rejects filters nested too deeply', () => {

@@ -27,7 +27,7 @@ async function setup(options: Partial<SearchOptions> = {}, n = 60) {
     log: { recordSearch: (e) => logged.push(e) },
     options,
   });
-  return { store, service, text, image, fusion, logged };
+  return { store, service, text, image, fusion, logged, vocabulary };
 }
 
 const b64 = (words: string) => fakeImage(words).toString('base64');
@@ -272,13 +272,32 @@ describe('SearchService bad input', () => {
     ['undecodable image', { image: { base64: b64('CORRUPT') } }, /could not be decoded/],
     ['not an image', { image: { base64: Buffer.from('hello world').toString('base64') } }, /not a supported image/],
     ['bad base64', { image: { base64: '***' } }, /not valid base64/],
-    ['url with another scheme', { image: { url: 'file:///etc/passwd' } }, /must use http or https/],
+    ['url with another scheme', { image: { url: 'file:///etc/passwd' } }, /^input\.image\.url: the image could not be fetched from that URL/],
+    ['url of a loopback address', { image: { url: 'http://[::ffff:127.0.0.1]:9/x.png' } }, /^input\.image\.url: the image could not be fetched from that URL/],
+    ['only control characters', { text: '\u0000\u0007\t\u001b' }, /input.text is empty/],
   ];
   it.each(cases)('%s', async (_name, query, message) => {
     const { service } = await setup();
     const p = service.search(query);
     await expect(p).rejects.toThrow(InvalidInputError);
     await expect(service.search(query)).rejects.toThrow(message);
+  });
+
+  it('removes control characters from the text before searching and logging it', async () => {
+    const { service, text, logged } = await setup();
+    await service.search({ text: 'red\u0000 denim\u0007\tshirt\u001b' });
+    expect(logged[0].text).toBe('red denim shirt');
+    expect(text.calls.flat().join(' ')).not.toMatch(/[\u0000-\u001f]/);
+  });
+
+  it('lists at most 30 known attributes when a facet is unknown', async () => {
+    const { service, store, vocabulary } = await setup();
+    const names = Array.from({ length: 500 }, (_, i) => `extra${String(i).padStart(3, '0')}`);
+    await store.upsert(sampleCatalog(1).map((p) => ({ ...p, product: { ...p.product, id: 'many', attributes: Object.fromEntries(names.map((n) => [n, ['x']])) } })));
+    await vocabulary.refresh();
+    const error = await service.search({ text: 'x', facets: ['colour'] }).catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/unknown attribute "colour"; known attributes: (\w+, ){29}\w+ \(and \d+ more\)$/);
+    expect((error as Error).message.length).toBeLessThan(600);
   });
 
   it('unknown reference product is NOT_FOUND', async () => {

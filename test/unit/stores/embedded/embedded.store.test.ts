@@ -31,6 +31,12 @@ function bruteForce(items: StoredProduct[], q: Float32Array, k: number): string[
     .map((x) => x.id);
 }
 
+/** The checkpoint of a space and the graph file it names as current. */
+function checkpointFiles(space: string): string[] {
+  const meta = `${space}.hnsw.json`;
+  return [meta, (JSON.parse(readFileSync(join(dir, meta), 'utf8')) as { current: { file: string } }).current.file];
+}
+
 async function topIds(store: EmbeddedStore, q: Float32Array, k = 10): Promise<string[]> {
   return (await store.search({ dense: [{ space: 'image', vector: q }], limit: k })).map((h) => h.id);
 }
@@ -59,14 +65,15 @@ describe('EmbeddedStore persistence of the graph', () => {
     await store.open(DIMS);
     await store.upsert(first);
     await store.flushIndex();
-    for (const f of ['image.hnsw', 'image.hnsw.json']) copyFileSync(join(dir, f), join(dir, `${f}.old`));
+    const saved = checkpointFiles('image');
+    for (const f of saved) copyFileSync(join(dir, f), join(dir, `${f}.old`));
     await store.upsert(second);
     const moved = { product: first[0].product, vectors: { image: randomVector(seededRandom(4), DIMS.image), text: first[0].vectors.text } };
     await store.upsert([moved]);
     expect(await store.delete([first[1].product.id])).toBe(1);
     await store.close();
     // Back to the graph as it was before the later writes, as after a crash between checkpoints.
-    for (const f of ['image.hnsw', 'image.hnsw.json']) copyFileSync(join(dir, `${f}.old`), join(dir, f));
+    for (const f of saved) copyFileSync(join(dir, `${f}.old`), join(dir, f));
 
     const reopened = new EmbeddedStore({ directory: dir, exactBudget: 0 });
     await reopened.open(DIMS);
@@ -95,7 +102,7 @@ describe('EmbeddedStore persistence of the graph', () => {
     await a.open(DIMS);
     await a.upsert(items);
     await a.close();
-    const file = join(dir, 'image.hnsw');
+    const file = join(dir, checkpointFiles('image')[1]);
     const bytes = readFileSync(file);
     bytes[Math.floor(bytes.length / 2)] ^= 0xff;
     writeFileSync(file, bytes);

@@ -15,6 +15,7 @@ import {
   payloadProduct,
   productPayload,
   QDRANT_RRF_K,
+  readAttributeNames,
   readCollectionLayout,
   readFacet,
   readFusedHits,
@@ -314,5 +315,17 @@ describe('facets', () => {
       { value: 'red', count: 2 },
     ]);
     expect(readFacet(hits, 10).at(-1)).toEqual({ value: 'true', count: 1 });
+  });
+});
+
+describe('readAttributeNames', () => {
+  it.each([
+    ['no payload schema', undefined, []],
+    ['fields that are not attributes', { price: { data_type: 'float', points: 5 }, style_id: { data_type: 'keyword', points: 5 } }, []],
+    ['attribute indexes with points, sorted', { 'attributes.size': { data_type: 'keyword', points: 3 }, 'attributes.color': { data_type: 'keyword', points: 1 } }, ['color', 'size']],
+    ['an index no point holds a value in', { 'attributes.color': { data_type: 'keyword', points: 2 }, 'attributes.pattern': { data_type: 'keyword', points: 0 } }, ['color']],
+    ['a quoted name', { 'attributes."fit-type"': { data_type: 'keyword', points: 1 } }, ['fit-type']],
+  ])('%s', (_name, schema, expected) => {
+    expect(readAttributeNames({ payload_schema: schema as never })).toEqual(expected);
   });
 });
