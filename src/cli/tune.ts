@@ -127,6 +127,8 @@ export function tuningGrid(base: { policy: UnderstandingPolicy; rerankWeight: nu
     { name: 'restrict-off', description: 'no attribute source', overrides: policy({ restrictConfidence: Infinity }) },
     { name: 'filter-0.9', description: 'attributes at least 0.9 sure filter', overrides: policy({ filterConfidence: 0.9 }) },
     { name: 'filter-0.7', description: 'attributes at least 0.7 sure filter', overrides: policy({ filterConfidence: 0.7 }) },
+    { name: 'rank-0.5', description: 'attributes at least 0.5 sure re-rank', overrides: policy({ rankConfidence: 0.5 }) },
+    { name: 'rank-0.1', description: 'attributes at least 0.1 sure re-rank', overrides: policy({ rankConfidence: 0.1 }) },
     { name: 'rerank-off', description: 'no attribute re-ranking', overrides: { reranker: null } },
     { name: 'rerank-2', description: 'attribute re-ranking at weight 2', overrides: { reranker: new AttributeReranker({ weight: 2 * base.rerankWeight || 2 }) } },
     { name: 'min-confidence-0.2', description: 'recognitions kept from confidence 0.2', overrides: understanding({ minConfidence: 0.2 }) },
@@ -135,6 +137,7 @@ export function tuningGrid(base: { policy: UnderstandingPolicy; rerankWeight: nu
     { name: 'vector-margin-0.2', description: `word-vector confidence full at margin 0.2 (default ${d.vectorFullMargin})`, overrides: understanding({ vectorFullMargin: 0.2 }) },
     { name: 'vector-similarity-0.4', description: `word-vector confidence from similarity 0.4 (default ${d.vectorMinSimilarity})`, overrides: understanding({ vectorMinSimilarity: 0.4 }) },
     { name: 'vector-similarity-0.55', description: `word-vector confidence from similarity 0.55 (default ${d.vectorMinSimilarity})`, overrides: understanding({ vectorMinSimilarity: 0.55 }) },
+    { name: 'vectors-all', description: 'word vectors name categories, patterns and materials (default: categories)', overrides: understanding({ vectorAttributes: ['category', 'pattern', 'material'] }) },
     { name: 'colour-margin-2', description: `colour-name confidence scale 2 (default ${d.colourMarginScale})`, overrides: understanding({ colourMarginScale: 2 }) },
     { name: 'colour-margin-8', description: `colour-name confidence scale 8 (default ${d.colourMarginScale})`, overrides: understanding({ colourMarginScale: 8 }) },
   ];

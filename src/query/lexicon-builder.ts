@@ -3,12 +3,14 @@
  * and the colours of the catalogue's colour values. Pure: the CLI (src/cli/lexicon.ts) reads the
  * files and writes the result.
  *
- * Phrases are learned from the catalogue's own texts, not written by hand: a phrase (one to three
- * words, stop words left out, compared by stem) names an attribute value when at least `minCount`
- * products use it and at least `minStrength` of them carry that value. Titles teach what titles say
- * (category, colour, pattern, material, fit); descriptions teach occasion, season and gender, which
- * titles leave out. A longer phrase is kept only when no shorter phrase inside it already names
- * the same value ("dark blue" -> navy is kept, "navy denim" -> navy is not).
+ * Phrases are learned from the catalogue's own texts, not written by hand: a phrase (one or two
+ * words within a clause, stop words left out, compared by stem) names an attribute value when at
+ * least `minCount` products use it and at least `minStrength` of them carry that value. Titles teach
+ * what titles say (category, colour, pattern, material, fit); descriptions teach occasion, season
+ * and gender, which titles leave out (descriptions also name patterns, but in the generic words of
+ * their sentences: "no pattern, just colour" would make "colour" mean solid). A longer phrase is
+ * kept only when no shorter phrase inside it already names the same value ("dark blue" -> navy is
+ * kept, "navy denim" -> navy is not).
  *
  * Word vectors map words the catalogue never uses to its values: each value is represented by the
  * vectors of its own words and of the single words learned for it ("trousers", "chinos", "pants"

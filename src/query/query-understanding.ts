@@ -33,7 +33,7 @@ import { negationScopes } from './exclusion-phrases';
 import type { Lexicon } from './lexicon';
 import { parsePrice } from './price-phrases';
 import { SpellingCorrector, type DictionaryEntry } from './spelling-corrector';
-import { isStopWord, stem, tokenize, type Token } from './text-analyzer';
+import { isStopWord, tokenize, type Token } from './text-analyzer';
 import { UnknownWords } from './unknown-words';
 
 export type { ValueCounts } from './catalogue-phrases';
@@ -97,6 +97,14 @@ export interface UnderstandingOptions {
   secondReadingConfidence: number;
   /** Other English words (among the lexicon's known words) need this similarity to be colour names. */
   colourWordSimilarity: number;
+  /**
+   * Attributes word vectors may name. Colours are left to the colour dictionary, which knows what
+   * colour a name stands for; vectors only know which words keep company ("colour", "shade" and
+   * "darker" sit close to colours without naming one).
+   */
+  vectorAttributes: readonly string[];
+  /** A word the catalogue does not use is said in the catalogue's words to the towers from this confidence. */
+  rewriteConfidence: number;
   /** A frequent English word needs this word-vector confidence to name a value. */
   commonWordVectorConfidence: number;
   /** Colour-name confidence: 1 - exp(-margin / scale), margin = runner-up distance - distance (CIEDE2000). */
@@ -125,6 +133,8 @@ export const DEFAULT_UNDERSTANDING_OPTIONS: UnderstandingOptions = {
   commonWordRank: 5_000,
   commonWordColourSimilarity: 0.45,
   commonWordVectorConfidence: 0.6,
+  vectorAttributes: ['category'],
+  rewriteConfidence: 0.5,
   colourWordSimilarity: 0.35,
   secondReadingConfidence: 0.5,
   colourMarginScale: 4,
@@ -217,14 +227,15 @@ export class QueryUnderstanding {
     const content = tokens.map((_, i) => i).filter((i) => !consumed[i] && !isStopWord(words[i]));
     let { matches, explained } = this.catalogueMatches(content, words, editCost);
 
-    // Spelling, second pass: a real word that names nothing ("cost", "lack", "bg"), one slip away
-    // from a catalogue word that names an attribute the query does not name yet ("whit cost" ->
-    // coat, "lack t-shirt" -> black). Context decides what the first pass could not.
+    // Spelling, second pass: a real word that names nothing and means nothing near fashion ("cost",
+    // "lack", "bg"), one slip away from a catalogue word that names an attribute the query does not
+    // name yet ("whit cost" -> coat, "lack t-shirt" -> black). Context decides what the first pass
+    // could not; a word near the catalogue's meanings ("tone", "shade") is left as the shopper wrote it.
     if (correctSpelling) {
       const named = new Set(matches.map((m) => m.name));
       for (const i of content) {
         const word = words[i];
-        if (explained.has(i) || editCost[i] > 0 || !ALPHA.test(word) || word.length < 2 || this.isCatalogueWord(word) || this.unknown.hasReading(word)) continue;
+        if (explained.has(i) || editCost[i] > 0 || !ALPHA.test(word) || word.length < 2 || this.isCatalogueWord(word) || this.unknown.isDomainWord(word)) continue;
         for (const candidate of this.corrector.suggest(word, 5)) {
           if (candidate.distance === 0 || candidate.distance > this.options.contextCorrectionDistance) continue;
           const tried = [...words];
@@ -261,7 +272,7 @@ export class QueryUnderstanding {
 
   /** Whether the catalogue uses the word (its texts, values or phrases). */
   private isCatalogueWord(word: string): boolean {
-    return this.corrector.has(word) || this.phrases.hasStem(word);
+    return this.corrector.has(word) || this.phrases.hasWord(word);
   }
 
   /** Whether a word may be a misspelling: not the catalogue's, not a known or colour word, not a number. */
@@ -277,7 +288,7 @@ export class QueryUnderstanding {
       let taken = 0;
       for (let n = Math.min(MAX_PHRASE_WORDS, content.length - k); n >= 1 && taken === 0; n--) {
         const span = content.slice(k, k + n);
-        const entries = this.phrases.get(span.map((i) => stem(words[i])).join(' '));
+        const entries = this.phrases.lookup(span.map((i) => words[i]));
         if (!entries) continue;
         const penalty = span.reduce((c, i) => c + editCost[i], 0) * this.options.spellingPenalty;
         for (const e of entries) {
@@ -415,8 +426,10 @@ export class QueryUnderstanding {
         const end = tokens.findIndex((t) => t.end >= widest.end);
         const guessed = here.filter((a) => a.source === 'colour-name' || a.source === 'word-vector' || a.source === 'compound');
         if (guessed.length > 0 && guessed.length === here.length) {
-          // a word the catalogue does not use: say it in the catalogue's words
-          for (const a of guessed) search.push(a.value.replace(/-/g, ' '));
+          // a word the catalogue does not use: said in the catalogue's words when the reading is sure
+          const sure = guessed.filter((a) => a.confidence >= this.options.rewriteConfidence);
+          if (sure.length) for (const a of sure) search.push(a.value.replace(/-/g, ' '));
+          else search.push(words.slice(i, end + 1).join(' '));
         } else {
           search.push(words.slice(i, end + 1).filter((w) => !isStopWord(w)).join(' '));
           for (const a of here) if (a.source === 'catalogue-phrase' && RETRIEVAL_NAMES.has(a.name)) extra.push(a.value.replace(/-/g, ' '));

@@ -20,7 +20,6 @@ import type { PhraseTable } from './catalogue-phrases';
 import type { ColourNames } from './colour-names';
 import type { Lexicon } from './lexicon';
 import type { RecognitionSource, UnderstandingOptions } from './query-understanding';
-import { stem } from './text-analyzer';
 
 export interface Reading {
   name: string;
@@ -95,6 +94,11 @@ export class UnknownWords {
     return false;
   }
 
+  /** Whether general English vectors place a word near the catalogue's values of any attribute (a word in the shop's domain). */
+  isDomainWord(word: string): boolean {
+    return [word, ...singulars(word)].some((w) => this.lexicon.neighbours(w).length > 0);
+  }
+
   /** Whether a word is among the most frequent English words (`commonWordRank`): filler unless it names something. */
   isCommonWord(word: string): boolean {
     const rank = this.lexicon.englishRankOf(word);
@@ -125,7 +129,7 @@ export class UnknownWords {
     for (const w of [word, ...singulars(word)]) {
       const best = new Map<string, Reading>();
       for (const [name, value, similarity, margin] of this.lexicon.neighbours(w)) {
-        if (!this.phrases.isValue(value)) continue; // not a value of this catalogue
+        if (!o.vectorAttributes.includes(name) || !this.phrases.isValue(value)) continue; // not a value of this catalogue
         const bySimilarity = clamp01((similarity - o.vectorMinSimilarity) / (o.vectorFullSimilarity - o.vectorMinSimilarity));
         const confidence = bySimilarity * clamp01(margin / o.vectorFullMargin);
         if (confidence > (best.get(name)?.confidence ?? 0)) best.set(name, { name, value, confidence, source: 'word-vector' });
@@ -142,7 +146,7 @@ export class UnknownWords {
   compoundHead(word: string): Reading | null {
     for (const w of [word, ...singulars(word)]) {
       for (let i = 2; i + MIN_HEAD_LETTERS <= w.length; i++) {
-        const entry = this.phrases.get(stem(w.slice(i)))?.find((e) => COMPOUND_HEADS.has(e.name));
+        const entry = this.phrases.lookup([w.slice(i)])?.find((e) => COMPOUND_HEADS.has(e.name));
         if (entry) return { name: entry.name, value: entry.value, confidence: this.options.compoundConfidence * entry.confidence, source: 'compound' };
       }
     }

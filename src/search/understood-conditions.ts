@@ -9,7 +9,8 @@
  *   source, fused with the others, so products that have them are retrieved even when a tower is
  *   misled by a word it never saw; included attributes at least `filterConfidence` sure become
  *   filters (off when null);
- * - all included attributes re-rank (attribute.reranker.ts).
+ * - included attributes at least `rankConfidence` sure re-rank (attribute.reranker.ts); less sure
+ *   ones are reported and ignored.
  *
  * Pure: the search planner applies the conditions; the API reports each attribute's use.
  */
@@ -26,6 +27,8 @@ export interface UnderstandingPolicy {
   filterConfidence: number | null;
   /** Excluded attributes at least this confident become exclusion conditions. */
   excludeConfidence: number;
+  /** Included attributes at least this confident re-rank; less sure ones are reported and ignored. */
+  rankConfidence: number;
   /** Whether price phrases become a price range. */
   applyPrice: boolean;
 }
@@ -35,6 +38,7 @@ export const DEFAULT_UNDERSTANDING_POLICY: UnderstandingPolicy = {
   restrictConfidence: 0.5,
   filterConfidence: null,
   excludeConfidence: 0.5,
+  rankConfidence: 0.3,
   applyPrice: true,
 };
 
@@ -100,12 +104,12 @@ export function understoodConditions(u: UnderstoodQuery | null, policy: Understa
     if (a.polarity === 'exclude') return a.confidence >= policy.excludeConfidence ? 'EXCLUSION' : 'IGNORED';
     if (filters.get(a.name)?.includes(a.value) && a.confidence >= (policy.filterConfidence ?? Infinity)) return 'FILTER';
     if (restrict.get(a.name)?.includes(a.value) && a.confidence >= policy.restrictConfidence) return 'RETRIEVAL';
-    return 'RANKING';
+    return a.confidence >= policy.rankConfidence ? 'RANKING' : 'IGNORED';
   });
   return {
     filter,
     restriction,
-    ranking: included.map((a) => ({ name: a.name, value: a.value })),
+    ranking: included.filter((a) => a.confidence >= policy.rankConfidence).map((a) => ({ name: a.name, value: a.value })),
     uses,
     priceApplied: price !== null,
   };

@@ -142,10 +142,19 @@ describe('QueryUnderstanding: words the catalogue never uses', () => {
     expect(understand('navy parka').attributes.find((a) => a.name === 'category')).toBeUndefined();
   });
 
-  it('reads one word as several attributes when each reading is sure enough', () => {
-    const u = understand('black jeans');
+  it('reads one word as several attributes when each reading is sure enough, for the attributes vectors may name', () => {
+    const all = new QueryUnderstanding(values, new Lexicon(lexiconFile()), dictionary, { vectorAttributes: ['category', 'pattern', 'material'] });
+    const u = all.understand('black jeans');
     expect(included(u)).toEqual(expect.arrayContaining(['category=trousers', 'material=denim']));
     expect(included(u)).not.toContain('pattern=stripes');
+    // by default word vectors name categories only
+    expect(included(understand('black jeans'))).toEqual(['color=black', 'category=trousers']);
+  });
+
+  it('leaves colours to the colour dictionary: a word vector never names one', () => {
+    expect(understand('crimson dress').attributes.find((a) => a.name === 'color')).toMatchObject({ source: 'colour-name' });
+    const lexicon = new Lexicon(lexiconFile({ vectors: { shade: [['color', 'navy', 0.9, 0.3]] } }));
+    expect(new QueryUnderstanding(values, lexicon, dictionary).understand('a darker shade').attributes).toEqual([]);
   });
 
   it('reads a compound by its last part', () => {

@@ -43,6 +43,12 @@ describe('understoodConditions', () => {
     expect(c.uses).toEqual(['RANKING', 'IGNORED']);
   });
 
+  it('reports but ignores included values below the ranking confidence', () => {
+    const c = understoodConditions(query([attr('category', 'coat', 0.2), attr('color', 'red', 0.9)]), { ...DEFAULT_UNDERSTANDING_POLICY, rankConfidence: 0.3 });
+    expect(c.ranking).toEqual([{ name: 'color', value: 'red' }]);
+    expect(c.uses).toEqual(['IGNORED', 'RETRIEVAL']);
+  });
+
   it('turns exclusions and the price into hard conditions', () => {
     const c = understoodConditions(
       query([attr('category', 'shirt'), attr('color', 'red', 1, 'exclude'), attr('colorFamily', 'red', 1, 'exclude')], { min: 20, max: 40, currency: 'EUR', start: 0, end: 1 }),
