@@ -2,9 +2,10 @@
  * npm run tune -- [--catalog DIR] [--set text|composed-meaning|all] [--models DIR] [--data DIR]
  *                 [--out DIR] [--limit N] [--write-models-readme]
  *
- * Chooses the search defaults on the validation split. Every configuration of TUNING_GRID (the
- * configured defaults, then one setting changed at a time: how sure an understood attribute must be
- * to restrict retrieval or to filter, attribute re-ranking, the query-understanding thresholds) runs
+ * Chooses the search defaults on the validation split. Every configuration of the grid (the
+ * configured defaults, then one setting changed at a time: the text sources, how sure an understood
+ * attribute must be to restrict retrieval, to filter or to re-rank, attribute re-ranking, the
+ * query-understanding thresholds) runs
  * the validation split's judgement sets through the API's search service, and the command prints and
  * writes (--out: tuning.md, tuning.json) a table of the ranking metrics per configuration and
  * query kind, best objective first (--write-models-readme also puts it between the
@@ -122,24 +123,27 @@ export function tuningGrid(base: { policy: UnderstandingPolicy; rerankWeight: nu
   return [
     { name: 'defaults', description: 'the configured defaults', overrides: {} },
     { name: 'no-understanding', description: 'no query understanding: the text as typed', overrides: { understand: false } },
-    { name: 'restrict-0.3', description: 'attributes at least 0.3 sure restrict retrieval', overrides: policy({ restrictConfidence: 0.3 }) },
-    { name: 'restrict-0.7', description: 'attributes at least 0.7 sure restrict retrieval', overrides: policy({ restrictConfidence: 0.7 }) },
+    { name: 'sources-image-lexical', description: 'text sources: image space and BM25 (no text space)', overrides: { textSources: ['image', 'lexical'] } },
+    { name: 'sources-image-text', description: 'text sources: image and text spaces (no BM25)', overrides: { textSources: ['image', 'text'] } },
+    { name: 'restrict-0.15', description: 'attributes at least 0.15 sure restrict retrieval', overrides: policy({ restrictConfidence: 0.15 }) },
+    { name: 'restrict-0.5', description: 'attributes at least 0.5 sure restrict retrieval', overrides: policy({ restrictConfidence: 0.5 }) },
     { name: 'restrict-off', description: 'no attribute source', overrides: policy({ restrictConfidence: Infinity }) },
     { name: 'filter-0.9', description: 'attributes at least 0.9 sure filter', overrides: policy({ filterConfidence: 0.9 }) },
     { name: 'filter-0.7', description: 'attributes at least 0.7 sure filter', overrides: policy({ filterConfidence: 0.7 }) },
     { name: 'rank-0.5', description: 'attributes at least 0.5 sure re-rank', overrides: policy({ rankConfidence: 0.5 }) },
     { name: 'rank-0.1', description: 'attributes at least 0.1 sure re-rank', overrides: policy({ rankConfidence: 0.1 }) },
     { name: 'rerank-off', description: 'no attribute re-ranking', overrides: { reranker: null } },
-    { name: 'rerank-2', description: 'attribute re-ranking at weight 2', overrides: { reranker: new AttributeReranker({ weight: 2 * base.rerankWeight || 2 }) } },
+    { name: 'rerank-half', description: `attribute re-ranking at half the weight (${base.rerankWeight / 2})`, overrides: { reranker: new AttributeReranker({ weight: base.rerankWeight / 2 }) } },
+    { name: 'rerank-double', description: `attribute re-ranking at twice the weight (${base.rerankWeight * 2})`, overrides: { reranker: new AttributeReranker({ weight: base.rerankWeight * 2 }) } },
     { name: 'min-confidence-0.2', description: 'recognitions kept from confidence 0.2', overrides: understanding({ minConfidence: 0.2 }) },
     { name: 'min-confidence-0.45', description: 'recognitions kept from confidence 0.45', overrides: understanding({ minConfidence: 0.45 }) },
-    { name: 'vector-margin-0.05', description: `word-vector confidence full at margin 0.05 (default ${d.vectorFullMargin})`, overrides: understanding({ vectorFullMargin: 0.05 }) },
-    { name: 'vector-margin-0.2', description: `word-vector confidence full at margin 0.2 (default ${d.vectorFullMargin})`, overrides: understanding({ vectorFullMargin: 0.2 }) },
+    { name: 'vector-margin-0.025', description: `word-vector confidence full at margin 0.025 (default ${d.vectorFullMargin})`, overrides: understanding({ vectorFullMargin: 0.025 }) },
+    { name: 'vector-margin-0.1', description: `word-vector confidence full at margin 0.1 (default ${d.vectorFullMargin})`, overrides: understanding({ vectorFullMargin: 0.1 }) },
     { name: 'vector-similarity-0.4', description: `word-vector confidence from similarity 0.4 (default ${d.vectorMinSimilarity})`, overrides: understanding({ vectorMinSimilarity: 0.4 }) },
     { name: 'vector-similarity-0.55', description: `word-vector confidence from similarity 0.55 (default ${d.vectorMinSimilarity})`, overrides: understanding({ vectorMinSimilarity: 0.55 }) },
     { name: 'vectors-all', description: 'word vectors name categories, patterns and materials (default: categories)', overrides: understanding({ vectorAttributes: ['category', 'pattern', 'material'] }) },
-    { name: 'colour-margin-2', description: `colour-name confidence scale 2 (default ${d.colourMarginScale})`, overrides: understanding({ colourMarginScale: 2 }) },
-    { name: 'colour-margin-8', description: `colour-name confidence scale 8 (default ${d.colourMarginScale})`, overrides: understanding({ colourMarginScale: 8 }) },
+    { name: 'colour-margin-1', description: `colour-name confidence scale 1 (default ${d.colourMarginScale})`, overrides: understanding({ colourMarginScale: 1 }) },
+    { name: 'colour-margin-4', description: `colour-name confidence scale 4 (default ${d.colourMarginScale})`, overrides: understanding({ colourMarginScale: 4 }) },
   ];
 }
 

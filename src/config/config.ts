@@ -35,10 +35,10 @@ export interface Config {
   /** maxQueuedItems: items waiting per encoder beyond which calls are refused with OVERLOADED. */
   microBatch: { enabled: boolean; maxItems: number; maxWaitMs: number; maxQueuedItems: number };
   /**
-   * Text-search strategy. Defaults measured on the demo catalogue's 1,000 test text queries
-   * (seed/demo/queries/text-test.*, nDCG@10): image 0.653, text 0.633, lexical 0.626,
-   * image+lexical 0.720, image+text+lexical 0.754; with attribute re-ranking (weight 1) 0.920, or
-   * 0.830 when the query parser knows only the catalogue's own values (no synonym table).
+   * Search strategy. The defaults were chosen on the validation split, never on test, with
+   * `npm run seed:validation && npm run tune -- --write-models-readme` (the table is in
+   * models/README.md, "Search defaults"): text sources, re-ranking weight and the confidences at
+   * which understood attributes restrict retrieval, filter, exclude and re-rank.
    */
   search: {
     textSources: TextSourceName[];
@@ -264,10 +264,10 @@ export function loadConfig(env: Env = process.env): Config {
     search: {
       textSources: r.list('SEARCH_TEXT_SOURCES', ['image', 'text', 'lexical'] as const, ['image', 'text', 'lexical']),
       rerank: r.bool('SEARCH_RERANK', true),
-      rerankWeight: r.number('SEARCH_RERANK_WEIGHT', 1, 0, 100),
+      rerankWeight: r.number('SEARCH_RERANK_WEIGHT', 2, 0, 100),
       defaultImageWeight: r.number('SEARCH_IMAGE_WEIGHT', 0.5, 0, 1),
       understand: r.bool('SEARCH_UNDERSTANDING', true),
-      restrictConfidence: r.number('SEARCH_RESTRICT_CONFIDENCE', 0.5, 0, 1),
+      restrictConfidence: r.number('SEARCH_RESTRICT_CONFIDENCE', 0.3, 0, 1),
       filterConfidence: r.numberOrOff('SEARCH_FILTER_CONFIDENCE', null, 0, 1),
       excludeConfidence: r.number('SEARCH_EXCLUDE_CONFIDENCE', 0.5, 0, 1),
     },

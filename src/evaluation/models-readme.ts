@@ -312,7 +312,7 @@ function serviceSection(runs: EvaluationRun[]): string {
     [
       '### Search service',
       '',
-      "The API's search service end to end (dense sources, BM25, RRF, attribute re-ranking). The re-ranker's synonym table was written for the catalogue's vocabulary and overlaps the wording of the in-distribution queries, so their numbers are an upper bound; the held-out columns are phrased with the evaluation-only lexicon, which no table of the service contains, and show what unseen phrasing gets. The tower tables above are the model comparison.",
+      "The API's search service end to end: query understanding (spelling, recognised attributes, exclusions, prices), the dense sources, the attribute source and BM25 fused by RRF, attribute re-ranking; `search-no-understanding` searches the text as typed. Query understanding learns the catalogue's phrases from the train split's titles, which the generator writes with the same synonym tables as the in-distribution queries, so their numbers are an upper bound; the held-out columns are phrased with the evaluation-only lexicon, which no table of the service contains, and show what unseen phrasing gets. The tower tables above are the model comparison.",
     ].join('\n'),
   ];
   const text = by('text');

@@ -35,7 +35,7 @@ export interface UnderstandingPolicy {
 
 export const DEFAULT_UNDERSTANDING_POLICY: UnderstandingPolicy = {
   retrievalGroups: [['category', 'group'], ['color', 'colorFamily'], ['pattern'], ['material']],
-  restrictConfidence: 0.5,
+  restrictConfidence: 0.3,
   filterConfidence: null,
   excludeConfidence: 0.5,
   rankConfidence: 0.3,

@@ -24,8 +24,8 @@ describe('npm run tune', () => {
     const grid = tuningGrid({ policy: DEFAULT_UNDERSTANDING_POLICY, rerankWeight: 1 });
     expect(grid[0]).toEqual({ name: 'defaults', description: 'the configured defaults', overrides: {} });
     expect(new Set(grid.map((c) => c.name)).size).toBe(grid.length);
-    const restrict = grid.find((c) => c.name === 'restrict-0.3')!;
-    expect(restrict.overrides.understanding).toEqual({ ...DEFAULT_UNDERSTANDING_POLICY, restrictConfidence: 0.3 });
+    const restrict = grid.find((c) => c.name === 'restrict-0.5')!;
+    expect(restrict.overrides.understanding).toEqual({ ...DEFAULT_UNDERSTANDING_POLICY, restrictConfidence: 0.5 });
     expect(grid.find((c) => c.name === 'no-understanding')!.overrides).toEqual({ understand: false });
   });
 

@@ -37,7 +37,7 @@ describe('understoodConditions', () => {
   });
 
   it('leaves out values below the restriction confidence and marks too-unsure exclusions ignored', () => {
-    const c = understoodConditions(query([attr('category', 'coat', 0.3), attr('color', 'red', 0.2, 'exclude')]), DEFAULT_UNDERSTANDING_POLICY);
+    const c = understoodConditions(query([attr('category', 'coat', 0.3), attr('color', 'red', 0.2, 'exclude')]), { ...DEFAULT_UNDERSTANDING_POLICY, restrictConfidence: 0.5 });
     expect(c.restriction).toBeUndefined();
     expect(c.filter).toBeUndefined();
     expect(c.uses).toEqual(['RANKING', 'IGNORED']);
