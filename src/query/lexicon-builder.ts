@@ -315,12 +315,25 @@ export function valuePrototypes(values: Record<string, string[]>, phrases: reado
   return out;
 }
 
+/** An attribute name as words: "colorFamily" and "color_family" read "color family". */
+function attributeNameWords(name: string): string {
+  return name.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').toLowerCase();
+}
+
 /**
  * For every frequent plain word of the word vectors: per attribute, the nearest value (best cosine
  * to one of its prototype words) and its margin over the second nearest value; kept when the
- * similarity reaches the floor.
+ * similarity reaches the floor. A word nearer to one of the catalogue's attribute names than to
+ * every value ("colour" is nearer to "color" than to any colour or garment) talks about an
+ * attribute, not a value of one ("change the colour to black"), and gets no entry.
  */
-export function mapWordsToValues(vectors: WordVectors, prototypes: Map<string, Map<string, string[]>>, options: Pick<LexiconBuildOptions, 'vectorFloor' | 'vectorWords'>): Record<string, VectorNeighbour[]> {
+export function mapWordsToValues(
+  vectors: WordVectors,
+  prototypes: Map<string, Map<string, string[]>>,
+  options: Pick<LexiconBuildOptions, 'vectorFloor' | 'vectorWords'>,
+  attributeNames: readonly string[] = [],
+): Record<string, VectorNeighbour[]> {
+  const nameVectors = attributeNames.map((n) => phraseVector(vectors, attributeNameWords(n))).filter((v): v is Float32Array => v !== null);
   const protos: { name: string; value: string; vector: Float32Array }[] = [];
   for (const [name, byValue] of prototypes) {
     for (const [value, words] of byValue) {
@@ -351,7 +364,8 @@ export function mapWordsToValues(vectors: WordVectors, prototypes: Map<string, M
       const margin = ranked.length > 1 ? ranked[0][1] - ranked[1][1] : ranked[0][1];
       entries.push([name, ranked[0][0], round(ranked[0][1], 3), round(margin, 3)]);
     }
-    if (entries.length) out[word] = entries;
+    const nearestValue = Math.max(...entries.map((e) => e[2]));
+    if (entries.length && !nameVectors.some((n) => dot(v, n) > nearestValue)) out[word] = entries;
   }
   return out;
 }
@@ -394,7 +408,7 @@ export function buildLexicon(sources: LexiconSources, options: LexiconBuildOptio
     terms: termFrequencies(products),
     phrases,
     colourAnchors: sources.colourAnchors ?? {},
-    vectors: vectors ? mapWordsToValues(vectors, valuePrototypes(values, phrases, options.vectorAttributes), options) : {},
+    vectors: vectors ? mapWordsToValues(vectors, valuePrototypes(values, phrases, options.vectorAttributes), options, Object.keys(values)) : {},
     englishWords: englishWords.join(' '),
   };
 }

@@ -94,6 +94,16 @@ describe('mapWordsToValues', () => {
     // below the floor nothing is kept
     expect(mapped.crimson).toBeUndefined();
   });
+
+  it('gives no entry to a word nearer to an attribute name than to every value ("colour" names the attribute)', () => {
+    const wv = vectors({ trousers: [1, 0, 0], coat: [1, 0.6, 0], color: [0, 1, 0], colour: [0.3, 1, 0], coatish: [1, 0.5, 0] });
+    const protos = valuePrototypes({ category: ['trousers', 'coat'] }, [], ['category']);
+    const withoutNames = mapWordsToValues(wv, protos, { vectorFloor: 0.5, vectorWords: 100 });
+    expect(withoutNames.colour?.[0].slice(0, 2)).toEqual(['category', 'coat']);
+    const mapped = mapWordsToValues(wv, protos, { vectorFloor: 0.5, vectorWords: 100 }, ['category', 'colorFamily', 'color']);
+    expect(mapped.colour).toBeUndefined();
+    expect(mapped.coatish[0].slice(0, 2)).toEqual(['category', 'coat']);
+  });
 });
 
 describe('buildLexicon', () => {
