@@ -36,7 +36,7 @@ export interface Config {
   microBatch: { enabled: boolean; maxItems: number; maxWaitMs: number; maxQueuedItems: number };
   /**
    * Search strategy. The defaults were chosen on the validation split, never on test, with
-   * `npm run seed:validation && npm run tune -- --write-models-readme` (the table is in
+   * `npm run seed:validation && npm run tune -- --set all --write-models-readme` (the table is in
    * models/README.md, "Search defaults"): text sources, re-ranking weight and the confidences at
    * which understood attributes restrict retrieval, filter, exclude and re-rank.
    */

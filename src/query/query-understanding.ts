@@ -385,6 +385,9 @@ export class QueryUnderstanding {
         const sameSpan = m.from === first.from && m.to === first.to;
         if (sameSpan || m.name === first.name) excluded.add(m);
       }
+      // the same words read once more (a colour's family) are excluded with them: "not navy blue"
+      const spans = inside.filter((m) => excluded.has(m));
+      for (const m of inside) if (spans.some((e) => e.from === m.from && e.to === m.to)) excluded.add(m);
     }
     const out = new Map<string, RecognisedAttribute>();
     for (const m of matches.sort((a, b) => a.from - b.from)) {

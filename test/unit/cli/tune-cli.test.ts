@@ -45,5 +45,13 @@ describe('npm run tune', () => {
     const table = tuningTable(rows);
     expect(table.split('\n')[0]).toContain('| Configuration | Objective | ndcg@10 |');
     expect(table).toContain('| better |');
+
+    // with the composed set, its P@10 by meaning weighs as much as the text objective
+    const composed = (name: string, p10: number) => ({ name, aggregates: [{ metric: 'p@10', mean: p10, lower: 0, upper: 1, level: 0.95 }], segments: [] });
+    const composedRun = { variants: [composed('defaults', 0.9), composed('better', 0.1)] } as unknown as EvaluationRun;
+    const both = tuningRows([{ name: 'defaults', description: 'd', overrides: {} }, { name: 'better', description: 'b', overrides: {} }], run, composedRun);
+    expect(both.map((r) => r.configuration)).toEqual(['defaults', 'better']);
+    expect(both[0].objective).toBeCloseTo(((1 + 0.5 * (n - 1)) / n + 0.9) / 2, 10);
+    expect(both[0].values['composed P@10 by meaning']).toBe(0.9);
   });
 });

@@ -188,6 +188,12 @@ describe('QueryUnderstanding: exclusions and prices', () => {
     expect(excluded(u)).toEqual(expect.arrayContaining(['color=red', 'color=navy']));
   });
 
+  it('excludes every reading of the excluded words, a colour family too, and keeps what follows', () => {
+    const u = understand('not navy blue, black');
+    expect(excluded(u)).toEqual(expect.arrayContaining(['color=navy', 'color=blue', 'colorFamily=blue']));
+    expect(included(u)).toEqual(['color=black']);
+  });
+
   it('turns a price phrase into a constraint and removes it from the searched text', () => {
     const u = understand('red dress under 50 euros');
     expect(u.price).toMatchObject({ min: null, max: 50, currency: 'EUR' });
