@@ -22,10 +22,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { freePort } from './support';
 
 /** The part of the `serviceInfo` query the report records. */
 interface ServiceInfo {
@@ -244,17 +244,6 @@ async function graphqlOnce(agent: http.Agent, port: number, body: string): Promi
     throw new Error(`HTTP ${status}: ${parsed.errors.map((e: any) => `${e.extensions?.code ?? 'ERROR'} ${e.message}`).join('; ')}`);
   }
   return parsed.data;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function getStatus(port: number, pathname: string): Promise<number> {

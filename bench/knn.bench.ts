@@ -19,6 +19,7 @@ import type { Filter } from '../src/domain/filter';
 import type { Product } from '../src/domain/product';
 import { DEFAULT_EXACT_BUDGET, EmbeddedStore } from '../src/stores/embedded/embedded.store';
 import { DEFAULT_HNSW } from '../src/stores/embedded/vector-space';
+import { seededRandom } from './support';
 
 interface Args {
   n: number;
@@ -48,17 +49,6 @@ function parseArgs(argv: string[]): Args {
     } else throw new Error(`unknown flag ${flag}; known: --n --dims --queries --k --seed`);
   }
   return args;
-}
-
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gaussian(rand: () => number): number {

@@ -47,10 +47,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { freePort, seededRandom } from './support';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -190,18 +190,6 @@ function buildWorkload(catalogDir: string, limit: number): Workload {
   return { products, texts, composed, pictures, colors: distinct('color'), categories: distinct('category') };
 }
 
-/** A small deterministic generator, so two runs send the same sequence of requests. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const KINDS = ['text', 'image-id', 'image-b64', 'composed', 'upsert', 'events'] as const;
 type Kind = (typeof KINDS)[number];
 /** Share of each kind in the mixed traffic (sums to 100). */
@@ -239,7 +227,7 @@ class Traffic {
     private readonly catalogKey: string,
     seed: number,
   ) {
-    this.random = rng(seed);
+    this.random = seededRandom(seed);
   }
 
   private pick<T>(items: readonly T[]): T {
@@ -394,17 +382,6 @@ async function graphql(port: number, agent: http.Agent | false, call: Pick<Call,
   if (r.status !== 200) return { status: r.status, outcome: `HTTP_${r.status}`, ms: r.ms };
   const problem = call.check(json.data);
   return { status: r.status, outcome: problem ?? 'ok', ms: r.ms, data: json.data };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 // ---- the server process -----------------------------------------------------------------------
