@@ -145,6 +145,11 @@ export function tuningGrid(base: { policy: UnderstandingPolicy; rerankWeight: nu
     { name: 'vectors-all', description: 'word vectors name categories, patterns and materials (default: categories)', overrides: understanding({ vectorAttributes: ['category', 'pattern', 'material'] }) },
     { name: 'colour-margin-1', description: `colour-name confidence scale 1 (default ${d.colourMarginScale})`, overrides: understanding({ colourMarginScale: 1 }) },
     { name: 'colour-margin-4', description: `colour-name confidence scale 4 (default ${d.colourMarginScale})`, overrides: understanding({ colourMarginScale: 4 }) },
+    ...[3, 5, 8].map((deltaE) => ({
+      name: `colour-pair-${deltaE}`,
+      description: `a colour name stands for its two nearest catalogue colours when they are within CIEDE2000 ${deltaE} (default ${d.colourPairDeltaE || 'never'})`,
+      overrides: understanding({ colourPairDeltaE: deltaE }),
+    })),
   ];
 }
 

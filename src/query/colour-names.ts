@@ -23,6 +23,8 @@ export interface ColourNameMatch {
   deltaE: number;
   /** The second nearest catalogue colour value, when there is one. */
   runnerUp: { value: string; deltaE: number } | null;
+  /** The third nearest, when there is one. */
+  third: { value: string; deltaE: number } | null;
 }
 
 const deltaE = differenceCiede2000();
@@ -103,7 +105,7 @@ export class ColourNames {
     const colour = parse(hex);
     if (!colour) return null;
     const ranked = this.anchors.map((a) => ({ value: a.value, deltaE: deltaE(colour, a.colour) })).sort((a, b) => a.deltaE - b.deltaE);
-    return { name: phrase, hex, value: ranked[0].value, deltaE: ranked[0].deltaE, runnerUp: ranked[1] ?? null };
+    return { name: phrase, hex, value: ranked[0].value, deltaE: ranked[0].deltaE, runnerUp: ranked[1] ?? null, third: ranked[2] ?? null };
   }
 
   /** Catalogue colour values that have an anchor. */

@@ -109,6 +109,12 @@ export interface UnderstandingOptions {
   commonWordVectorConfidence: number;
   /** Colour-name confidence: 1 - exp(-margin / scale), margin = runner-up distance - distance (CIEDE2000). */
   colourMarginScale: number;
+  /**
+   * A colour name whose two nearest catalogue colours are within this CIEDE2000 distance of each
+   * other stands for both ("ebony" between black and charcoal), sure as far as the third is from
+   * them; 0: always the nearest alone.
+   */
+  colourPairDeltaE: number;
   /** Colour distances beyond this lose confidence (halved every `colourDistanceScale` further). */
   colourDistanceLimit: number;
   colourDistanceScale: number;
@@ -138,6 +144,7 @@ export const DEFAULT_UNDERSTANDING_OPTIONS: UnderstandingOptions = {
   colourWordSimilarity: 0.35,
   secondReadingConfidence: 0.5,
   colourMarginScale: 2,
+  colourPairDeltaE: 0,
   colourDistanceLimit: 15,
   colourDistanceScale: 10,
   vectorMinSimilarity: 0.45,
@@ -321,12 +328,13 @@ export class QueryUnderstanding {
         // not its own words ("green day dress", "jet black", "mint green").
         const covered = new Set(inside.flatMap((m) => Array.from({ length: m.to - m.from }, (_, x) => m.from + x)));
         if (span.some((i) => !covered.has(i) && this.isCatalogueWord(words[i])) || span.every((i) => this.isCatalogueWord(words[i]))) continue;
-        const guess = this.unknown.colourGuess(name);
+        const guesses = this.unknown.colourGuess(name);
+        const guess = guesses[0];
         if (!guess || guess.confidence < this.options.minConfidence) continue;
         const literal = inside.find((m) => m.name === 'color');
-        if (literal && literal.value === guess.value) continue;
+        if (literal && guesses.some((g) => g.value === literal.value)) continue;
         for (const m of inside) matches.splice(matches.indexOf(m), 1);
-        matches.push({ from: span[0], to: span[n - 1] + 1, name: 'color', value: guess.value, confidence: guess.confidence, source: 'colour-name' });
+        for (const g of guesses) matches.push({ from: span[0], to: span[n - 1] + 1, name: 'color', value: g.value, confidence: g.confidence, source: 'colour-name' });
         span.forEach((i) => explained.add(i));
         k += n - 1;
         break;

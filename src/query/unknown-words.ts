@@ -58,9 +58,9 @@ export class UnknownWords {
    * corrected word), none of an attribute in `named` (the query names it in the catalogue's words).
    */
   readings(word: string, penalty: number, named: ReadonlySet<string>): Reading[] {
-    const colour = this.colourGuess(word);
-    const candidates: Reading[] = this.vectorGuesses(word).filter((c) => !(colour && c.name === 'color'));
-    if (colour) candidates.push({ name: 'color', value: colour.value, confidence: colour.confidence, source: 'colour-name' });
+    const colours = this.colourGuess(word);
+    const candidates: Reading[] = this.vectorGuesses(word).filter((c) => !(colours.length && c.name === 'color'));
+    for (const colour of colours) candidates.push({ name: 'color', value: colour.value, confidence: colour.confidence, source: 'colour-name' });
     const head = this.compoundHead(word);
     if (head) {
       // the head and the vectors agree: both readings stand; else the surer one decides below
@@ -105,22 +105,32 @@ export class UnknownWords {
     return rank !== null && rank <= this.options.commonWordRank;
   }
 
-  /** The catalogue colour a dictionary colour name stands for, with a confidence; null when none. */
-  colourGuess(name: string): { value: string; confidence: number } | null {
+  /**
+   * The catalogue colour a dictionary colour name stands for, with a confidence, or the two it lies
+   * between (`colourPairDeltaE`), nearest first; none when it names no colour.
+   */
+  colourGuess(name: string): { value: string; confidence: number }[] {
     const match = this.colours.match(name);
-    if (!match) return null;
+    if (!match) return [];
     const o = this.options;
     const rank = name.includes(' ') ? null : this.lexicon.englishRankOf(name);
     if (rank !== null) {
       // the more common the word, the closer to colours its meaning must be; rare words ("ecru",
       // "oxblood") are mostly colour names
       const colourSimilarity = this.lexicon.neighbours(name).find(([n]) => n === 'color')?.[2] ?? 0;
-      if (colourSimilarity < (rank <= o.commonWordRank ? o.commonWordColourSimilarity : o.colourWordSimilarity)) return null;
+      if (colourSimilarity < (rank <= o.commonWordRank ? o.commonWordColourSimilarity : o.colourWordSimilarity)) return [];
     }
-    const margin = match.runnerUp ? match.runnerUp.deltaE - match.deltaE : Infinity;
-    const byMargin = 1 - Math.exp(-margin / o.colourMarginScale);
     const byDistance = match.deltaE <= o.colourDistanceLimit ? 1 : 0.5 ** ((match.deltaE - o.colourDistanceLimit) / o.colourDistanceScale);
-    return { value: match.value, confidence: clamp01(byMargin * byDistance) };
+    const sure = (margin: number) => clamp01((1 - Math.exp(-margin / o.colourMarginScale)) * byDistance);
+    const { runnerUp, third } = match;
+    if (runnerUp && runnerUp.deltaE - match.deltaE < o.colourPairDeltaE) {
+      const confidence = sure(third ? third.deltaE - runnerUp.deltaE : Infinity);
+      return [
+        { value: match.value, confidence },
+        { value: runnerUp.value, confidence },
+      ];
+    }
+    return [{ value: match.value, confidence: sure(runnerUp ? runnerUp.deltaE - match.deltaE : Infinity) }];
   }
 
   /** Word-vector mappings of a word (or, failing that, its singular) to values of this catalogue, the best per attribute. */

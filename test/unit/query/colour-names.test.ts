@@ -34,6 +34,8 @@ describe('colour names', () => {
     expect(m.value).toBe('red');
     expect(m.runnerUp!.value).toBe('burgundy');
     expect(m.runnerUp!.deltaE).toBeGreaterThan(m.deltaE);
+    expect(m.third!.value).toBe('navy');
+    expect(m.third!.deltaE).toBeGreaterThan(m.runnerUp!.deltaE);
     // "navy" has no anchor from the images: the dictionary's own navy places it
     expect(names.values).toEqual(['red', 'burgundy', 'navy']);
     expect(names.match('unknown colour')).toBeNull();

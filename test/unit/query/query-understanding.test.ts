@@ -157,6 +157,20 @@ describe('QueryUnderstanding: words the catalogue never uses', () => {
     expect(new QueryUnderstanding(values, lexicon, dictionary).understand('a darker shade').attributes).toEqual([]);
   });
 
+  it('reads a colour name between two catalogue colours as both when they are close enough (colourPairDeltaE)', () => {
+    const colours = (u: UnderstoodQuery) => u.attributes.filter((a) => a.name === 'color').map((a) => [a.value, a.confidence]);
+    const alone = colours(understand('crimson dress'));
+    expect(alone.map(([v]) => v)).toEqual(['red']);
+    const lexicon = new Lexicon(lexiconFile());
+    const pair = colours(new QueryUnderstanding(values, lexicon, dictionary, { colourPairDeltaE: 100 }).understand('crimson dress'));
+    expect(pair.map(([v]) => v)).toEqual(['red', 'burgundy']);
+    // equally sure of both: as sure as the third nearest colour is far from the second
+    expect(pair[0][1]).toBe(pair[1][1]);
+    expect(pair[0][1]).toBeGreaterThanOrEqual(0.5);
+    // a pair is never read when the two nearest are farther apart than the setting
+    expect(colours(new QueryUnderstanding(values, lexicon, dictionary, { colourPairDeltaE: 0.001 }).understand('crimson dress')).map(([v]) => v)).toEqual(['red']);
+  });
+
   it('reads a compound by its last part', () => {
     const u = understand('white raincoat');
     expect(u.attributes.find((a) => a.name === 'category')).toMatchObject({ value: 'coat', source: 'compound' });
