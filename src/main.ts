@@ -11,6 +11,7 @@ import { batchFusionEncoder, batchImageEncoder, batchTextEncoder, type EncoderOb
 import { openClipHf } from './encoders/clip-hf/clip-hf.encoders';
 import type { FusionEncoder, ImageEncoder, ModelVersion, TextEncoder } from './encoders/encoder';
 import { ModelRegistry } from './encoders/model-registry';
+import { ReloadableQueryModels, type ReloadResult } from './encoders/query-models';
 import { OnnxSessionFactory } from './encoders/onnx/onnx-session.factory';
 import { OnnxOutfitScorer } from './outfits/onnx-outfit.scorer';
 import { OutfitService } from './outfits/outfit.service';
@@ -45,7 +46,10 @@ import type { VectorStore } from './stores/vector-store';
 import { createWebRoutes } from './web/web.routes';
 
 export interface Encoders {
+  /** The query text tower. */
   text: TextEncoder;
+  /** The text tower that embeds products (the `text` space); `text` when absent. */
+  galleryText?: TextEncoder;
   image: ImageEncoder;
   fusion: FusionEncoder;
   dim: number;
@@ -71,6 +75,11 @@ export function checkFusion(encoders: Pick<Encoders, 'meanFusion'>, config: Pick
     `${encoders.meanFusion.reason}, so image + modifier searches would average the image and text vectors instead of using a trained fusion network. ` +
       'Train and export a fusion model (npm run train), or set ALLOW_MEAN_FUSION=true to serve with the mean of vectors.',
   ]);
+}
+
+/** The index key of a manifest's gallery: the index and the models that embed products. */
+export function galleryKey(registry: ModelRegistry): string {
+  return [registry.compatibilityKey, ...registry.galleryModels().map((m) => `${m.role}=${m.name}@${m.version}`)].join(' ');
 }
 
 export async function buildEncoders(config: Config, observer?: EncoderObserver): Promise<Encoders> {
@@ -103,7 +112,8 @@ export async function buildEncoders(config: Config, observer?: EncoderObserver):
       image: registry.imageEncoder(),
       fusion: fusion ?? new MeanFusionEncoder(registry.index.dim),
       dim: registry.index.dim,
-      indexKey: [registry.compatibilityKey, ...versions.models.filter((m) => m.role !== 'fusion').map((m) => `${m.role}=${m.name}@${m.version}`)].join(' '),
+      galleryText: registry.galleryTextEncoder(),
+      indexKey: galleryKey(registry),
       models: versions.models,
       warmUp: () => registry.warmUp(),
       registry,
@@ -112,7 +122,9 @@ export async function buildEncoders(config: Config, observer?: EncoderObserver):
   }
   if (config.microBatch.enabled) {
     const options = { maxBatchSize: config.microBatch.maxItems, maxDelayMs: config.microBatch.maxWaitMs, maxQueuedItems: config.microBatch.maxQueuedItems, observer };
+    const sameText = encoders.galleryText === undefined || encoders.galleryText === encoders.text;
     encoders.text = batchTextEncoder(encoders.text, options);
+    encoders.galleryText = sameText ? encoders.text : batchTextEncoder(encoders.galleryText as TextEncoder, options);
     encoders.image = batchImageEncoder(encoders.image, options);
     encoders.fusion = batchFusionEncoder(encoders.fusion, options);
   }
@@ -186,7 +198,13 @@ export interface Application {
   port: number;
   /** Resolves when the catalogue ingest has finished (rejects if it failed). */
   ready: Promise<void>;
+  /** Swaps in the query models on disk (see src/encoders/query-models.ts); null when they cannot be reloaded. */
+  reloadModels?: (() => Promise<ReloadResult>) | null;
   close(): Promise<void>;
+}
+
+function modelVersions(indexKey: string, models: Encoders['models']) {
+  return { index: indexKey.split(' ')[0], models: models.map((m) => ({ role: m.role, name: m.name, version: m.version })) };
 }
 
 /** Starts the server; `encoders` replaces the configured models (tests run the wiring with fakes). */
@@ -218,11 +236,26 @@ export async function startApplication(
     logger,
   });
 
-  const searchParts = { store, textEncoder: encoders.text, imageEncoder: encoders.image, fusionEncoder: encoders.fusion, images, vocabulary };
+  // The query models (text tower, fusion) answer through stable forwarders, so reloadModels and
+  // SIGHUP can swap them under running searches; the gallery models (image, gallery text) stay.
+  const queryModels = new ReloadableQueryModels(
+    { text: encoders.text, fusion: encoders.fusion, indexKey: encoders.indexKey, models: encoders.models },
+    async () => {
+      const next = await buildEncoders(config, metrics);
+      checkFusion(next, config);
+      return { text: next.text, fusion: next.fusion, indexKey: next.indexKey, models: next.models, warmUp: () => next.warmUp() };
+    },
+    (swapped) => {
+      versions = modelVersions(swapped.indexKey, swapped.models);
+      metrics.describeModels(versions.index, versions.models);
+    },
+  );
+  const canReload = !overrides.encoders && encoders.registry !== null;
+  const searchParts = { store, textEncoder: queryModels.text, imageEncoder: encoders.image, fusionEncoder: queryModels.fusion, images, vocabulary };
   const search = createSearchService({ ...searchParts, log: events }, config.search);
   const writer = new ProductWriterService({
     store,
-    textEncoder: encoders.text,
+    textEncoder: encoders.galleryText ?? encoders.text,
     imageEncoder: encoders.image,
     images,
     media: uploads,
@@ -232,7 +265,7 @@ export async function startApplication(
   });
   const ingest = new CatalogIngestService({
     store,
-    textEncoder: encoders.text,
+    textEncoder: encoders.galleryText ?? encoders.text,
     imageEncoder: encoders.image,
     logger,
     options: { catalogDir: config.catalogDir, stateDir: config.dataDir, indexKey: encoders.indexKey, batchSize: config.ingestBatchSize, limit: config.catalogLimit },
@@ -277,16 +310,27 @@ export async function startApplication(
     analytics,
     outfits,
     rateLimiter,
+    ...(canReload ? { models: { reload: () => reloadModels('reloadModels') } } : {}),
     info: async () => ({
-      index: encoders.indexKey.split(' ')[0],
-      models: encoders.models,
+      index: queryModels.indexKey.split(' ')[0],
+      models: queryModels.models,
       store: (await store.info()).backend,
       productCount: (await store.info()).products,
       ready: ingest.ready,
     }),
   };
 
-  const versions = { index: encoders.indexKey.split(' ')[0], models: encoders.models.map((m) => ({ role: m.role, name: m.name, version: m.version })) };
+  let versions = modelVersions(encoders.indexKey, encoders.models);
+  const reloadModels = async (trigger: string): Promise<ReloadResult> => {
+    try {
+      const result = await queryModels.reload();
+      logger.info(result.changed ? 'query models swapped' : 'query models unchanged', { trigger, models: result.models.map((m) => `${m.role}=${m.name}@${m.version}`) });
+      return result;
+    } catch (error) {
+      logger.warn('model reload refused: the running models stay', { trigger, error: (error as Error).message });
+      throw error;
+    }
+  };
   metrics.describeModels(versions.index, versions.models);
   metrics.watchIngest(() => ingest.status());
   metrics.watchQueue('graphql_in_flight', () => admission.inFlight);
@@ -338,6 +382,7 @@ export async function startApplication(
     url,
     port: address.port,
     ready,
+    reloadModels: canReload ? () => reloadModels('SIGHUP') : null,
     close: () =>
       (closing ??= (async () => {
         // 1. No new connections; requests in flight get SHUTDOWN_TIMEOUT_MS to finish (src/server/graceful-shutdown.ts).
@@ -423,6 +468,14 @@ export async function main(): Promise<void> {
     throw error;
   }
   exitOnTerminationSignals(app, logger, config.shutdownTimeoutMs);
+  reloadOnHangup(app);
+}
+
+/** SIGHUP reloads the query models (like the reloadModels mutation); a refusal is logged and the running models stay. */
+export function reloadOnHangup(app: Pick<Application, 'reloadModels'>): void {
+  const reload = app.reloadModels;
+  if (!reload) return;
+  process.on('SIGHUP', () => void reload().catch(() => undefined));
 }
 
 if (require.main === module) {

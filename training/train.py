@@ -17,6 +17,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import time
 from typing import Dict, List, Optional
 
@@ -845,7 +846,15 @@ def wants_lexicon(flag: Optional[bool], profile: str, from_checkpoint: bool) -> 
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    ap = argparse.ArgumentParser(description="Train and export the fashion models.")
+    argv = sys.argv[1:] if argv is None else argv
+    if any(a == "--events" or a.startswith("--events=") for a in argv):
+        # learning from recorded traffic: query-side fine-tuning of the current models
+        from .traffic import finetune
+
+        finetune.main(argv)
+        return
+    ap = argparse.ArgumentParser(description="Train and export the fashion models (with --events: fine-tune the "
+                                             "query tower on recorded traffic, see training/traffic/finetune.py).")
     ap.add_argument("--profile", default="full", choices=["full", "smoke"])
     ap.add_argument("--out", default=None, help="output directory (default: models/ for full, a temporary one for smoke)")
     ap.add_argument("--eval", action="store_true", help="run `npm run eval` afterwards (writes the README table)")

@@ -28,6 +28,7 @@ export const OPERATION_ROLES: Readonly<Record<RootType, Readonly<Record<string, 
     deleteProducts: 'catalog',
     evaluate: 'analyst',
     cancelEvaluation: 'analyst',
+    reloadModels: 'admin',
   },
 };
 

@@ -227,7 +227,7 @@ export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOut
     dataDir: args.dataDir,
     dim: registry.index.dim,
     indexKey,
-    textEncoder: registry.textEncoder(),
+    textEncoder: registry.galleryTextEncoder(),
     imageEncoder: registry.imageEncoder(),
     logger: { info: () => undefined, warn: logger.warn },
     onProgress: (done, total) => bar('gallery', done, total),
@@ -301,11 +301,12 @@ export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOut
 }
 
 /**
- * Identifies the gallery's vectors: the index and the default image and text models, plus a hash of
- * their ONNX files, so that retrained models with an unchanged version still re-encode the gallery.
+ * Identifies the gallery's vectors: the index and the models that embed products (image tower, gallery
+ * text tower), plus a hash of their ONNX files, so that retrained models with an unchanged version
+ * still re-encode the gallery, and a new query tower alone does not.
  */
 export async function galleryIndexKey(registry: ModelRegistry): Promise<string> {
-  const models = registry.versions().models.filter((m) => m.role !== 'fusion');
+  const models = registry.galleryModels();
   const hash = createHash('sha256');
   for (const m of models) hash.update(await fs.readFile(path.join(registry.modelsDir, registry.entry(m.name).file)));
   return [registry.compatibilityKey, ...models.map((m) => `${m.role}=${m.name}@${m.version}`), `weights=${hash.digest('hex').slice(0, 16)}`].join(' ');

@@ -11,6 +11,7 @@ export type DomainErrorCode =
   | 'FORBIDDEN'
   | 'OVERLOADED'
   | 'STALE_CURSOR'
+  | 'MODELS_INCOMPATIBLE'
   | 'INTERNAL';
 
 export class DomainError extends Error {
@@ -73,5 +74,12 @@ export class StaleCursorError extends DomainError {
 export class OverloadedError extends DomainError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super(message, 'OVERLOADED', details);
+  }
+}
+
+/** Models that cannot serve the running index (they embed products differently). */
+export class IncompatibleModelsError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message, 'MODELS_INCOMPATIBLE', details);
   }
 }

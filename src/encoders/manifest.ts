@@ -69,6 +69,13 @@ export interface ModelManifest {
   index: { name: string; version: string; dim: number };
   trainingData: { profile: string | null; hash: string | null };
   defaults: { text: string; image: string; fusion: string | null };
+  /**
+   * The models that embed products (the gallery side of the index). A query text tower fine-tuned
+   * on click logs (`defaults.text`) reads queries only; products' text vectors keep coming from
+   * `gallery.text`, so products embedded before and after the swap stay in one space. Absent in a
+   * manifest, the gallery models are the defaults.
+   */
+  gallery: { text: string; image: string };
   models: ModelEntry[];
 }
 
@@ -249,6 +256,14 @@ export function parseManifest(json: Json, file = 'models/manifest.json'): ModelM
       r.fail(`models[${i}].compatibleWith`, `is "${m.compatibleWith}" but the index is "${key}"; the default ${role} model must be compatible with the index`);
     }
   }
+  const g = root.gallery === undefined ? {} : r.object(root.gallery, 'gallery');
+  const gallery = { text: g.text === undefined ? defaults.text : r.string(g.text, 'gallery.text'), image: g.image === undefined ? defaults.image : r.string(g.image, 'gallery.image') };
+  if (gallery.image !== defaults.image) r.fail('gallery.image', `names "${gallery.image}" but defaults.image is "${defaults.image}"; image queries and products share one image tower`);
+  const galleryText = seen.get(gallery.text);
+  if (galleryText === undefined || models[galleryText].role !== 'text') r.fail('gallery.text', `names "${gallery.text}", which is not a text model in models`);
+  if (models[galleryText].compatibleWith !== null && models[galleryText].compatibleWith !== key) {
+    r.fail('gallery.text', `names "${gallery.text}", whose compatibleWith is "${models[galleryText].compatibleWith}" but the index is "${key}"`);
+  }
   models.forEach((m, i) => {
     if (m.role !== 'fusion') return;
     for (const side of ['image', 'text'] as const) {
@@ -258,5 +273,5 @@ export function parseManifest(json: Json, file = 'models/manifest.json'): ModelM
       if (j === undefined || models[j].role !== side) r.fail(`models[${i}].requires.${side}`, `names "${dep}", which is not a ${side} model in models`);
     }
   });
-  return { formatVersion: 1, index, trainingData, defaults, models };
+  return { formatVersion: 1, index, trainingData, defaults, gallery, models };
 }

@@ -35,7 +35,8 @@ export interface TextModelInfo {
 export interface ModelVersions {
   index: { name: string; version: string; dim: number; key: string };
   trainingDataHash: string | null;
-  models: (ModelVersion & { role: ModelRole })[];
+  /** `gallery-text`: the text tower that embeds products when it differs from the query tower. */
+  models: (ModelVersion & { role: ModelRole | 'gallery-text' })[];
 }
 
 export interface ModelRegistryOptions {
@@ -91,16 +92,16 @@ export class ModelRegistry {
     return indexKey(this.manifest.index);
   }
 
-  /** Versions of the default models, the index and the training data. */
+  /** Versions of the default models (and a separate gallery text model), the index and the training data. */
   versions(): ModelVersions {
-    const { defaults } = this.manifest;
-    const names = [defaults.image, defaults.text, defaults.fusion].filter((n): n is string => n !== null);
+    const { defaults, gallery } = this.manifest;
+    const names = [defaults.image, defaults.text, defaults.fusion, gallery.text !== defaults.text ? gallery.text : null].filter((n): n is string => n !== null);
     return {
       index: this.index,
       trainingDataHash: this.manifest.trainingData.hash,
       models: names.map((n) => {
         const m = this.entry(n);
-        return { name: m.name, version: m.version, role: m.role };
+        return { name: m.name, version: m.version, role: m.name === gallery.text && m.name !== defaults.text ? ('gallery-text' as const) : m.role };
       }),
     };
   }
@@ -131,6 +132,21 @@ export class ModelRegistry {
     return this.cached(name, 'text') as LoadableTextEncoder;
   }
 
+  /** The models that embed products (the image tower and the gallery text tower): what the index's vectors depend on. */
+  galleryModels(): { role: 'image' | 'text'; name: string; version: string }[] {
+    const image = this.entry(this.manifest.defaults.image);
+    const text = this.entry(this.manifest.gallery.text);
+    return [
+      { role: 'image', name: image.name, version: image.version },
+      { role: 'text', name: text.name, version: text.version },
+    ];
+  }
+
+  /** The text tower that embeds products (the `text` space); the query tower unless the manifest separates them. */
+  galleryTextEncoder(): LoadableTextEncoder {
+    return this.textEncoder(this.manifest.gallery.text);
+  }
+
   imageEncoder(name: string = this.manifest.defaults.image): LoadableImageEncoder {
     return this.cached(name, 'image') as LoadableImageEncoder;
   }
@@ -142,7 +158,7 @@ export class ModelRegistry {
 
   /** Loads the default encoders now (e.g. at start-up) instead of on the first request. */
   async warmUp(): Promise<void> {
-    await Promise.all([this.textEncoder().load(), this.imageEncoder().load(), this.fusionEncoder()?.load()]);
+    await Promise.all([this.textEncoder().load(), this.galleryTextEncoder().load(), this.imageEncoder().load(), this.fusionEncoder()?.load()]);
   }
 
   private cached(name: string, role: ModelRole): LoadableTextEncoder | LoadableImageEncoder | LoadableFusionEncoder {

@@ -21,7 +21,8 @@ export interface GalleryOptions {
   catalogDir: string;
   /** Parent folder of galleries, e.g. data/eval. */
   dataDir: string;
-  split?: EvaluationSplit;
+  /** The split whose products form the gallery; `all` takes every product (a shop's catalogue). */
+  split?: EvaluationSplit | 'all';
   dim: number;
   indexKey: string;
   textEncoder: TextEncoder;
@@ -45,14 +46,14 @@ async function writeIfChanged(file: string, text: string): Promise<void> {
 }
 
 /** Writes the catalogue view of one split; returns its folder and product count. */
-export async function writeGalleryCatalog(catalogDir: string, dataDir: string, split: EvaluationSplit): Promise<{ dir: string; products: number }> {
+export async function writeGalleryCatalog(catalogDir: string, dataDir: string, split: EvaluationSplit | 'all'): Promise<{ dir: string; products: number }> {
   const source = path.resolve(catalogDir);
   const productsFile = path.join(source, 'products.jsonl');
   const text = await fs.readFile(productsFile, 'utf8').catch(() => {
     throw new UnavailableError(`catalogue not found: ${productsFile} does not exist (generate it with python3 -m seed.generator or pass --catalog DIR)`);
   });
-  const lines = text.split('\n').filter((l) => l.trim() !== '' && (JSON.parse(l) as { split?: string }).split === split);
-  if (lines.length === 0) throw new UnavailableError(`catalogue ${source} has no ${split}-split product`);
+  const lines = text.split('\n').filter((l) => l.trim() !== '' && (split === 'all' || (JSON.parse(l) as { split?: string }).split === split));
+  if (lines.length === 0) throw new UnavailableError(split === 'all' ? `catalogue ${source} has no product` : `catalogue ${source} has no ${split}-split product`);
   const name = `${path.basename(source)}-${split}-${createHash('sha256').update(source).digest('hex').slice(0, 8)}`;
   const dir = path.join(path.resolve(dataDir), name);
   await fs.mkdir(dir, { recursive: true });

@@ -45,6 +45,8 @@ export interface StoredSearch {
   offset: number;
   totalCount: number;
   resultIds: string[];
+  /** The storefront's id of the shopper's visit (SearchInput.sessionId), when it sent one. */
+  sessionId?: string | null;
 }
 
 export interface StoredSearchEvent {
@@ -97,6 +99,7 @@ interface SearchRow {
   offset: number;
   totalCount: number;
   resultIds: string;
+  sessionId: string | null;
 }
 
 export class EventLog implements SearchLog {
@@ -140,7 +143,8 @@ export class EventLog implements SearchLog {
         filter TEXT,
         page_offset INTEGER NOT NULL,
         total_count INTEGER NOT NULL,
-        result_ids TEXT NOT NULL
+        result_ids TEXT NOT NULL,
+        session_id TEXT
       );
       CREATE INDEX IF NOT EXISTS searches_created_at ON searches (created_at);
       CREATE TABLE IF NOT EXISTS search_events (
@@ -155,9 +159,12 @@ export class EventLog implements SearchLog {
       CREATE INDEX IF NOT EXISTS search_events_search ON search_events (search_id);
       CREATE INDEX IF NOT EXISTS search_events_occurred_at ON search_events (occurred_at);
     `);
+    // Logs written before searches carried a session id gain the column (null for their rows).
+    const columns = this.db.prepare('PRAGMA table_info(searches)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'session_id')) this.db.exec('ALTER TABLE searches ADD COLUMN session_id TEXT');
     this.insertSearch = this.db.prepare(
-      `INSERT OR REPLACE INTO searches (search_id, created_at, mode, text, modifier, image_kind, reference_id, filter, page_offset, total_count, result_ids)
-       VALUES (@searchId, @createdAt, @mode, @text, @modifier, @imageKind, @referenceId, @filter, @offset, @totalCount, @resultIds)`,
+      `INSERT OR REPLACE INTO searches (search_id, created_at, mode, text, modifier, image_kind, reference_id, filter, page_offset, total_count, result_ids, session_id)
+       VALUES (@searchId, @createdAt, @mode, @text, @modifier, @imageKind, @referenceId, @filter, @offset, @totalCount, @resultIds, @sessionId)`,
     );
     this.insertEvent = this.db.prepare(
       `INSERT INTO search_events (search_id, type, product_id, position, occurred_at, recorded_at)
@@ -185,6 +192,7 @@ export class EventLog implements SearchLog {
       offset: entry.offset,
       totalCount: entry.totalCount,
       resultIds: JSON.stringify(entry.resultIds),
+      sessionId: entry.sessionId ?? null,
     });
     this.bufferedIds.add(entry.searchId);
     this.scheduleFlush();
@@ -320,6 +328,7 @@ export class EventLog implements SearchLog {
       offset: r.page_offset as number,
       totalCount: r.total_count as number,
       resultIds: JSON.parse(r.result_ids as string) as string[],
+      sessionId: (r.session_id as string | null) ?? null,
     }));
   }
 

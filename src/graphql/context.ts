@@ -3,6 +3,7 @@
  * DataLoaders for this request, who is calling (access, checked by the guard of the resolver map),
  * the request id and the client address (rate limits of anonymous callers).
  */
+import type { ReloadResult } from '../encoders/query-models';
 import type DataLoader from 'dataloader';
 import { ANONYMOUS_ACCESS, type RequestAccess } from '../auth/authorizer';
 import type { Product } from '../domain/product';
@@ -22,6 +23,8 @@ export interface ApiServices {
   events: { recordEvents(events: SearchEventInput[]): number };
   ingest: { status(): IngestStatus };
   info(): Promise<ServiceInfo>;
+  /** Swaps in the query models on disk (reloadModels); absent when the models cannot be reloaded. */
+  models?: { reload(): Promise<ReloadResult> };
   evaluation?: EvaluationService;
   analytics?: SearchAnalyticsService;
   /** Complete the look; absent when the outfit model is not loaded. */

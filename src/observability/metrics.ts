@@ -152,13 +152,21 @@ export class Metrics {
     this.ingest = progress;
   }
 
-  /** Constant series naming the loaded models and index (value 1), for dashboards and alerts. */
+  /**
+   * Constant series naming the loaded models and index (value 1), for dashboards and alerts. Called
+   * again after a model reload, it replaces the series: only the models serving now are listed.
+   */
   describeModels(index: string, models: readonly { role: string; name: string; version: string }[]): void {
     const registers = [this.registry];
-    const modelInfo = new Gauge({ name: 'model_info', help: 'Loaded models (value 1), by role, name and version', labelNames: ['role', 'name', 'version'], registers });
-    for (const m of models) modelInfo.set({ role: m.role, name: m.name, version: m.version }, 1);
-    new Gauge({ name: 'index_info', help: 'The vector index the server serves (value 1)', labelNames: ['index'], registers }).set({ index }, 1);
+    this.modelInfo ??= new Gauge({ name: 'model_info', help: 'Loaded models (value 1), by role, name and version', labelNames: ['role', 'name', 'version'], registers });
+    this.indexInfo ??= new Gauge({ name: 'index_info', help: 'The vector index the server serves (value 1)', labelNames: ['index'], registers });
+    this.modelInfo.reset();
+    this.indexInfo.reset();
+    for (const m of models) this.modelInfo.set({ role: m.role, name: m.name, version: m.version }, 1);
+    this.indexInfo.set({ index }, 1);
   }
+  private modelInfo: Gauge<'role' | 'name' | 'version'> | null = null;
+  private indexInfo: Gauge<'index'> | null = null;
 }
 
 const METHODS = new Set(['GET', 'POST', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'PATCH']);

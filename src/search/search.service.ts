@@ -83,6 +83,8 @@ export interface SearchLogEntry {
   offset: number;
   totalCount: number;
   resultIds: string[];
+  /** The storefront's id of the shopper's visit, when it sent one. */
+  sessionId?: string | null;
   createdAt: Date;
 }
 
@@ -100,6 +102,17 @@ export interface SearchServiceDeps {
   vocabulary: CatalogVocabulary;
   log?: SearchLog;
   options?: Partial<SearchOptions>;
+}
+
+export const MAX_SESSION_ID_LENGTH = 128;
+
+function checkSessionId(value: string | null | undefined): string | null {
+  if (value == null) return null;
+  const id = value.trim();
+  if (id.length === 0 || id.length > MAX_SESSION_ID_LENGTH || /[\u0000-\u001f]/.test(id)) {
+    throw new InvalidInputError(`input.sessionId must be 1 to ${MAX_SESSION_ID_LENGTH} printable characters (an opaque id of the shopper's visit), got ${JSON.stringify(value.slice(0, 40))}${value.length > 40 ? '...' : ''}`);
+  }
+  return id;
 }
 
 /** At most this many exact identifier matches are pinned above the ranking. */
@@ -153,12 +166,13 @@ export class SearchService {
     const filter = this.domainFilter(query.filter);
     const facets = this.facetAttributes(query.facets);
     const correctSpelling = query.correctSpelling ?? true;
+    const sessionId = checkSessionId(query.sessionId);
     const fingerprint = queryFingerprint({ kind: 'search', text, modifier, image, imageWeight, filter: query.filter ?? null, correctSpelling });
     const catalogVersion = await this.store.catalogVersion();
     const offset = query.after ? decodeCursor(query.after, fingerprint, catalogVersion) : 0;
 
     const plan = await this.planner.plan(text, modifier, image, imageWeight, correctSpelling);
-    return this.execute(plan, { filter: andFilters(filter, plan.filter), facets, page, offset, fingerprint, catalogVersion, text, modifier });
+    return this.execute(plan, { filter: andFilters(filter, plan.filter), facets, page, offset, fingerprint, catalogVersion, text, modifier, sessionId });
   }
 
   private domainFilter(input: FilterInput | null | undefined): Filter | undefined {
@@ -174,7 +188,7 @@ export class SearchService {
     const catalogVersion = await this.store.catalogVersion();
     const offset = query.after ? decodeCursor(query.after, fingerprint, catalogVersion) : 0;
     const plan = await this.planner.planSimilar(id);
-    return this.execute(plan, { filter, facets: [], page, offset, fingerprint, catalogVersion, text: null, modifier: null });
+    return this.execute(plan, { filter, facets: [], page, offset, fingerprint, catalogVersion, text: null, modifier: null, sessionId: null });
   }
 
   private async execute(
@@ -189,6 +203,7 @@ export class SearchService {
       catalogVersion: string | null;
       text: string | null;
       modifier: string | null;
+      sessionId: string | null;
     },
   ): Promise<SearchResult> {
     if (q.offset >= this.options.maxResults) {
@@ -334,7 +349,7 @@ export class SearchService {
   private logSearch(
     result: SearchResult,
     plan: PlannedSearch,
-    q: { filter: Filter | undefined; offset: number; text: string | null; modifier: string | null },
+    q: { filter: Filter | undefined; offset: number; text: string | null; modifier: string | null; sessionId: string | null },
   ): void {
     if (!this.deps.log) return;
     try {
@@ -349,6 +364,7 @@ export class SearchService {
         offset: q.offset,
         totalCount: result.totalCount,
         resultIds: result.hits.map((h) => h.product.id),
+        sessionId: q.sessionId,
         createdAt: new Date(),
       });
     } catch {

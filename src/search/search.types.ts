@@ -37,6 +37,8 @@ export interface SearchQuery {
   imageWeight?: number | null;
   /** Correct misspelt words of the text or modifier (default true); false searches the words as typed. */
   correctSpelling?: boolean | null;
+  /** The shopper's visit, recorded with the search for training (query chains); never used for ranking. */
+  sessionId?: string | null;
 }
 
 export interface SimilarQuery {

@@ -381,6 +381,17 @@ export type ModelInfo = {
   version: Scalars['String']['output'];
 };
 
+/** What a model reload did. */
+export type ModelReload = {
+  __typename?: 'ModelReload';
+  /** True when the query models changed; false when the models on disk are the ones already serving. */
+  changed: Scalars['Boolean']['output'];
+  /** The models serving queries now. */
+  models: Array<ModelInfo>;
+  /** The models that served queries before the reload. */
+  previous: Array<ModelInfo>;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Cancels a queued or running evaluation job; a finished job is returned as it is. NOT_FOUND for an unknown id. */
@@ -394,6 +405,14 @@ export type Mutation = {
   evaluate: EvaluationJob;
   /** Stores impressions and clicks durably for training and analytics. At most 1000 per call. */
   recordSearchEvents: RecordSearchEventsPayload;
+  /**
+   * Reads the models folder again (models/manifest.json) and swaps in its query models (text tower,
+   * fusion network) with no failed or delayed request: searches already running finish on the old
+   * models, later ones use the new. Refused with MODELS_INCOMPATIBLE, the running models kept, when the
+   * new models embed products differently (another image tower or gallery text tower): those need the
+   * catalogue re-ingested. SIGHUP does the same. Needs the admin role.
+   */
+  reloadModels: ModelReload;
   /** Inserts or replaces products by id; embeddings are computed here. At most 256 per call. */
   upsertProducts: UpsertProductsPayload;
 };
@@ -791,6 +810,13 @@ export type SearchInput = {
   imageWeight?: InputMaybe<Scalars['Float']['input']>;
   /** Text that modifies the image, e.g. "same but in red". Requires image. */
   modifier?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * An opaque id of the shopper's visit (1 to 128 characters, e.g. a random id the storefront keeps
+   * for the session), recorded with the search and never used for ranking. Training follows a shopper
+   * from a search they clicked nothing on to the reworded search they clicked on (query chains), so
+   * the first wording learns what the shopper wanted.
+   */
+  sessionId?: InputMaybe<Scalars['String']['input']>;
   text?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -962,6 +988,7 @@ export type ResolversTypes = ResolversObject<{
   MetricInterval: ResolverTypeWrapper<MetricInterval>;
   MetricValue: ResolverTypeWrapper<MetricValue>;
   ModelInfo: ResolverTypeWrapper<ModelInfo>;
+  ModelReload: ResolverTypeWrapper<ModelReload>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Outfit: ResolverTypeWrapper<Omit<Outfit, 'items'> & { items: Array<ResolversTypes['Product']> }>;
   OutfitModel: ResolverTypeWrapper<OutfitModel>;
@@ -1033,6 +1060,7 @@ export type ResolversParentTypes = ResolversObject<{
   MetricInterval: MetricInterval;
   MetricValue: MetricValue;
   ModelInfo: ModelInfo;
+  ModelReload: ModelReload;
   Mutation: Record<PropertyKey, never>;
   Outfit: Omit<Outfit, 'items'> & { items: Array<ResolversParentTypes['Product']> };
   OutfitModel: OutfitModel;
@@ -1255,11 +1283,18 @@ export type ModelInfoResolvers<ContextType = GraphQLContext, ParentType extends 
   version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type ModelReloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ModelReload'] = ResolversParentTypes['ModelReload']> = ResolversObject<{
+  changed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  models?: Resolver<Array<ResolversTypes['ModelInfo']>, ParentType, ContextType>;
+  previous?: Resolver<Array<ResolversTypes['ModelInfo']>, ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelEvaluation?: Resolver<ResolversTypes['EvaluationJob'], ParentType, ContextType, RequireFields<MutationCancelEvaluationArgs, 'id'>>;
   deleteProducts?: Resolver<ResolversTypes['DeleteProductsPayload'], ParentType, ContextType, RequireFields<MutationDeleteProductsArgs, 'ids'>>;
   evaluate?: Resolver<ResolversTypes['EvaluationJob'], ParentType, ContextType, RequireFields<MutationEvaluateArgs, 'input'>>;
   recordSearchEvents?: Resolver<ResolversTypes['RecordSearchEventsPayload'], ParentType, ContextType, RequireFields<MutationRecordSearchEventsArgs, 'events'>>;
+  reloadModels?: Resolver<ResolversTypes['ModelReload'], ParentType, ContextType>;
   upsertProducts?: Resolver<ResolversTypes['UpsertProductsPayload'], ParentType, ContextType, RequireFields<MutationUpsertProductsArgs, 'products'>>;
 }>;
 
@@ -1463,6 +1498,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   MetricInterval?: MetricIntervalResolvers<ContextType>;
   MetricValue?: MetricValueResolvers<ContextType>;
   ModelInfo?: ModelInfoResolvers<ContextType>;
+  ModelReload?: ModelReloadResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Outfit?: OutfitResolvers<ContextType>;
   OutfitModel?: OutfitModelResolvers<ContextType>;

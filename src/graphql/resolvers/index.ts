@@ -16,6 +16,7 @@ import { recordSearchEvents } from './Mutation/recordSearchEvents';
 import { upsertProducts } from './Mutation/upsertProducts';
 import { evaluate } from './Mutation/evaluate';
 import { cancelEvaluation } from './Mutation/cancelEvaluation';
+import { reloadModels } from './Mutation/reloadModels';
 import { evaluationJob } from './Query/evaluationJob';
 import { evaluationRun } from './Query/evaluationRun';
 import { evaluationRuns } from './Query/evaluationRuns';
@@ -52,6 +53,7 @@ export const resolvers: Resolvers = guardRootResolvers<Resolvers>(limitStringArg
     recordSearchEvents,
     evaluate,
     cancelEvaluation,
+    reloadModels,
   },
   EvaluationJob,
   Product,
