@@ -43,6 +43,7 @@ import {
 import { startApplication } from '../main';
 import { seededRandom } from '../evaluation/statistics';
 import { parseEvalArgs, runEvalCommand } from './eval';
+import type { PromotionDecision } from '../learning/promotion';
 import { promote } from './promote';
 import { replaceMetricsSection } from '../evaluation/models-readme';
 
@@ -51,7 +52,24 @@ const CATALOG = path.join(ROOT, 'seed', 'demo');
 const PAGE = 20;
 const CONCURRENCY = 4;
 
-interface Args {
+type HeldOutScores = ReturnType<typeof scoreBy>;
+
+export interface LearningReport {
+  command: string;
+  visits: number;
+  searches: number;
+  clicks: number;
+  trafficSeconds: number;
+  training: { seconds: number; counts: Record<string, number | string | null>; bestEpoch: number; validationMrr: number | null; history: unknown[] };
+  promotion: { run: string; candidate: string; current: string; decision: PromotionDecision };
+  /** Gains over the baseline towers (not trained on these clicks) on the held-out judgements. */
+  baselines: { run: string; baseline: string; variant: string; metric: string; baselineMean: number; variantMean: number; relativeGain: number | null; p: number }[];
+  reload: { changed: boolean; concurrentSearches: number; failed: number };
+  heldOut: { sessions: number; before: HeldOutScores; after: HeldOutScores };
+  tables: Record<string, Record<string, number>> | null;
+}
+
+export interface LearningDemoArgs {
   visits: number;
   maxSearches: number;
   seed: number;
@@ -61,8 +79,8 @@ interface Args {
   newShare: number;
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { visits: 12000, maxSearches: 20000, seed: 7, work: path.join(ROOT, 'data', 'learning'), tables: true, writeReadme: false, newShare: 0.7 };
+export function parseArgs(argv: string[]): LearningDemoArgs {
+  const a: LearningDemoArgs = { visits: 12000, maxSearches: 20000, seed: 7, work: path.join(ROOT, 'data', 'learning'), tables: true, writeReadme: false, newShare: 0.7 };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i];
     const v = () => {
@@ -139,9 +157,8 @@ function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const log = (line: string) => process.stderr.write(`[learn:demo] ${line}\n`);
+/** Runs the whole loop (see the file's comment) and returns its report; writes it under `args.work`. */
+export async function runLearningDemo(args: LearningDemoArgs, log: (line: string) => void = () => undefined): Promise<LearningReport> {
   const products = await readCatalogue();
   const byId = new Map(products.map((p) => [p.id, p]));
   const clash = wordsInCatalogue(NEW_WORDS, products);
@@ -254,29 +271,41 @@ async function main(): Promise<void> {
     }
     const after = scoreBy(heldOut, (i) => now.get(plan[i].text)!, byId);
 
-    const result = {
+    const result: LearningReport = {
       command: `npm run learn:demo -- --visits ${args.visits} --max-searches ${args.maxSearches} --seed ${args.seed}`,
       visits: first.size,
       searches,
       clicks,
       trafficSeconds,
-      training: { seconds: trainSeconds, counts: report.counts, bestEpoch: report.bestEpoch, validationClickMrr: report.validationClickMrr, history: report.history },
+      training: { seconds: trainSeconds, counts: report.counts, bestEpoch: report.bestEpoch, validationMrr: report.validationMrr, history: report.history },
       promotion: { run: promotion.run.id, candidate: promotion.candidate, current: promotion.current, decision: promotion.decision },
+      baselines: promotion.baselineRuns.flatMap((run) =>
+        run.comparisons
+          .filter((c) => ['mrr', 'map', 'ndcg@10'].includes(c.metric))
+          .map((c) => ({ run: run.id, baseline: c.baseline, variant: c.variant, metric: c.metric, baselineMean: c.baselineMean, variantMean: c.variantMean, relativeGain: c.relativeGain, p: c.permutationP })),
+      ),
       reload: { changed: reload.reloadModels.changed, concurrentSearches: load.ok, failed: load.failed },
       heldOut: { sessions: heldOut.length, before, after },
       tables: args.tables ? await textTables(args.work, modelsDir, log) : null,
     };
     await fs.writeFile(path.join(args.work, 'learning-report.json'), JSON.stringify(result, null, 2) + '\n');
-    const md = markdown(result);
-    await fs.writeFile(path.join(args.work, 'learning-report.md'), md);
-    process.stdout.write(md);
-    if (args.writeReadme) {
-      const readme = path.join(ROOT, 'models', 'README.md');
-      await fs.writeFile(readme, replaceMetricsSection(await fs.readFile(readme, 'utf8'), md, 'learning-loop'));
-      log(`table written to ${readme}`);
-    }
+    await fs.writeFile(path.join(args.work, 'learning-report.md'), markdown(result));
+    return result;
   } finally {
     await app.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const log = (line: string) => process.stderr.write(`[learn:demo] ${line}\n`);
+  const result = await runLearningDemo(args, log);
+  const md = markdown(result);
+  process.stdout.write(md);
+  if (args.writeReadme) {
+    const readme = path.join(ROOT, 'models', 'README.md');
+    await fs.writeFile(readme, replaceMetricsSection(await fs.readFile(readme, 'utf8'), md, 'learning-loop'));
+    log(`table written to ${readme}`);
   }
 }
 
@@ -316,10 +345,10 @@ async function textTables(work: string, modelsAfter: string, log: (l: string) =>
     const argv = ['--set', 'text', '--models', models, '--out', path.join(work, `eval-${label}`), '--runs', path.join(work, `runs-${label}`)];
     const result = await runEvalCommand(parseEvalArgs(argv), argv, sink);
     const rows: Record<string, number> = {};
+    const defaultText = (JSON.parse(await fs.readFile(path.join(models, 'manifest.json'), 'utf8')) as { defaults: { text: string } }).defaults.text;
     for (const run of [...result.runs, ...result.serviceRuns]) {
       for (const v of run.variants) {
-        const isDefault = v.name === 'search' || v.name === 'fashion-text' || v.name === 'fashion-text-clicks';
-        if (!isDefault) continue;
+        if (v.name !== 'search' && v.name !== defaultText) continue;
         const tower = v.name === 'search' ? 'search' : 'text tower';
         rows[`${tower}: all`] = v.aggregates.find((a) => a.metric === 'p@10')!.mean;
         for (const s of v.segments) rows[`${tower}: ${s.segment}`] = s.aggregates.find((a) => a.metric === 'p@10')!.mean;
@@ -330,11 +359,26 @@ async function textTables(work: string, modelsAfter: string, log: (l: string) =>
   return tables;
 }
 
+const PAPER_GAINS: Record<string, string> = { mrr: '+7.8%', map: '+15.8%', 'ndcg@10': '+8.8% (NDCG)' };
+
+function baselineLines(r: LearningReport): string[] {
+  if (r.baselines.length === 0) return [];
+  const pct = (g: number | null) => (g === null ? '-' : `${g >= 0 ? '+' : ''}${(100 * g).toFixed(1)}%`);
+  return [
+    'Against the baseline towers on the same held-out judgements (click-derived relevance; the baselines and the current tower were trained on the seed catalogue only, the candidate also on these clicks), with the paper\'s gains of its triplet-tuned encoder over the GRU:',
+    '',
+    '| baseline | tower | metric | baseline | tower | gain | p | paper |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...r.baselines.map((b) => `| ${b.baseline} | ${b.variant} | ${b.metric} | ${fmt(b.baselineMean)} | ${fmt(b.variantMean)} | ${pct(b.relativeGain)} | ${b.p.toFixed(4)} | ${b.baseline.includes('gru') ? PAPER_GAINS[b.metric] ?? '' : ''} |`),
+    '',
+  ];
+}
+
 function fmt(x: number): string {
   return Number.isFinite(x) ? x.toFixed(3) : '-';
 }
 
-function markdown(r: any): string {
+function markdown(r: LearningReport): string {
   const b = r.heldOut.before;
   const a = r.heldOut.after;
   const lines = [
@@ -347,6 +391,7 @@ function markdown(r: any): string {
       r.promotion.decision.comparisons.map((c: any) => `${c.metric} ${fmt(c.current)} -> ${fmt(c.candidate)} (p = ${c.p.toFixed(4)})`).join(', ') +
       `; ${r.promotion.decision.promote ? 'promoted' : 'refused'}.`,
     '',
+    ...baselineLines(r),
     `Swap: reloadModels under concurrent searches: ${r.reload.concurrentSearches} searches answered, ${r.reload.failed} failed.`,
     '',
     '| held-out sessions | sessions | P@10 before | P@10 after |',

@@ -88,6 +88,11 @@ export interface PromoteResult {
   installed: boolean;
   candidate: string;
   current: string;
+  /**
+   * Each baseline text tower of the current manifest (e.g. the GRU) against the current and the
+   * candidate tower, on the same held-out judgements; reported, never deciding.
+   */
+  baselineRuns: EvaluationRun[];
 }
 
 async function sha256(file: string): Promise<string> {
@@ -226,9 +231,25 @@ export async function promote(args: PromoteArgs, log: (line: string) => void = (
     );
     const runs = new FileEvaluationRunStore(args.runsDir ?? (eventsDir ? path.join(eventsDir, 'evaluations') : path.join('data', 'store', 'evaluations')));
     await runs.save(run);
+    const baselineRuns: EvaluationRun[] = [];
+    for (const b of current.textModels().filter((m) => m.baseline && m.compatible)) {
+      const tower = current.textEncoder(b.name);
+      const stamp = createdAt.replace(/[^0-9]/g, '').slice(0, 14);
+      const baselineRun = await runEvaluation(
+        set,
+        [
+          towerVariant(b.name, tower, gallery.store, judgements.candidates),
+          towerVariant('current', currentTower, gallery.store, judgements.candidates),
+          towerVariant('candidate', candidateTower, gallery.store, judgements.candidates),
+        ],
+        { id: `promotion-${stamp}-vs-${b.name}`.replace(/[^A-Za-z0-9_.-]/g, '-'), createdAt, metrics: PROMOTION_METRICS, baseline: b.name, catalogSource: path.resolve(catalogDir) },
+      );
+      await runs.save(baselineRun);
+      baselineRuns.push(baselineRun);
+    }
     await fs.writeFile(
       path.join(args.candidateDir, 'promotion-report.html'),
-      renderReport([run], { title: `Promotion of ${candidateTower.model.name}@${candidateTower.model.version}`, notes: [`Held-out recorded sessions from ${heldOutFrom}; baseline: ${currentTower.model.name}@${currentTower.model.version}.`] }),
+      renderReport([run, ...baselineRuns], { title: `Promotion of ${candidateTower.model.name}@${candidateTower.model.version}`, notes: [`Held-out recorded sessions from ${heldOutFrom}; baseline: ${currentTower.model.name}@${currentTower.model.version}.`] }),
     );
     const decision = decidePromotion(run, { baseline: 'current', candidate: 'candidate', force: args.force });
     for (const c of decision.comparisons) log(`${c.metric}: current ${c.current.toFixed(4)}, candidate ${c.candidate.toFixed(4)} (difference ${c.difference >= 0 ? '+' : ''}${c.difference.toFixed(4)}, p = ${c.p.toFixed(4)})`);
@@ -241,7 +262,7 @@ export async function promote(args: PromoteArgs, log: (line: string) => void = (
       log(`${decision.forced ? 'promoted by --force despite: ' + decision.reasons.join('; ') : 'promoted'}: ${copied.join(', ')} copied into ${args.modelsDir}; a running server takes it with the reloadModels mutation or SIGHUP`);
     }
     log(`evaluation run ${run.id} stored; report ${path.join(args.candidateDir, 'promotion-report.html')}`);
-    return { run, decision, installed, candidate: `${candidateTower.model.name}@${candidateTower.model.version}`, current: `${currentTower.model.name}@${currentTower.model.version}` };
+    return { run, decision, installed, baselineRuns, candidate: `${candidateTower.model.name}@${candidateTower.model.version}`, current: `${currentTower.model.name}@${currentTower.model.version}` };
   } finally {
     await gallery.close();
   }

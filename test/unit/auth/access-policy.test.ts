@@ -29,6 +29,7 @@ describe('OPERATION_ROLES', () => {
     expect(requiredRole('Mutation', 'upsertProducts')).toBe('catalog');
     expect(requiredRole('Mutation', 'deleteProducts')).toBe('catalog');
     expect(requiredRole('Mutation', 'evaluate')).toBe('analyst');
+    expect(requiredRole('Mutation', 'reloadModels')).toBe('admin');
     expect(requiredRole('Query', 'searchAnalytics')).toBe('analyst');
     expect(requiredRole('Query', 'search')).toBe('search');
     expect(requiredRole('Query', 'toString')).toBe('admin');

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import Database from 'better-sqlite3';
 import { EventLog } from '../../../src/events/event-log';
 import type { SearchLogEntry } from '../../../src/search/search.service';
 
@@ -62,4 +63,23 @@ describe('EventLog', () => {
     expect(() => log.recordEvents([{ searchId: 'other', type: 'CLICK', productId: 'a', position: 1 }])).toThrow(/events\[0\]\.searchId "other"/);
     log.close();
   });
+
+  it('records the session id of a search, and adds the column to a log written before it existed', () => {
+    const file = path.join(dir, 'events.sqlite');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE searches (search_id TEXT PRIMARY KEY, created_at TEXT NOT NULL, mode TEXT NOT NULL, text TEXT, modifier TEXT,
+      image_kind TEXT, reference_id TEXT, filter TEXT, page_offset INTEGER NOT NULL, total_count INTEGER NOT NULL, result_ids TEXT NOT NULL)`);
+    old.prepare(`INSERT INTO searches VALUES ('old', '2026-01-01T00:00:00.000Z', 'TEXT', 'navy', NULL, NULL, NULL, NULL, 0, 1, '["a"]')`).run();
+    old.close();
+    const log = new EventLog(file);
+    log.recordSearch({ ...entry('s1'), sessionId: 'visit-7' });
+    log.recordSearch(entry('s2', new Date('2026-03-01T10:00:01Z')));
+    expect(log.searches().map((s) => [s.searchId, s.sessionId])).toEqual([
+      ['old', null],
+      ['s1', 'visit-7'],
+      ['s2', null],
+    ]);
+    log.close();
+  });
 });
+

@@ -147,6 +147,17 @@ describe('SearchService modes', () => {
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({ searchId: r.searchId, mode: 'TEXT', text: 'red shirt', offset: 0, totalCount: 60 });
     expect(logged[0].resultIds).toEqual(r.hits.map((h) => h.product.id));
+    expect(logged[0].sessionId).toBeNull();
+  });
+
+  it('logs the session id a storefront sends, and refuses one that is not an opaque id', async () => {
+    const { service, logged } = await setup();
+    const r = await service.search({ text: 'red shirt', first: 3, sessionId: ' visit-42 ' });
+    expect(logged[0]).toMatchObject({ searchId: r.searchId, sessionId: 'visit-42' });
+    for (const sessionId of ['', 'x'.repeat(129), 'a\nb']) {
+      await expect(service.search({ text: 'red shirt', sessionId })).rejects.toThrow(/input\.sessionId must be 1 to 128 printable characters/);
+    }
+    expect(logged).toHaveLength(1);
   });
 });
 
