@@ -243,13 +243,26 @@ export async function startApplication(
     async () => {
       const next = await buildEncoders(config, metrics);
       checkFusion(next, config);
+      loadedRegistry = next.registry;
       return { text: next.text, fusion: next.fusion, indexKey: next.indexKey, models: next.models, warmUp: () => next.warmUp() };
     },
     (swapped) => {
       versions = modelVersions(swapped.indexKey, swapped.models);
       metrics.describeModels(versions.index, versions.models);
+      registry = loadedRegistry;
     },
   );
+  // Evaluations through the API read the registry serving now (its default and baseline towers).
+  let registry = encoders.registry;
+  let loadedRegistry = registry;
+  const evaluationModels = registry
+    ? {
+        textModels: () => registry!.textModels(),
+        textEncoder: (name?: string) => registry!.textEncoder(name),
+        imageEncoder: (name?: string) => registry!.imageEncoder(name),
+        fusionEncoder: (name?: string | null) => registry!.fusionEncoder(name),
+      }
+    : null;
   const canReload = !overrides.encoders && encoders.registry !== null;
   const searchParts = { store, textEncoder: queryModels.text, imageEncoder: encoders.image, fusionEncoder: queryModels.fusion, images, vocabulary };
   const search = createSearchService({ ...searchParts, log: events }, config.search);
@@ -279,7 +292,7 @@ export async function startApplication(
 
   const { evaluation, analytics } = createEvaluationServices({
     outfitScorer,
-    models: encoders.registry,
+    models: evaluationModels,
     store,
     eventLog: events,
     catalogDir: config.catalogDir,

@@ -151,6 +151,37 @@ def reranked_mrr(model, tokens: Tokens, judged: List[Tuple[str, List[int], List[
     return float(np.mean(out))
 
 
+def with_typo(text: str, rng: np.random.Generator) -> str:
+    """One typing error (a letter dropped, doubled, swapped with the next or replaced) in one word
+    of four letters or more; the text as it is when it has none."""
+    words = text.split(" ")
+    long = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
+    if not long:
+        return text
+    i = long[int(rng.integers(len(long)))]
+    w = words[i]
+    k = int(rng.integers(1, len(w) - 1))
+    kind = int(rng.integers(4))
+    if kind == 0:
+        w = w[:k] + w[k + 1:]
+    elif kind == 1:
+        w = w[:k] + w[k] + w[k:]
+    elif kind == 2:
+        w = w[:k] + w[k + 1] + w[k] + w[k + 2:]
+    else:
+        w = w[:k] + "abcdefghijklmnopqrstuvwxyz"[int(rng.integers(26))] + w[k + 1:]
+    words[i] = w
+    return " ".join(words)
+
+
+def anchor_texts(titles: List[str], typo_share: float, seed: int) -> List[str]:
+    """The catalogue's titles and, for a share of them, a copy with a typing error: the anchor keeps
+    the current tower's answer to both, so fine-tuning does not unlearn its tolerance of typos."""
+    rng = np.random.default_rng(seed)
+    extra = [with_typo(t, rng) for t in titles if rng.random() < typo_share]
+    return titles + [t for t in extra if t not in titles]
+
+
 def catalogue_titles(catalog: str, limit: int, seed: int) -> List[str]:
     path = os.path.join(catalog, "products.jsonl")
     titles = []
@@ -311,6 +342,8 @@ def parse(argv: Optional[List[str]]) -> argparse.Namespace:
     ap.add_argument("--anchor-weight", type=float, default=4.0)
     ap.add_argument("--anchor-batch", type=int, default=128)
     ap.add_argument("--anchors", type=int, default=5000, help="catalogue titles whose embeddings the anchor term keeps")
+    ap.add_argument("--anchor-typos", type=float, default=0.0,
+                    help="share of the anchor titles also kept with one typing error")
     ap.add_argument("--ipw-clip", type=float, default=10.0, help="largest inverse-propensity weight of a click")
     ap.add_argument("--threshold", type=float, default=0.25,
                     help="debiased attractiveness from which a (query, product) pair counts as relevant")
@@ -384,7 +417,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         raise TooLittleTraffic("too little traffic to fine-tune on: " + "; ".join(short) +
                                ". Record more searches and clicks (recordSearchEvents), or lower --min-sessions/--min-queries/--min-triplets.")
 
-    anchors = catalogue_titles(args.catalog, args.anchors, args.seed)
+    anchors = anchor_texts(catalogue_titles(args.catalog, args.anchors, args.seed), args.anchor_typos, args.seed)
     tokens = Tokens(tok)
     result = finetune(model, tokens, fit_set.triplets, fit_set.clicked_by_query, val_judged, gallery, anchors, args)
     report = {
@@ -392,7 +425,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         "from": f"{entry['name']}@{entry['version']}", "catalog": os.path.abspath(args.catalog),
         "gallery": {k: gmeta.get(k) for k in ("imageModel", "indexKey", "products")},
         "anchors": len(anchors), "settings": {k: getattr(args, k) for k in ("epochs", "batch", "lr", "margin", "negatives",
-                                                                          "anchor_weight", "ipw_clip", "threshold", "chain_weight", "held_out", "validation")},
+                                                                          "anchor_weight", "anchor_typos", "anchors", "ipw_clip", "threshold", "chain_weight", "held_out", "validation")},
         **result, "totalSeconds": round(time.time() - t0, 1),
     }
     report["counts"]["heldOutQueries"] = len(held_judged)
