@@ -341,8 +341,8 @@ def parse(argv: Optional[List[str]]) -> argparse.Namespace:
     ap.add_argument("--negatives", type=int, default=8)
     ap.add_argument("--anchor-weight", type=float, default=4.0)
     ap.add_argument("--anchor-batch", type=int, default=128)
-    ap.add_argument("--anchors", type=int, default=5000, help="catalogue titles whose embeddings the anchor term keeps")
-    ap.add_argument("--anchor-typos", type=float, default=0.0,
+    ap.add_argument("--anchors", type=int, default=10000, help="catalogue titles whose embeddings the anchor term keeps")
+    ap.add_argument("--anchor-typos", type=float, default=0.5,
                     help="share of the anchor titles also kept with one typing error")
     ap.add_argument("--ipw-clip", type=float, default=10.0, help="largest inverse-propensity weight of a click")
     ap.add_argument("--threshold", type=float, default=0.25,
