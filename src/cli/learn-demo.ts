@@ -123,12 +123,24 @@ class Client {
 const SEARCH = `query($input: SearchInput!) { search(input: $input) { searchId edges { node { id } } pageInfo { endCursor hasNextPage } } }`;
 type SearchPage = { search: { searchId: string; edges: { node: { id: string } }[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } };
 
-async function run(command: string, args: string[]): Promise<number> {
+/** Runs a command; its output goes to `log` line by line, and its last lines into the error when it fails. */
+async function run(command: string, args: string[], log: (line: string) => void): Promise<number> {
   const started = Date.now();
+  const tail: string[] = [];
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: 'inherit' });
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const forward = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line.trim() || /UserWarning|_jit_pass|npm warn/.test(line)) continue;
+        log(line);
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+      }
+    };
+    child.stdout.on('data', forward);
+    child.stderr.on('data', forward);
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited with ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${tail.join('\n')}`))));
   });
   return (Date.now() - started) / 1000;
 }
@@ -231,7 +243,7 @@ export async function runLearningDemo(args: LearningDemoArgs, log: (line: string
 
     // 3. train
     const candidate = path.join(args.work, 'candidate');
-    const trainSeconds = await run('/usr/bin/python3', ['-m', 'training.train', '--events', dataDir, '--from', modelsDir, '--catalog', CATALOG, '--out', candidate]);
+    const trainSeconds = await run('/usr/bin/python3', ['-m', 'training.train', '--events', dataDir, '--from', modelsDir, '--catalog', CATALOG, '--out', candidate], log);
     const report = JSON.parse(await fs.readFile(path.join(candidate, 'training-report.json'), 'utf8'));
     const heldOutFrom: string = report.counts.heldOutFrom;
 
