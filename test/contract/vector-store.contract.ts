@@ -458,6 +458,35 @@ export function describeVectorStoreContract(name: string, factory: StoreFactory)
       });
     });
 
+    describe('lexical search follows writes', () => {
+      const rand = seededRandom(17);
+      const store = useStore();
+      const lexical = async (text: string, filter?: Filter) => ids(await store().search({ dense: [], lexical: { text }, filter, limit: 10 }));
+
+      test('an update is found by its new words only, a delete by none, and a filter applies to the current attributes', async () => {
+        await store().upsert([
+          aStoredProduct(aProduct('w1', { title: 'Velvet blazer', description: 'A cropped blazer.', attributes: { color: ['green'] } }), rand),
+          aStoredProduct(aProduct('w2', { title: 'Corduroy trousers', description: 'Wide legs.', attributes: { color: ['brown'] } }), rand),
+          aStoredProduct(aProduct('w3', { title: 'Velvet slippers', description: 'House shoes.', attributes: { color: ['green'] } }), rand),
+        ]);
+        expect(sorted(await lexical('velvet'))).toEqual(['w1', 'w3']);
+        await store().upsert([aStoredProduct(aProduct('w1', { title: 'Tweed blazer', description: 'A cropped blazer.', attributes: { color: ['grey'] } }), rand)]);
+        expect(await lexical('velvet')).toEqual(['w3']);
+        expect(await lexical('tweed')).toEqual(['w1']);
+        expect(await lexical('blazer', { must: [m('color', 'green')] })).toEqual([]);
+        expect(await lexical('blazer', { must: [m('color', 'grey')] })).toEqual(['w1']);
+        expect(await store().delete(['w3'])).toBe(1);
+        expect(await lexical('velvet')).toEqual([]);
+        expect(await lexical('slippers')).toEqual([]);
+        expect(await store().count({ must: [m('color', 'green')] })).toBe(0);
+        const [color] = await store().facets(['color']);
+        expect(color.values).toEqual([
+          { value: 'brown', count: 1 },
+          { value: 'grey', count: 1 },
+        ]);
+      });
+    });
+
     describe('attribute names and catalogue version', () => {
       const rand = seededRandom(11);
       const store = useStore();

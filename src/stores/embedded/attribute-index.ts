@@ -1,11 +1,20 @@
 /**
- * In-memory attribute index over product slots: keyword postings (key -> value -> slots), price and
- * stock columns, and the live set. Filters evaluate to bitsets of slots with the semantics of
- * filter-evaluator.ts; facet counts intersect postings with a filter's bitset.
+ * In-memory attribute index over product slots: keyword postings (key -> value -> slots, with a
+ * bitset per value), the price column, the in-stock set and the live set. Filters evaluate to
+ * bitsets of slots with the semantics of filter-evaluator.ts.
+ *
+ * Counts and facets without scans: a filter's bitset and its popcount are kept per filter until the
+ * next write (filter-cache.ts), so `totalCount`, the search candidates and the facets of one request
+ * (and of the next page) evaluate the filter once. A facet count is the popcount of the value's
+ * bitset AND the filter's bitset, over the words where the filter has members (about a nanosecond
+ * a word); when the filter keeps so few products that reading their own values is cheaper (about
+ * 64 words' worth per product), their values are tallied instead. Both ways count each product once
+ * per value and give identical counts; the cheaper is taken.
  */
 import type { Condition, Filter } from '../../domain/filter';
 import { IN_STOCK_KEY, PRICE_KEY, type Product } from '../../domain/product';
 import { Bitset } from './bitset';
+import { FilterCache, type FacetValue, type FilterEntry } from './filter-cache';
 import { inRange, keywordPayload } from './filter-evaluator';
 
 interface Posting {
@@ -22,8 +31,11 @@ export class AttributeIndex {
   private readonly attributeKeys: (string[] | undefined)[] = [];
   private readonly productsByAttribute = new Map<string, number>();
   private prices = new Float64Array(1024);
-  private stock = new Uint8Array(1024);
+  private readonly inStock = new Bitset(1024);
   private liveCount = 0;
+  /** Raised by every change; cached filter results carry the version they were computed at. */
+  private version = 0;
+  private readonly cache = new FilterCache();
 
   /** `slotOf` resolves product ids for `hasId` conditions. */
   constructor(private readonly slotOf: (id: string) => number | undefined) {}
@@ -39,6 +51,7 @@ export class AttributeIndex {
 
   set(slot: number, product: Product): void {
     if (this.live.has(slot)) this.remove(slot);
+    this.version++;
     const payload = keywordPayload(product);
     while (this.payloads.length <= slot) this.payloads.push(undefined);
     this.payloads[slot] = payload;
@@ -61,18 +74,17 @@ export class AttributeIndex {
       const prices = new Float64Array(cap);
       prices.set(this.prices);
       this.prices = prices;
-      const stock = new Uint8Array(cap);
-      stock.set(this.stock);
-      this.stock = stock;
     }
     this.prices[slot] = product.price;
-    this.stock[slot] = product.inStock ? 1 : 0;
+    if (product.inStock) this.inStock.add(slot);
     this.live.add(slot);
     this.liveCount++;
   }
 
   remove(slot: number): void {
     if (!this.live.has(slot)) return;
+    this.version++;
+    this.inStock.delete(slot);
     const payload = this.payloads[slot];
     if (payload) {
       for (const [key, values] of Object.entries(payload)) {
@@ -106,6 +118,38 @@ export class AttributeIndex {
 
   /** Slots of live products matching the filter (a fresh bitset the caller may modify). */
   evaluate(filter: Filter | undefined): Bitset {
+    return this.matching(filter).bits.clone();
+  }
+
+  /** Number of live products matching the filter. */
+  count(filter: Filter | undefined): number {
+    return this.matching(filter).count;
+  }
+
+  /** The filter's cached slots and count; the bitset is shared, so it must not be modified. */
+  matching(filter: Filter | undefined): Readonly<FilterEntry> {
+    const key = FilterCache.key(filter);
+    let entry = this.cache.get(key, this.version);
+    if (!entry) {
+      const bits = this.compute(filter);
+      entry = { bits, count: bits.count(), facets: new Map() };
+      this.cache.set(key, this.version, entry);
+    }
+    return entry;
+  }
+
+  /** Value counts of one keyword key over the products matching the filter, most frequent first, then by value. */
+  facetCounts(key: string, filter: Filter | undefined, limit: number): FacetValue[] {
+    const entry = this.matching(filter);
+    let counts = entry.facets.get(key);
+    if (!counts) {
+      counts = this.facet(key, entry.bits, entry.count, Infinity);
+      entry.facets.set(key, counts);
+    }
+    return counts.slice(0, limit).map((c) => ({ ...c }));
+  }
+
+  private compute(filter: Filter | undefined): Bitset {
     if (!filter) return this.live.clone();
     const result = this.live.clone();
     for (const c of filter.must ?? []) result.and(this.condition(c));
@@ -123,7 +167,8 @@ export class AttributeIndex {
     switch (c.kind) {
       case 'match':
         if (typeof c.value === 'boolean') {
-          return c.key === IN_STOCK_KEY ? this.scan((s) => (this.stock[s] === 1) === c.value) : new Bitset();
+          if (c.key !== IN_STOCK_KEY) return new Bitset();
+          return c.value ? this.inStock.clone() : this.live.clone().andNot(this.inStock);
         }
         return this.postingBits(c.key, c.value)?.clone() ?? new Bitset();
       case 'matchAny': {
@@ -157,7 +202,7 @@ export class AttributeIndex {
         return out;
       }
       case 'nested':
-        return this.evaluate(c.filter);
+        return this.compute(c.filter);
     }
   }
 
@@ -181,8 +226,9 @@ export class AttributeIndex {
     const byValue = this.postings.get(key);
     if (!byValue) return [];
     const counts: { value: string; count: number }[] = [];
-    if (withinCount * 4 < byValue.size * 32 || withinCount < 4096) {
-      // Few matches: tally the matching products' own values.
+    const [from, to] = within.wordSpan();
+    // One AND + popcount per value over the filter's words, or one look at each member's values.
+    if (withinCount * 64 < byValue.size * (to - from)) {
       const tally = new Map<string, number>();
       within.forEach((s) => {
         const values = this.payloads[s]?.[key];
@@ -192,8 +238,7 @@ export class AttributeIndex {
       for (const [value, count] of tally) counts.push({ value, count });
     } else {
       for (const value of byValue.keys()) {
-        const b = this.postingBits(key, value)!;
-        const n = b.clone().and(within).count();
+        const n = this.postingBits(key, value)!.andCount(within, from, to);
         if (n > 0) counts.push({ value, count: n });
       }
     }

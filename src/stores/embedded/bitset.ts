@@ -77,6 +77,33 @@ export class Bitset {
     return this;
   }
 
+  /** Number of members shared with `other` (popcount of the AND), without building it; within words [from, to). */
+  andCount(other: Bitset, from = 0, to = Infinity): number {
+    const a = this.words;
+    const b = other.words;
+    const end = Math.min(a.length, b.length, to);
+    let c = 0;
+    for (let i = from; i < end; i++) {
+      let v = a[i] & b[i];
+      if (v === 0) continue;
+      v = v - ((v >>> 1) & 0x55555555);
+      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+      c += (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+    }
+    return c;
+  }
+
+  /** Indices of the first and one past the last non-zero word ([0, 0] when empty). */
+  wordSpan(): [from: number, to: number] {
+    const a = this.words;
+    let from = 0;
+    while (from < a.length && a[from] === 0) from++;
+    if (from === a.length) return [0, 0];
+    let to = a.length;
+    while (a[to - 1] === 0) to--;
+    return [from, to];
+  }
+
   count(): number {
     let c = 0;
     const a = this.words;

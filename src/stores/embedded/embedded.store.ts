@@ -13,14 +13,17 @@
  *   (hnswlib-node) persisted next to the database with the write sequence number it reflects, so an
  *   open re-indexes only rows written since (see vector-space.ts); a missing or corrupt graph is rebuilt;
  * - an attribute index (keyword postings, price and stock columns) that evaluates filters to
- *   bitsets with Qdrant's semantics and counts facets (see attribute-index.ts).
+ *   bitsets with Qdrant's semantics and counts facets (see attribute-index.ts);
+ * - a lexical index (inverted index with BM25 and top-k pruning, see lexical/lexical-index.ts),
+ *   rebuilt at open from the analyzed terms the FTS5 table holds.
  *
  * Search: the filter becomes a candidate set; a set cheap enough to score exactly (candidates x
  * dimension within `exactBudget`, SIMD scoring in vector-arena.ts) or `exact: true` is scored
  * exactly, a larger one walks the graph restricted to the candidates with a breadth widened by the
  * filter's selectivity, then re-scores exactly. Vectors not yet in the graph
- * are scored exactly, so results never lag behind writes. Several sources (dense spaces, lexical
- * bm25) are ranked separately to `limit` and fused with RRF (k = 60) or DBSF.
+ * are scored exactly, so results never lag behind writes. The lexical source takes the same
+ * candidate set as a bitset during its traversal. Several sources (dense spaces, lexical bm25) are
+ * ranked separately to `limit` and fused with RRF (k = 60) or DBSF.
  *
  * The graph catches up in short slices on the event loop after writes, and is checkpointed when
  * writes go quiet and at close. One process owns a store directory at a time.
@@ -44,11 +47,12 @@ import {
   type VectorSpace,
   type VectorStore,
 } from '../vector-store';
+import { lexicalDocument, queryPhrases } from '../bm25';
 import { AttributeIndex } from './attribute-index';
 import { Bitset } from './bitset';
 import { validateFilter } from './filter-evaluator';
-import { toFtsQuery } from './fts-query';
 import { fuse, type RankedList } from './fusion';
+import { buildLexicalIndex, LexicalIndex } from './lexical/lexical-index';
 import { StoreDatabase, type RowToWrite } from './store-database';
 import { DEFAULT_HNSW, VectorSpaceIndex, type HnswOptions, type IndexLoad } from './vector-space';
 
@@ -85,6 +89,7 @@ interface OpenState {
   db: StoreDatabase;
   spaces: Map<VectorSpace, VectorSpaceIndex>;
   attributes: AttributeIndex;
+  lexical: LexicalIndex;
   idToSlot: Map<string, number>;
   slotToId: string[];
   slotSeq: number[];
@@ -152,7 +157,7 @@ export class EmbeddedStore implements VectorStore {
       let storeId = db.getMeta('store-id');
       if (!storeId) db.setMeta('store-id', (storeId = randomUUID().slice(0, 8)));
 
-      const state: OpenState = { db, spaces: new Map(), attributes: null!, idToSlot: new Map(), slotToId: [], slotSeq: [], loads: {}, storeId };
+      const state: OpenState = { db, spaces: new Map(), attributes: null!, lexical: new LexicalIndex(), idToSlot: new Map(), slotToId: [], slotSeq: [], loads: {}, storeId };
       state.attributes = new AttributeIndex((id) => state.idToSlot.get(id));
       for (const [space, dim] of Object.entries(dims)) state.spaces.set(space as VectorSpace, new VectorSpaceIndex(space as VectorSpace, dim, this.hnsw));
       db.loadProducts((slot, id, seq, product) => {
@@ -161,6 +166,7 @@ export class EmbeddedStore implements VectorStore {
         state.slotSeq[slot] = seq;
         state.attributes.set(slot, product);
       });
+      state.lexical = buildLexicalIndex((add) => db.loadLexicalDocuments(add));
       db.loadVectors((slot, space, vector) => {
         const s = state.spaces.get(space as VectorSpace);
         if (s && vector.length === s.dim) s.set(slot, vector, 0, false);
@@ -234,7 +240,7 @@ export class EmbeddedStore implements VectorStore {
       byId.set(item.product.id, { product: item.product, vectors });
     });
     if (byId.size === 0) return;
-    const rows: RowToWrite[] = [...byId.values()].map((r) => ({ ...r, slot: state.idToSlot.get(r.product.id) }));
+    const rows: RowToWrite[] = [...byId.values()].map((r) => ({ ...r, slot: state.idToSlot.get(r.product.id), lexical: lexicalDocument(r.product) }));
     const { seq, slots } = sqliteWrite(() => state.db.writeBatch(rows));
     rows.forEach((row, i) => {
       const slot = slots[i];
@@ -249,6 +255,7 @@ export class EmbeddedStore implements VectorStore {
         else s.remove(slot);
       }
     });
+    state.lexical.update(rows.map((row, i) => ({ slot: slots[i], document: row.lexical })));
     this.scheduleIndexing();
   }
 
@@ -263,6 +270,7 @@ export class EmbeddedStore implements VectorStore {
       state.attributes.remove(slot);
       for (const s of state.spaces.values()) s.remove(slot);
     }
+    state.lexical.delete(slots);
     this.scheduleIndexing();
     return slots.length;
   }
@@ -310,7 +318,11 @@ export class EmbeddedStore implements VectorStore {
         .search(q, filter ? this.candidates(state, filter).and(candidates) : candidates, limit, request.exact === true, this.exactBudget)
         .map((h) => ({ id: state.slotToId[h.slot], score: h.score })),
     }));
-    if (lexicalText !== undefined) lists.push({ source: 'lexical', hits: this.lexical(state, lexicalText, candidates, limit) });
+    if (lexicalText !== undefined) {
+      // Without a filter or exclusions every indexed product is a candidate: no bitset to test.
+      const within = request.filter || request.excludeIds?.length ? candidates : undefined;
+      lists.push({ source: 'lexical', hits: this.lexical(state, lexicalText, within, limit) });
+    }
     if (lists.length === 1) {
       const [only] = lists;
       return only.hits.map((h, i) => ({ id: h.id, score: h.score, parts: [{ source: only.source, score: h.score, rank: i + 1 }] }));
@@ -322,22 +334,14 @@ export class EmbeddedStore implements VectorStore {
     return state.attributes.evaluate(filter);
   }
 
-  private lexical(state: OpenState, text: string, candidates: Bitset, limit: number): { id: string; score: number }[] {
-    const match = toFtsQuery(text);
-    if (!match) return [];
-    const out: { id: string; score: number }[] = [];
-    for (const { slot, score } of state.db.lexical(match)) {
-      if (!candidates.has(slot)) continue;
-      out.push({ id: state.slotToId[slot], score });
-      if (out.length >= limit) break;
-    }
-    return out;
+  private lexical(state: OpenState, text: string, candidates: Bitset | undefined, limit: number): { id: string; score: number }[] {
+    return state.lexical.search(queryPhrases(text), limit, candidates).map(({ slot, score }) => ({ id: state.slotToId[slot], score }));
   }
 
   async count(filter?: Filter): Promise<number> {
     const state = this.open_();
     validateFilter(filter);
-    return filter ? this.candidates(state, filter).count() : state.attributes.size;
+    return filter ? state.attributes.count(filter) : state.attributes.size;
   }
 
   async facets(attributes: string[], filter?: Filter, limitPerAttribute = DEFAULT_FACET_LIMIT): Promise<FacetCount[]> {
@@ -349,9 +353,7 @@ export class EmbeddedStore implements VectorStore {
     if (!Number.isInteger(limitPerAttribute) || limitPerAttribute < 1) {
       throw new InvalidInputError(`limitPerAttribute must be a positive integer (got ${limitPerAttribute})`);
     }
-    const within = this.candidates(state, filter);
-    const n = within.count();
-    return attributes.map((attribute) => ({ attribute, values: state.attributes.facet(attribute, within, n, limitPerAttribute) }));
+    return attributes.map((attribute) => ({ attribute, values: state.attributes.facetCounts(attribute, filter, limitPerAttribute) }));
   }
 
   async scroll(options: { after?: string | null; limit: number; withVectors?: boolean; filter?: Filter }): Promise<ScrollPage> {
@@ -362,7 +364,7 @@ export class EmbeddedStore implements VectorStore {
     }
     validateFilter(options.filter);
     const after = options.after == null ? '' : decodeCursor(options.after);
-    const within = options.filter ? this.candidates(state, options.filter) : null;
+    const within = options.filter ? state.attributes.matching(options.filter).bits : null;
     const items: StoredProduct[] = [];
     let more = false;
     for (const row of state.db.scroll(after)) {

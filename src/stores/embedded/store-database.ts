@@ -5,14 +5,18 @@
  * so a second process opening the same file fails fast instead of diverging from this one's indexes. A product's row id is its slot: the key of
  * its in-memory vectors and attributes and its HNSW label.
  *
- * The FTS5 index holds the text analyzer's terms, not raw text (see fts-query.ts), and the meta
+ * The FTS5 table holds each product's analyzed terms, not raw text (see fts-query.ts), and the meta
  * table records the analyzer version they were made with. Opening a file whose version differs, or
  * that has none (a store from before the shared analyzer), rebuilds the FTS5 table from the
- * products table in one transaction: a second or so for 10,000 products.
+ * products table in one transaction: a second or so for 10,000 products. The store's in-memory
+ * lexical index (lexical/lexical-index.ts) is built from these stored terms at every open
+ * (`loadLexicalDocuments`), so the analyzer runs once per write, not per open; searches go to that
+ * index. FTS5's own ranking (`lexical`) stays as the reference the index is tested against.
  */
 import Database from 'better-sqlite3';
 import type { Product } from '../../domain/product';
 import { ANALYZER_VERSION } from '../../query/text-analyzer';
+import { FIELD_WEIGHT_LIST, lexicalDocument, type LexicalDocument } from '../bm25';
 import type { VectorSpace } from '../vector-store';
 import { toFtsDocument } from './fts-query';
 
@@ -40,14 +44,19 @@ const INSERT_FTS = 'INSERT INTO products_fts (rowid, title, description, brand) 
 /** Meta key of the analyzer version the FTS5 index was built with. */
 export const ANALYZER_META_KEY = 'analyzer';
 
-/** bm25 column weights: title, description, brand. */
-const BM25 = 'bm25(products_fts, 2.0, 1.0, 3.0)';
+/** FTS5's bm25 with the project's field weights (src/stores/bm25.ts), columns in LEXICAL_FIELDS order. */
+const BM25 = `bm25(products_fts, ${FIELD_WEIGHT_LIST.map((w) => w.toFixed(1)).join(', ')})`;
+
+/** Every FTS5 match of a MATCH expression, best first (score = -bm25), ties by slot. */
+const FTS5_RANKED_MATCHES = `SELECT rowid AS slot, -${BM25} AS score FROM products_fts WHERE products_fts MATCH ? ORDER BY ${BM25}, rowid`;
 
 export interface RowToWrite {
   product: Product;
   vectors: [VectorSpace, Float32Array][];
   /** Slot of the existing row with this id, if any. */
   slot: number | undefined;
+  /** The product's analyzed lexical fields (`lexicalDocument`), computed once for the database and the index. */
+  lexical: LexicalDocument;
 }
 
 export function vectorToBlob(v: Float32Array): Buffer {
@@ -94,8 +103,9 @@ export class StoreDatabase {
       allProducts: db.prepare<[], { slot: number; id: string; seq: number; payload: string }>('SELECT slot, id, seq, payload FROM products'),
       allVectors: db.prepare<[], { slot: number; space: string; vector: Buffer }>('SELECT slot, space, vector FROM vectors'),
       scroll: db.prepare<[string], { slot: number; id: string; payload: string }>('SELECT slot, id, payload FROM products WHERE id > ? ORDER BY id'),
-      lexical: db.prepare<[string], { slot: number; score: number }>(
-        `SELECT rowid AS slot, -${BM25} AS score FROM products_fts WHERE products_fts MATCH ? ORDER BY ${BM25}, rowid`,
+      lexical: db.prepare<[string], { slot: number; score: number }>(FTS5_RANKED_MATCHES),
+      lexicalDocuments: db.prepare<[], { slot: number; title: string; description: string; brand: string }>(
+        'SELECT rowid AS slot, title, description, brand FROM products_fts ORDER BY rowid',
       ),
     };
   }
@@ -110,7 +120,7 @@ export class StoreDatabase {
       db.exec(FTS_SCHEMA);
       const insert = db.prepare(INSERT_FTS);
       const rows = db.prepare<[], { slot: number; payload: string }>('SELECT slot, payload FROM products').all();
-      for (const { slot, payload } of rows) insert.run(slot, ...toFtsDocument(JSON.parse(payload) as Product));
+      for (const { slot, payload } of rows) insert.run(slot, ...toFtsDocument(lexicalDocument(JSON.parse(payload) as Product)));
       db.prepare(SET_META).run(ANALYZER_META_KEY, ANALYZER_VERSION);
     })();
   }
@@ -141,7 +151,8 @@ export class StoreDatabase {
     return this.db.transaction(() => {
       const seq = this.seq + 1;
       this.setMeta('seq', String(seq));
-      const slots = rows.map(({ product, vectors, slot }) => {
+      const slots = rows.map((row) => {
+        const { product, vectors, slot } = row;
         const payload = JSON.stringify(product);
         let s: number;
         if (slot !== undefined) {
@@ -153,7 +164,7 @@ export class StoreDatabase {
           s = Number(this.stmts.insertProduct.run(product.id, seq, payload).lastInsertRowid);
         }
         for (const [space, v] of vectors) this.stmts.insertVector.run(s, space, vectorToBlob(v));
-        this.stmts.insertFts.run(s, ...toFtsDocument(product));
+        this.stmts.insertFts.run(s, ...toFtsDocument(row.lexical));
         return s;
       });
       return { seq, slots };
@@ -181,9 +192,18 @@ export class StoreDatabase {
     for (const r of this.stmts.scroll.iterate(after)) yield { slot: r.slot, id: r.id, product: () => JSON.parse(r.payload) as Product };
   }
 
-  /** Full-text matches best first (score = -bm25, higher is better), lazily. */
+  /**
+   * FTS5's ranking of every match, best first (score = -bm25, higher is better), lazily: the
+   * reference the lexical index is tested against, and the path it replaced (bench/lexical.bench.ts).
+   */
   *lexical(match: string): Generator<{ slot: number; score: number }> {
     yield* this.stmts.lexical.iterate(match);
+  }
+
+  /** Every product's stored lexical fields in slot order, split back into terms. */
+  loadLexicalDocuments(fn: (slot: number, document: LexicalDocument) => void): void {
+    const split = (text: string) => (text === '' ? [] : text.split(' '));
+    for (const r of this.stmts.lexicalDocuments.iterate()) fn(r.slot, [split(r.title), split(r.description), split(r.brand)]);
   }
 
   integrityCheck(): string {

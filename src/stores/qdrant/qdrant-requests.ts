@@ -8,7 +8,7 @@ import { andFilters, type Filter } from '../../domain/filter';
 import { ATTRIBUTE_NAMES, type Product } from '../../domain/product';
 import type { ScoredHit, ScorePart, SearchRequest, StoredProduct, VectorSpace } from '../vector-store';
 import { VECTOR_SPACES, denseSourceName, validateDenseSource } from '../vector-store';
-import { documentTerms, productSearchText, queryTerms, type Bm25Params } from './lexical-terms';
+import { documentTerms, queryTerms, type Bm25Params } from './lexical-terms';
 import { productPointId } from './point-id';
 import { ATTRIBUTES_PATH, payloadKey, toQdrantFilter, type QdrantFilter } from './qdrant-filter';
 import type { QdrantStoreOptions } from './qdrant-options';
@@ -190,7 +190,7 @@ export function buildPoint(item: StoredProduct, bm25: Bm25Params): PointBody {
     const v = item.vectors[space];
     if (v) vector[space] = toNumbers(v);
   }
-  const lexical = documentTerms(productSearchText(item.product), bm25);
+  const lexical = documentTerms(item.product, bm25);
   if (lexical.indices.length > 0) vector[LEXICAL_VECTOR] = lexical;
   return { id: productPointId(item.product.id), vector, payload: productPayload(item.product) };
 }

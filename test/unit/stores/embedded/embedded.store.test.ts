@@ -206,6 +206,33 @@ describe('EmbeddedStore lexical index', () => {
     expect(withDatabase((db) => db.prepare('SELECT value FROM meta WHERE key = ?').get(ANALYZER_META_KEY))).toEqual({ value: ANALYZER_VERSION });
   });
 
+  test('the index rebuilt at open from the stored terms ranks exactly as the one kept up to date by the writes', async () => {
+    const rand = seededRandom(31);
+    const words = ['red', 'linen', 'shirt', 'dress', 'button-down', 'crew-neck', 'silk', 'navy', 'boots', 'slim', 'fit'];
+    const text = (n: number) => Array.from({ length: n }, () => words[Math.floor(rand() * words.length)]).join(' ');
+    const item = (id: string) => ({ product: aProduct(id, { title: text(4), description: text(12), brand: rand() < 0.5 ? 'Acme' : 'Navy Works', attributes: { group: [rand() < 0.3 ? 'a' : 'b'] } }), vectors: {} });
+    const queries = ['red shirt', 'button-down navy', 'slim-fit silk dress', 'boots', 'crew-neck linen'];
+    const ranking = async (store: EmbeddedStore) =>
+      Promise.all(
+        queries.flatMap((text) => [
+          store.search({ dense: [], lexical: { text }, limit: 15 }),
+          store.search({ dense: [], lexical: { text }, filter: { must: [{ kind: 'match', key: 'group', value: 'a' }] }, limit: 15 }),
+        ]),
+      );
+    const a = new EmbeddedStore({ directory: dir });
+    await a.open(DIMS);
+    await a.upsert(Array.from({ length: 300 }, (_, i) => item(`r${i}`)));
+    await a.upsert(Array.from({ length: 40 }, (_, i) => item(`r${i * 7}`)));
+    await a.delete(Array.from({ length: 30 }, (_, i) => `r${i * 9 + 1}`));
+    const before = await ranking(a);
+    expect(before.flat().length).toBeGreaterThan(100);
+    await a.close();
+    const b = new EmbeddedStore({ directory: dir });
+    await b.open(DIMS);
+    expect(await ranking(b)).toEqual(before);
+    await b.close();
+  });
+
   test('another analyzer version triggers a rebuild; the current one leaves the index alone', async () => {
     await writeStore();
     const setIndex = (version: string) =>

@@ -185,3 +185,70 @@ describe('filter validation', () => {
     for (const [, f] of CASES) expect(() => validateFilter(f)).not.toThrow();
   });
 });
+
+describe('counts and facets from cached filter bitsets', () => {
+  const rand = ((s: number) => () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff))(7);
+  const colors = Array.from({ length: 40 }, (_, i) => `c${i}`);
+  const randomProduct = (id: string) =>
+    product(id, { color: colors.filter(() => rand() < 0.05), size: [['S', 'M', 'L'][Math.floor(rand() * 3)]] }, { price: Math.floor(rand() * 100), inStock: rand() < 0.5 });
+  const expectedFacet = (products: Product[], key: string, filter: Filter | undefined) => {
+    const tally = new Map<string, number>();
+    for (const p of products) if (matchesFilter(p, filter)) for (const v of new Set(p.attributes[key] ?? [])) tally.set(v, (tally.get(v) ?? 0) + 1);
+    return [...tally].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1));
+  };
+  const filters: (Filter | undefined)[] = [
+    undefined,
+    { must: [m('inStock', true)] },
+    { must: [m('inStock', false)] },
+    { must: [{ kind: 'range', key: 'price', gte: 10, lt: 12 }] },
+    { must: [m('color', 'c3')], mustNot: [m('size', 'S')] },
+    { should: [m('size', 'M'), { kind: 'range', key: 'price', lt: 50 }] },
+    // So few products that their own values are tallied rather than one AND per value.
+    { must: [{ kind: 'hasId', ids: ['p1', 'p1500', 'p2999', 'p3100'] }] },
+  ];
+
+  test('equal the predicate over every product matching the filter, also after writes empty the cache', () => {
+    const products = new Map<string, Product>();
+    const slots = new Map<string, number>();
+    const index = new AttributeIndex((id) => slots.get(id));
+    for (let i = 0; i < 3000; i++) {
+      const p = randomProduct(`p${i}`);
+      products.set(p.id, p);
+      slots.set(p.id, i);
+      index.set(i, p);
+    }
+    for (let round = 0; round < 4; round++) {
+      for (const filter of filters) {
+        const all = [...products.values()];
+        expect(index.count(filter)).toBe(all.filter((p) => matchesFilter(p, filter)).length);
+        for (const key of ['color', 'size', 'material']) {
+          const expected = expectedFacet(all, key, filter);
+          expect(index.facetCounts(key, filter, 100)).toEqual(expected);
+          // The second read comes from the cache and is a copy the caller may change.
+          const again = index.facetCounts(key, filter, 5);
+          expect(again).toEqual(expected.slice(0, 5));
+          if (again[0]) again[0].count = -1;
+          expect(index.facetCounts(key, filter, 5)).toEqual(expected.slice(0, 5));
+        }
+        // The cached bitset is shared; evaluate hands out a copy.
+        const copy = index.evaluate(filter);
+        copy.delete(0);
+        copy.delete(1);
+        expect(index.count(filter)).toBe(all.filter((p) => matchesFilter(p, filter)).length);
+      }
+      for (let i = 0; i < 200; i++) {
+        const id = `p${Math.floor(rand() * 3200)}`;
+        if (rand() < 0.3 && slots.has(id)) {
+          index.remove(slots.get(id)!);
+          products.delete(id);
+          slots.delete(id);
+        } else {
+          const p = randomProduct(id);
+          if (!slots.has(id)) slots.set(id, 3000 + i + round * 200);
+          products.set(id, p);
+          index.set(slots.get(id)!, p);
+        }
+      }
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import { Bitset } from '../../../../src/stores/embedded/bitset';
 import { MAX_QUERY_WORDS, toFtsDocument, toFtsQuery } from '../../../../src/stores/embedded/fts-query';
+import { lexicalDocument } from '../../../../src/stores/bm25';
 import { dbsfNormaliser, fuse } from '../../../../src/stores/embedded/fusion';
 import { TopK } from '../../../../src/stores/embedded/top-k';
 
@@ -72,7 +73,7 @@ describe('toFtsQuery', () => {
 
 describe('toFtsDocument', () => {
   test('stores the analyzed terms of title, description and brand', () => {
-    expect(toFtsDocument({ title: 'Striped Sneakers', description: 'Style code QX-7731, for the beach.', brand: 'Café Crème' })).toEqual([
+    expect(toFtsDocument(lexicalDocument({ title: 'Striped Sneakers', description: 'Style code QX-7731, for the beach.', brand: 'Café Crème' }))).toEqual([
       'stripe sneaker',
       'style code qx 7731 beach',
       'cafe creme',

@@ -1,5 +1,9 @@
 import { analyze, analyzeWords } from '../../../../src/query/text-analyzer';
-import { DEFAULT_BM25, documentTerms, productSearchText, queryTerms, termIndex } from '../../../../src/stores/qdrant/lexical-terms';
+import { FIELD_WEIGHTS } from '../../../../src/stores/bm25';
+import { DEFAULT_BM25, documentTerms as productTerms, queryTerms, termIndex } from '../../../../src/stores/qdrant/lexical-terms';
+
+/** A product whose only text is its description (weight 1). */
+const documentTerms = (text: string) => productTerms({ title: '', description: text, brand: '' });
 
 describe('lexical terms', () => {
   it('indexes the terms of the shared text analyzer', () => {
@@ -66,7 +70,15 @@ describe('lexical terms', () => {
     expect(queryTerms('the and of')).toEqual({ indices: [], values: [] });
   });
 
-  it('searches title, description and brand', () => {
-    expect(productSearchText({ title: 'Tee', description: 'Soft', brand: 'Acme' })).toBe('Tee\nSoft\nAcme');
+  it('weighs an occurrence by its field (the shared BM25 field weights) and normalises by the length over all fields', () => {
+    const { k1, b, avgDocLength } = DEFAULT_BM25;
+    const terms = productTerms({ title: 'Silk Tee', description: 'A soft silk tee', brand: 'Acme' });
+    const norm = 1 - b + (b * 6) / avgDocLength; // silk tee + soft silk tee + acm
+    const weight = (f: number) => (f * (k1 + 1)) / (f + k1 * norm);
+    const at = (t: string) => terms.values[terms.indices.indexOf(termIndex(t))];
+    expect(at('silk')).toBeCloseTo(weight(FIELD_WEIGHTS.title + FIELD_WEIGHTS.description), 12);
+    expect(at('soft')).toBeCloseTo(weight(FIELD_WEIGHTS.description), 12);
+    expect(at('acm')).toBeCloseTo(weight(FIELD_WEIGHTS.brand), 12);
+    expect(terms.indices).toHaveLength(4);
   });
 });

@@ -105,7 +105,7 @@ describe('points', () => {
     const vector = point.vector as Record<string, unknown>;
     expect(vector.image).toEqual(Array.from(item.vectors.image!));
     expect(vector.text).toEqual(Array.from(item.vectors.text!));
-    expect(vector.lexical).toEqual(documentTerms('Product p-1\nA plain cotton tee\nAcme'));
+    expect(vector.lexical).toEqual(documentTerms({ title: 'Product p-1', description: 'A plain cotton tee', brand: 'Acme' }));
     expect(point.payload).toEqual({
       product_id: 'p-1',
       title: 'Product p-1',
