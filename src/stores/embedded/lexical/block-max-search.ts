@@ -144,6 +144,19 @@ export function blockMaxTopK(
     cut = next;
     return true;
   };
+  /**
+   * Moves term t's cursor to d; when d holds the term, records and returns its score part, else
+   * returns -1 (a part is always positive: FTS5's idf has a positive floor).
+   */
+  const lookUp = (t: number, d: number, len: number): number => {
+    const term = terms[t];
+    const p = (pos[t] = advance(term.docs, term.length, pos[t], d));
+    if (p >= term.length || term.docs[p] !== d) return -1;
+    const c = bm25TermScore(term.idf, term.freqs[p], len, averageLength);
+    contrib[t] = c;
+    contribDoc[t] = d;
+    return c;
+  };
   /** Canonical score of d: its terms' parts summed in query order. */
   const finalScore = (d: number): number => {
     let score = 0;
@@ -218,13 +231,8 @@ export function blockMaxTopK(
           let j = n - 1;
           for (; j >= 0; j--) {
             if (s + prefix[j] < cut) break;
-            const t = order[j];
-            const term = terms[t];
-            const p = (pos[t] = advance(term.docs, term.length, pos[t], d));
-            if (p < term.length && term.docs[p] === d) {
-              const c = bm25TermScore(term.idf, term.freqs[p], len, averageLength);
-              contrib[t] = c;
-              contribDoc[t] = d;
+            const c = lookUp(order[j], d, len);
+            if (c >= 0) {
               s += c;
               matched++;
             }
@@ -271,15 +279,8 @@ export function blockMaxTopK(
       let j = essential - 1;
       for (; j >= 0; j--) {
         if (s + prefix[j] < cut) break;
-        const t = order[j];
-        const term = terms[t];
-        const p = (pos[t] = advance(term.docs, term.length, pos[t], d));
-        if (p < term.length && term.docs[p] === d) {
-          const c = bm25TermScore(term.idf, term.freqs[p], len, averageLength);
-          contrib[t] = c;
-          contribDoc[t] = d;
-          s += c;
-        }
+        const c = lookUp(order[j], d, len);
+        if (c >= 0) s += c;
       }
       if (j >= 0 || s < cut) continue;
       scored++;
