@@ -361,7 +361,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     args = parse(argv)
     if args.full_retrain:
         raise SystemExit("--full-retrain changes the gallery towers, so every product must be re-embedded: run `npm run train` "
-                         "(optionally with --catalog) and re-ingest; --events fine-tunes the query side only")
+                         "and re-ingest the catalogue; --events fine-tunes the query side only")
     torch.set_num_threads(2)
     torch.manual_seed(args.seed)
     t0 = time.time()
