@@ -4,8 +4,9 @@
  * Why SQLite (better-sqlite3) is the source of truth: one file holds payloads, vectors and the
  * FTS5 full-text index, and a batch is written in one transaction; with WAL and synchronous=FULL a
  * committed transaction survives a killed process (and a power cut), so `upsert` resolves only
- * after its commit and a restart recovers by reading the file. SQLite brings bm25 ranking (FTS5),
- * `PRAGMA integrity_check`, and ordered scans by id for export, with no daemon and a synchronous
+ * after its commit and a restart recovers by reading the file. SQLite keeps the analyzed text
+ * (FTS5, whose bm25() is the reference the lexical index is tested against), `PRAGMA
+ * integrity_check`, and ordered scans by id for export, with no daemon and a synchronous
  * API that never interleaves writes. What SQLite cannot do fast, nearest-neighbour search and
  * filter algebra, lives in memory and is derived from it:
  *
