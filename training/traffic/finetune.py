@@ -39,6 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from ..tokenizer import WordPieceTokenizer
+from ..train import Batcher
 from .click_model import estimate
 from .onnx_weights import WarmStartError, check_golden, load_text_tower, read_manifest
 from .search_log import Session, read_sessions, split_by_time
@@ -72,26 +73,6 @@ def export_gallery(catalog: str, models: str, out: str) -> None:
 
 
 # ---------------------------------------------------------------- training
-class Tokens:
-    def __init__(self, tok: WordPieceTokenizer):
-        self.tok, self.cache = tok, {}
-
-    def __call__(self, texts: List[str]) -> Tuple[torch.Tensor, torch.Tensor]:
-        enc = []
-        for t in texts:
-            ids = self.cache.get(t)
-            if ids is None:
-                ids = self.cache[t] = self.tok.encode(t)
-            enc.append(ids)
-        n = max(len(e) for e in enc)
-        ids = torch.zeros(len(enc), n, dtype=torch.long)
-        mask = torch.zeros(len(enc), n, dtype=torch.long)
-        for i, e in enumerate(enc):
-            ids[i, : len(e)] = torch.tensor(e)
-            mask[i, : len(e)] = 1
-        return ids, mask
-
-
 def query_words(q: str) -> set:
     return {w for w in query_key(q).split() if len(w) > 2}
 
@@ -133,7 +114,7 @@ def judged_lists(triplets: List[Triplet], sessions: List[Session], rows: Dict[st
 
 
 @torch.no_grad()
-def reranked_mrr(model, tokens: Tokens, judged: List[Tuple[str, List[int], List[int]]], gallery: torch.Tensor) -> Optional[float]:
+def reranked_mrr(model, tokens: Batcher, judged: List[Tuple[str, List[int], List[int]]], gallery: torch.Tensor) -> Optional[float]:
     """Mean reciprocal rank of the first relevant product when the tower re-ranks the products the log
     showed for the query. Only logged products are judged, so the metric ranks within them: a tower
     is not blamed for putting unjudged products first (counterfactual evaluation on logged lists)."""
@@ -197,7 +178,7 @@ def catalogue_titles(catalog: str, limit: int, seed: int) -> List[str]:
     return titles
 
 
-def finetune(model, tokens: Tokens, train: List[Triplet], clicked_by_query: Dict[str, set], val_judged: List[Tuple[str, List[int], List[int]]],
+def finetune(model, tokens: Batcher, train: List[Triplet], clicked_by_query: Dict[str, set], val_judged: List[Tuple[str, List[int], List[int]]],
              gallery: torch.Tensor, anchors: List[str], args) -> dict:
     ref = copy.deepcopy(model).eval()
     for p in ref.parameters():
@@ -418,7 +399,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
                                ". Record more searches and clicks (recordSearchEvents), or lower --min-sessions/--min-queries/--min-triplets.")
 
     anchors = anchor_texts(catalogue_titles(args.catalog, args.anchors, args.seed), args.anchor_typos, args.seed)
-    tokens = Tokens(tok)
+    tokens = Batcher(tok, torch.device("cpu"))
     result = finetune(model, tokens, fit_set.triplets, fit_set.clicked_by_query, val_judged, gallery, anchors, args)
     report = {
         "events": summary.as_dict(), "counts": counts, "clickModel": pbm.as_dict(),
