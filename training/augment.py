@@ -21,6 +21,10 @@ The held-out real-shot family (HELDOUT_FAMILY, from seed.generator.realshot: `pe
 so training must never use it: no perspective warp, no light or shadow that varies across the
 garment, no motion blur, no skin-toned occluder and no JPEG compression. The tests check that the
 two lists share nothing and that occluder colours stay at least SKIN_MARGIN from the skin tones.
+
+The seed generator is imported only when those seed-specific parts are used (skin_distance,
+HELDOUT_FAMILY): training on a shop's own catalogue (training.catalog) uses this module without it,
+with occluders of any colour (augment(..., skin_safe_occluders=False)).
 """
 from __future__ import annotations
 
@@ -30,7 +34,20 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from seed.generator.realshot import HELDOUT_FAMILY, SKIN_TONES
+
+def _skin_tones():
+    from seed.generator.realshot import SKIN_TONES
+
+    return SKIN_TONES
+
+
+def __getattr__(name: str):
+    """HELDOUT_FAMILY, from seed.generator.realshot, imported when first asked for."""
+    if name == "HELDOUT_FAMILY":
+        from seed.generator.realshot import HELDOUT_FAMILY
+
+        return HELDOUT_FAMILY
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 AUGMENTATION_FAMILY = ("affine", "background", "global-lighting", "low-resolution", "gaussian-blur",
                        "square-occluder", "sensor-noise")
@@ -99,7 +116,7 @@ def skin_distance(rgb: torch.Tensor) -> torch.Tensor:
     segment p_i -> p_i+1, scaled, sweeps a flat trapezoid {s p_i + u (p_i+1 - p_i) : s in SKIN_SHADE,
     0 <= u <= s}; the nearest point is the unconstrained least-squares point when it lies inside,
     else on one of the four sides."""
-    tones = torch.tensor(SKIN_TONES, dtype=torch.float64, device=rgb.device)
+    tones = torch.tensor(_skin_tones(), dtype=torch.float64, device=rgb.device)
     p, d = tones[:-1], tones[1:] - tones[:-1]
     lo, hi = SKIN_SHADE
     c = rgb.reshape(-1, 1, 3).to(torch.float64)
@@ -182,8 +199,10 @@ def _gaussian_blur(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
 
 
 def augment(images_uint8: torch.Tensor, generator: Optional[torch.Generator] = None,
-            strength: float = 1.0) -> torch.Tensor:
-    """uint8 [B,H,W,3] clean renders -> normalised float [B,3,H,W] photo-like views."""
+            strength: float = 1.0, skin_safe_occluders: bool = True) -> torch.Tensor:
+    """uint8 [B,H,W,3] clean renders -> normalised float [B,3,H,W] photo-like views. With
+    skin_safe_occluders (the seed pipeline) occluder colours keep away from the seed's held-out
+    skin tones (occluder_colours); without, they are uniform over the RGB cube."""
     g = generator
     x = to_tensor(images_uint8)
     b, dev = x.shape[0], x.device
@@ -217,7 +236,7 @@ def augment(images_uint8: torch.Tensor, generator: Optional[torch.Generator] = N
     cy, cx = (_u(b, dev, g) * h).view(b, 1, 1, 1), (_u(b, dev, g) * w).view(b, 1, 1, 1)
     half = (_u(b, dev, g) * h * 0.12 + 1).view(b, 1, 1, 1)
     patch = (((ys - cy).abs() < half) & ((xs - cx).abs() < half)).float()
-    colour = occluder_colours(b, dev, g)
+    colour = occluder_colours(b, dev, g) if skin_safe_occluders else _u((b, 3, 1, 1), dev, g)
     x = torch.where(sel(0.15), x * (1 - patch) + colour * patch, x)
     # sensor noise
     noise = _n(x.shape, dev, g) * _rand(b, 0.01, 0.06, dev, g).view(b, 1, 1, 1)

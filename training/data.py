@@ -32,6 +32,7 @@ from seed.generator.vocab import CATEGORIES, COLOR_FAMILY, COLORS, MATERIALS, PA
 from seed.generator.writer import REALSHOT_SIZE
 
 from .config import Config
+from .imaging import letterbox  # noqa: F401  (re-exported: data.letterbox)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE_DIR = os.path.join(ROOT, "data", "training-cache")
@@ -122,28 +123,6 @@ def cached_renders(products: List[dict], split: str, data_hash: str, cfg: Config
         os.makedirs(CACHE_DIR, exist_ok=True)
         np.save(cache, images)
     return images
-
-
-def letterbox(img: Image.Image, size: int) -> np.ndarray:
-    """uint8 [size,size,3]: the image resized to fit inside size x size (Lanczos 3), centred on
-    white, as the server's sharp pipeline does for `fit: contain` (models/README.md, Inputs). A
-    JPEG is first decoded at the smallest DCT scale of at least twice the target (libjpeg scaling,
-    what sharp's shrink-on-load does): on the real-shot photos this lands within a fraction of a
-    grey level of sharp's pixels."""
-    if img.format == "JPEG":
-        img.draft("RGB", (2 * size, 2 * size))
-    if img.mode in ("RGBA", "LA", "P"):
-        rgba = img.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, (0, 0), rgba)
-        img = flat
-    img = img.convert("RGB")
-    w, h = img.size
-    scale = size / max(w, h)
-    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-    out = Image.new("RGB", (size, size), (255, 255, 255))
-    out.paste(img.resize((nw, nh), Image.LANCZOS), ((size - nw) // 2, (size - nh) // 2))
-    return np.asarray(out, dtype=np.uint8)
 
 
 def realshot_inputs(rows: List[dict], size: int, photo_size: int = REALSHOT_SIZE) -> np.ndarray:

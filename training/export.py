@@ -97,12 +97,15 @@ def fusion_entry(name: str, version: str, data_hash: str, description: str, hype
     }
 
 
-def manifest(profile: str, data_hash: str, entries: List[dict]) -> dict:
+def manifest(profile: str, data_hash: str, entries: List[dict], index: Optional[dict] = None,
+             defaults: Optional[dict] = None) -> dict:
+    """The manifest of the seed models (fashion-space, fashion-image/-text/-fusion) unless another
+    index ({name, version, dim}) and other defaults ({image, text, fusion or None}) are given."""
     return {
         "formatVersion": 1,
-        "index": dict(INDEX),
+        "index": dict(index or INDEX),
         "trainingData": {"profile": profile, "hash": data_hash},
-        "defaults": {"image": "fashion-image", "text": "fashion-text", "fusion": "fashion-fusion"},
+        "defaults": dict(defaults or {"image": "fashion-image", "text": "fashion-text", "fusion": "fashion-fusion"}),
         "models": entries,
     }
 
@@ -113,10 +116,13 @@ def validate_manifest(m: dict, root: str) -> None:
     assert m["index"]["dim"] == DIM
     assert m["trainingData"]["hash"].startswith("sha256:")
     names = {e["name"]: e for e in m["models"]}
+    compat = f"{m['index']['name']}@{m['index']['version']}"  # COMPAT for the seed models
     for role, name in m["defaults"].items():
-        assert names[name]["role"] == role, f"default {role} model {name} missing"
+        if name is None and role == "fusion":
+            continue  # no fusion model: the server composes by the mean of vectors (ALLOW_MEAN_FUSION)
+        assert name in names and names[name]["role"] == role, f"default {role} model {name} missing"
     for e in m["models"]:
-        assert e["dim"] == DIM and e["compatibleWith"] == COMPAT
+        assert e["dim"] == DIM and e["compatibleWith"] == compat
         assert os.path.isfile(os.path.join(root, e["file"])), e["file"]
         assert e["outputs"] == [{"name": "embedding", "type": "float32", "shape": ["batch", DIM]}]
         # validation numbers name the validation split they were measured on, never the training data

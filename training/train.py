@@ -7,6 +7,10 @@ only (validate); the test split is never built (training.data.build_training_cat
 
     /usr/bin/python3 -m training.train --profile full --out models
     /usr/bin/python3 -m training.train --profile smoke --out /tmp/models-smoke
+
+With --catalog DIR, the text and image towers are trained on a shop's own catalogue instead
+(training/catalog.py), without the seed generator; with --events, the query tower is fine-tuned on
+recorded traffic (training/traffic/finetune.py).
 """
 from __future__ import annotations
 
@@ -19,21 +23,24 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import augment, export, lexicon
+from . import augment, export
 from .config import Config, for_profile
-from .data import (DESCRIBED, LABELLED, TrainData, ValidationData, build_training_catalogue, keep_styles,
-                   label_index, load_train_data, modifier_text, split_hash, split_products)
 from .metrics import mean_r10_r50, precision_at, recall_at, top_k
 from .losses import AttributeHeads, LogitScale, info_nce, mask_tokens, mlm_loss, triplet_loss
 from .models import FusionCombiner, ImageCNN, TextGRU, TextTransformer
 from .tokenizer import SPECIAL_TOKENS, WordPieceTokenizer, train_wordpiece
 from .tokenizer_cases import cases as tokenizer_cases
+
+# The seed catalogue's modules (training.data, training.lexicon, seed.generator) are imported by the
+# functions that use them, so that `--catalog` runs (training.catalog) never load the seed generator.
+if TYPE_CHECKING:
+    from .data import TrainData, ValidationData
 
 T0 = time.time()
 BATCHER = None  # the run's shared tokenisation cache
@@ -257,6 +264,8 @@ def train_clip(text_model: TextTransformer, image_model: ImageCNN, data: TrainDa
     gradient ("clean", one backward pass per image), and auxiliary attribute classifiers whose
     prototypes the image embedding and the text embedding (for the attributes its text names)
     share."""
+    from .data import LABELLED
+
     if cfg.instance_target not in ("clean", "view"):
         raise ValueError(f"instance_target must be 'clean' or 'view', not {cfg.instance_target!r}")
     bat = BATCHER
@@ -344,6 +353,8 @@ def triplet_examples(data: TrainData, cfg: Config) -> List[tuple]:
 
 def train_triplet(model, data: TrainData, tok, cfg: Config, dev, rng, gallery: torch.Tensor,
                   train_styles: np.ndarray, epochs: int, lr: float, name: str) -> float:
+    from .data import DESCRIBED, label_index
+
     bat = BATCHER
     examples = triplet_examples(data, cfg)
     if cfg.triplet_max_examples and len(examples) > cfg.triplet_max_examples:
@@ -469,6 +480,8 @@ def composed_examples(data: TrainData, styles: np.ndarray, rng) -> List[tuple]:
 
 def train_fusion(model: FusionCombiner, text_model, data: TrainData, tok, cfg: Config, dev, rng,
                  gallery: torch.Tensor, styles: np.ndarray) -> float:
+    from .data import modifier_text
+
     bat = BATCHER
     ex = composed_examples(data, styles, rng)
     scale = LogitScale(0.05).to(dev)
@@ -610,6 +623,9 @@ def run(cfg: Config, out_dir: str, run_eval: bool = False, checkpoint: Optional[
     """Train every model on the train split, validate on the validation split, export to out_dir;
     then, when asked, build the query lexicon from the train split (`npm run lexicon`) and run the
     TypeScript evaluation."""
+    from . import lexicon
+    from .data import load_train_data
+
     torch.set_num_threads(2)
     dev = device()
     rng = seed_everything(cfg.seed)
@@ -739,6 +755,9 @@ def export_checkpoint(path: str, out_dir: str, build_lexicon: bool = False) -> N
     """Re-export ONNX files, manifest and golden fixtures from a saved checkpoint; with
     build_lexicon, rebuild the query lexicon from the checkpoint's train split too (the catalogue
     is rebuilt, and must still have the train-split hash the checkpoint was trained on)."""
+    from . import lexicon
+    from .data import build_training_catalogue, keep_styles, split_hash, split_products
+
     meta, tok, nets, samples = load_checkpoint(path)
     cfg = checkpoint_config(meta)
     text_models = {k: nets[k] for k in ("fashion-text", "fashion-text-pretriplet", "fashion-text-gru")}
@@ -853,6 +872,12 @@ def main(argv: Optional[List[str]] = None) -> None:
 
         finetune.main(argv)
         return
+    if any(a == "--catalog" or a.startswith("--catalog=") for a in argv):
+        # training on a shop's own catalogue (products.jsonl + images), without the seed generator
+        from . import catalog
+
+        catalog.main(argv)
+        return
     ap = argparse.ArgumentParser(description="Train and export the fashion models (with --events: fine-tune the "
                                              "query tower on recorded traffic, see training/traffic/finetune.py).")
     ap.add_argument("--profile", default="full", choices=["full", "smoke"])
@@ -879,6 +904,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     cfg.time_budget = args.time_budget
     build_lexicon = wants_lexicon(args.lexicon, cfg.profile, bool(args.from_checkpoint))
     if build_lexicon and cfg.time_budget:
+        from . import lexicon
+
         cfg.time_reserve += lexicon.EXPECTED_SECONDS
     out = args.out
     tmp = None

@@ -1,5 +1,5 @@
 // Cross-checks a models directory written by training/ against the JavaScript runtime:
-// transformers.js AutoTokenizer ids against fashion-text/tokenizer-cases.json, and
+// transformers.js AutoTokenizer ids against each tokenizer folder's tokenizer-cases.json, and
 // onnxruntime-node outputs against models/golden/golden.json (cosine >= 0.9999).
 // Usage: node training/parity/check-parity.mjs [modelsDir]   (prints a JSON summary)
 import { readFileSync, existsSync } from 'node:fs';
@@ -36,9 +36,9 @@ for (const m of manifest.models.filter((e) => e.role === 'text')) {
   const dir = m.tokenizer.dir;
   if (!tokenizers.has(dir)) tokenizers.set(dir, await AutoTokenizer.from_pretrained(dir));
 }
-const casesFile = join(root, 'fashion-text', 'tokenizer-cases.json');
-if (existsSync(casesFile)) {
-  const tok = tokenizers.get('fashion-text');
+for (const [dir, tok] of tokenizers) {
+  const casesFile = join(root, dir, 'tokenizer-cases.json');
+  if (!existsSync(casesFile)) continue;
   for (const c of JSON.parse(readFileSync(casesFile, 'utf8'))) {
     const ids = Array.from(tok(c.text).input_ids.data, Number);
     summary.tokenizer.cases++;
