@@ -289,7 +289,8 @@ class CatalogData:
     order: List[str]                 # head attributes in phrase order
     labels: Dict[str, np.ndarray]    # per head: class index per product, -1 unknown
     stated: List[Tuple[Tuple[str, ...], Tuple[str, ...]]]  # per product: heads its title / store text names
-    corpus: List[str]
+    corpus: List[str]                # MLM texts: train titles, descriptions, attribute phrases
+    values: List[str]                # the train products' attribute values, for the vocabulary too
     train_hash: str
     validation_hash: str
     summary: dict = field(default_factory=dict)
@@ -364,15 +365,16 @@ def load_catalog(directory: str, size: int, s: Settings, seed: int = 1234,
         stated.append(tuple(row))
     rng = np.random.default_rng(seed)
     corpus: List[str] = []
+    values: List[str] = []
     for i in train_idx:
         p = products[i]
         corpus.append(p.title)
         if p.description:
             corpus.append(p.description)
-        corpus.extend(v for vs in p.attributes.values() for v in vs)
+        values.extend(v for vs in p.attributes.values() for v in vs)
     data = CatalogData(directory=directory, products=products, images=np.stack(images), train=train_idx,
                        validation=val_idx, heads=heads, no_head=no_head, order=order, labels=labels, stated=stated,
-                       corpus=corpus, train_hash=lines_hash(train_products),
+                       corpus=corpus, values=values, train_hash=lines_hash(train_products),
                        validation_hash=lines_hash([products[i] for i in val_idx]))
     data.corpus.extend(data.phrase(int(i), rng, s)[0] for i in train_idx)
     data.summary = {"directory": os.path.abspath(directory), "productsRead": len(products) + len(broken) + len(held),
@@ -626,7 +628,7 @@ def run(directory: str, out_dir: str, cfg: Config, s: Settings) -> dict:
     data = load_catalog(directory, cfg.size, s, cfg.seed)
     log(f"{len(data.products)} products: {len(data.train)} train, {len(data.validation)} validation; attribute "
         f"heads {({k: len(v) for k, v in data.heads.items()})}, phrase order {data.order}")
-    sample = data.corpus
+    sample = data.corpus + data.values
     if cfg.tokenizer_samples and len(sample) > cfg.tokenizer_samples:
         sample = [sample[i] for i in np.random.default_rng(cfg.seed).permutation(len(sample))[: cfg.tokenizer_samples]]
     tok = train_wordpiece(sample, vocab_size=cfg.vocab_size, max_length=cfg.max_length)
