@@ -387,20 +387,20 @@ def load_catalog(directory: str, size: int, s: Settings, seed: int = 1234,
 
 # ---------------------------------------------------------------- validation
 @torch.no_grad()
-def attribute_queries(data: CatalogData, rows: np.ndarray) -> List[Tuple[str, List[int]]]:
-    """(query, relevant gallery rows) over the validation products `rows`: each head value, and
-    each pair of values of two heads seen together, phrased in phrase order; relevant, the products
-    that have every value the query names."""
+def attribute_queries(data: CatalogData, rows: np.ndarray) -> List[Tuple[str, List[int], Tuple[str, ...]]]:
+    """(query, relevant gallery rows, heads named) over the validation products `rows`: each head
+    value, and each pair of values of two heads seen together, phrased in phrase order; relevant,
+    the products that have every value the query names."""
     def has(i: int, k: str, v: str) -> bool:
         return v in data.products[i].attributes.get(k, [])
 
-    queries: Dict[str, List[int]] = {}
+    queries: Dict[str, Tuple[List[int], Tuple[str, ...]]] = {}
     combos = set()
     for k in data.order:
         for v in data.heads[k]:
             rel = [r for r, i in enumerate(rows) if has(int(i), k, v)]
             if rel:
-                queries[v] = rel
+                queries.setdefault(v, (rel, (k,)))
     for i in rows:
         vals = [(k, data.value(k, int(i))) for k in data.order if data.labels[k][i] >= 0]
         for a in range(len(vals)):
@@ -409,8 +409,8 @@ def attribute_queries(data: CatalogData, rows: np.ndarray) -> List[Tuple[str, Li
     for (ka, va), (kb, vb) in sorted(combos):
         rel = [r for r, i in enumerate(rows) if has(int(i), ka, va) and has(int(i), kb, vb)]
         if rel:
-            queries.setdefault(f"{va} {vb}", rel)
-    return sorted(queries.items())
+            queries.setdefault(f"{va} {vb}", (rel, (ka, kb)))
+    return [(q, rel, named) for q, (rel, named) in sorted(queries.items())]
 
 
 @torch.no_grad()
@@ -419,7 +419,8 @@ def validate(data: CatalogData, rows: np.ndarray, bat, dev, image_model, text_mo
     """Numbers on the validation products `rows` (clean images as the gallery), none of which any
     gradient saw:
     - val_text_image_p@10 / r@10: attribute queries (attribute_queries), text -> image, with the
-      chance level (the relevant share of the gallery) beside them;
+      chance level (the relevant share of the gallery) beside them; `val_text_image_p@10:<head>`,
+      the queries of one value of that head alone;
     - val_product_text_r@10: the text the server embeds for a product, its own image among the top 10;
     - val_head_accuracy:<attribute>: the image embedding's head prediction, with the majority class's
       share as its chance level."""
@@ -428,13 +429,18 @@ def validate(data: CatalogData, rows: np.ndarray, bat, dev, image_model, text_mo
     out: dict = {"gallery": int(n)}
     qs = attribute_queries(data, rows)
     if qs:
-        top = top_k(pipeline.embed_texts(text_model, bat, [q for q, _ in qs]), gal, 10)
-        rel = [set(r) for _, r in qs]
+        top = top_k(pipeline.embed_texts(text_model, bat, [q for q, _, _ in qs]), gal, 10)
+        rel = [set(r) for _, r, _ in qs]
         out["val_text_image_p@10"] = round(precision_at(top, rel, 10), 4)
         out["val_text_image_r@10"] = round(recall_at(top, rel, 10), 4)
         out["chance_text_image_p@10"] = round(float(np.mean([len(r) / n for r in rel])), 4)
-        out["chance_text_image_r@10"] = round(float(np.mean([min(1.0, 10 / n) for _ in rel])), 4)
+        out["chance_text_image_r@10"] = round(min(1.0, 10 / n), 4)
         out["attribute_queries"] = len(qs)
+        for k in data.order:
+            sel = [j for j, (_, _, named) in enumerate(qs) if named == (k,)]
+            if sel:
+                out[f"val_text_image_p@10:{k}"] = round(precision_at(top[sel], [rel[j] for j in sel], 10), 4)
+                out[f"chance_text_image_p@10:{k}"] = round(float(np.mean([len(rel[j]) / n for j in sel])), 4)
     texts = [data.products[int(i)].text for i in rows]
     top = top_k(pipeline.embed_texts(text_model, bat, texts), gal, 10)
     out["val_product_text_r@10"] = round(recall_at(top, [{r} for r in range(n)], 10), 4)
