@@ -386,7 +386,6 @@ def load_catalog(directory: str, size: int, s: Settings, seed: int = 1234,
 
 
 # ---------------------------------------------------------------- validation
-@torch.no_grad()
 def attribute_queries(data: CatalogData, rows: np.ndarray) -> List[Tuple[str, List[int], Tuple[str, ...]]]:
     """(query, relevant gallery rows, heads named) over the validation products `rows`: each head
     value, and each pair of values of two heads seen together, phrased in phrase order; relevant,
@@ -415,7 +414,7 @@ def attribute_queries(data: CatalogData, rows: np.ndarray) -> List[Tuple[str, Li
 
 @torch.no_grad()
 def validate(data: CatalogData, rows: np.ndarray, bat, dev, image_model, text_model,
-             heads: Optional[AttributeHeads] = None) -> dict:
+             heads: Optional[AttributeHeads] = None, queries: Optional[list] = None) -> dict:
     """Numbers on the validation products `rows` (clean images as the gallery), none of which any
     gradient saw:
     - val_text_image_p@10 / r@10: attribute queries (attribute_queries), text -> image, with the
@@ -423,11 +422,12 @@ def validate(data: CatalogData, rows: np.ndarray, bat, dev, image_model, text_mo
       the queries of one value of that head alone;
     - val_product_text_r@10: the text the server embeds for a product, its own image among the top 10;
     - val_head_accuracy:<attribute>: the image embedding's head prediction, with the majority class's
-      share as its chance level."""
+      share as its chance level.
+    `queries`: attribute_queries(data, rows) when already built (every epoch measures the same)."""
     gal = pipeline.embed_images(image_model, torch.from_numpy(data.images[rows]).to(dev))
     n = len(rows)
     out: dict = {"gallery": int(n)}
-    qs = attribute_queries(data, rows)
+    qs = attribute_queries(data, rows) if queries is None else queries
     if qs:
         top = top_k(pipeline.embed_texts(text_model, bat, [q for q, _, _ in qs]), gal, 10)
         rel = [set(r) for _, r, _ in qs]
@@ -488,6 +488,7 @@ def train_towers(data: CatalogData, cfg: Config, s: Settings, tok: WordPieceToke
     stage = pipeline.Stage("clip")
     sched = pipeline.cosine_schedule(opt, steps, warmup=min(200, steps // 10 + 1), stage=stage)
     choice_rows = data.validation[: s.choice_gallery]
+    choice_queries = attribute_queries(data, choice_rows)
     history: List[dict] = []
     best = (-1.0, None, None, None, 0)
     for ep in range(s.epochs):
@@ -524,7 +525,7 @@ def train_towers(data: CatalogData, cfg: Config, s: Settings, tok: WordPieceToke
             tot, n = tot + loss.item(), n + 1
         image_model.eval()
         text_model.eval()
-        v = validate(data, choice_rows, bat, dev, image_model, text_model, heads)
+        v = validate(data, choice_rows, bat, dev, image_model, text_model, heads, choice_queries)
         score = selection_score(v)
         history.append({"epoch": ep + 1, "loss": round(tot / max(n, 1), 4), **v})
         log(f"epoch {ep + 1}/{s.epochs} loss {tot / max(n, 1):.3f} validation {SELECTION} "
