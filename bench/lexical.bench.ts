@@ -33,7 +33,7 @@ import { create, insertMultiple, search as oramaSearch } from '@orama/orama';
 import FlexSearch from 'flexsearch';
 import MiniSearch from 'minisearch';
 import type { Product } from '../src/domain/product';
-import { FIELD_WEIGHTS, lexicalDocument, queryPhrases, type LexicalDocument } from '../src/stores/bm25';
+import { FIELD_WEIGHTS, lexicalDocument, lexicalQuery, type LexicalDocument } from '../src/stores/bm25';
 import { Bitset } from '../src/stores/embedded/bitset';
 import { EmbeddedStore } from '../src/stores/embedded/embedded.store';
 import { toFtsQuery } from '../src/stores/embedded/fts-query';
@@ -47,8 +47,8 @@ type EngineName = (typeof ENGINES)[number];
 const ENGINE_LABEL: Record<EngineName, string> = {
   index: 'lexical index, block-max MaxScore (new)',
   exhaustive: 'lexical index, every match scored',
-  'fts5-all': 'FTS5, every match ranked (old path)',
-  'fts5-rank': 'FTS5, ORDER BY rank LIMIT k',
+  'fts5-all': 'FTS5 bm25(), every match ranked (old path, old formula)',
+  'fts5-rank': 'FTS5 bm25(), ORDER BY rank LIMIT k (old formula)',
   minisearch: 'minisearch 7',
   flexsearch: 'flexsearch 0.8',
   orama: '@orama/orama 3',
@@ -118,9 +118,10 @@ async function readCatalogue(file: string, n: number): Promise<{ items: Item[]; 
 
 interface Query {
   text: string;
-  phrases: string[][];
-  /** The phrases' terms, for engines without phrases. */
-  terms: string;
+  /** The query's index terms (a word of several terms as its compound term). */
+  terms: string[];
+  /** The terms of its words, space-separated, for the npm engines (which have no compound terms). */
+  words: string;
   match: string | null;
 }
 
@@ -136,8 +137,8 @@ function sampleQueries(file: string, count: number, rand: () => number): Query[]
   const picked: string[] = [];
   while (picked.length < count) picked.push(...texts.slice(0, count - picked.length));
   return picked.map((text) => {
-    const phrases = queryPhrases(text);
-    return { text, phrases, terms: phrases.flat().join(' '), match: toFtsQuery(text) };
+    const terms = lexicalQuery(text);
+    return { text, terms, words: terms.join(' '), match: toFtsQuery(text) };
   });
 }
 
@@ -187,7 +188,7 @@ function heldMemory(): number {
 }
 
 const PERSISTENCE: Record<EngineName, string> = {
-  index: 'rebuilt at open from the terms SQLite stores; updated in place per write',
+  index: 'rebuilt at open from the words SQLite stores; updated in place per write',
   exhaustive: 'as the index (same postings)',
   'fts5-all': 'SQLite file, transactional, incremental',
   'fts5-rank': 'SQLite file, transactional, incremental',
@@ -198,7 +199,7 @@ const PERSISTENCE: Record<EngineName, string> = {
 
 type Measure = (engine: EngineName, buildS: number, memoryMB: number | null, topK: TopK) => void;
 
-const texts = (it: Item) => ({ title: it.document[0].join(' '), description: it.document[1].join(' '), brand: it.document[2].join(' ') });
+const texts = (it: Item) => ({ title: it.document[0].flat().join(' '), description: it.document[1].flat().join(' '), brand: it.document[2].flat().join(' ') });
 
 function measureMinisearch(items: Item[], k: number, measure: Measure): void {
   console.error('building minisearch ...');
@@ -215,7 +216,7 @@ function measureMinisearch(items: Item[], k: number, measure: Measure): void {
   const memoryMB = (heldMemory() - before) / 1e6;
   measure('minisearch', buildS, memoryMB, (q, f) => {
     const bits = f.bits;
-    const hits = bits ? ms.search(q.terms, { filter: (r) => bits.has(r.id as number) }) : ms.search(q.terms);
+    const hits = bits ? ms.search(q.words, { filter: (r) => bits.has(r.id as number) }) : ms.search(q.words);
     return hits.slice(0, k).map((h) => h.id as number);
   });
 }
@@ -232,10 +233,10 @@ function measureFlexsearch(items: Item[], k: number, measure: Measure): void {
   const buildS = (performance.now() - t) / 1000;
   const memoryMB = (heldMemory() - before) / 1e6;
   measure('flexsearch', buildS, memoryMB, (q, f) => {
-    if (!f.bits) return (fx.search(q.terms, { limit: k, suggest: true }) as number[]).slice(0, k);
+    if (!f.bits) return (fx.search(q.words, { limit: k, suggest: true }) as number[]).slice(0, k);
     // No filter inside the index: every match comes back and is filtered here.
     const bits = f.bits;
-    return (fx.search(q.terms, { limit: items.length, suggest: true }) as number[]).filter((s) => bits.has(s)).slice(0, k);
+    return (fx.search(q.words, { limit: items.length, suggest: true }) as number[]).filter((s) => bits.has(s)).slice(0, k);
   });
 }
 
@@ -263,9 +264,9 @@ async function measureOrama(items: Item[], k: number, measure: Measure): Promise
   const memoryMB = (heldMemory() - before) / 1e6;
   const boost = { title: FIELD_WEIGHTS.title, description: FIELD_WEIGHTS.description, brand: FIELD_WEIGHTS.brand };
   measure('orama', buildS, memoryMB, (q, f) => {
-    if (!q.terms) return [];
+    if (!q.words) return [];
     const where = f.inStock !== undefined ? { inStock: f.inStock } : f.category !== undefined ? { category: { eq: f.category } } : undefined;
-    const result = oramaSearch(db, { term: q.terms, properties: ['title', 'description', 'brand'], boost, limit: k, threshold: 1, ...(where ? { where } : {}) });
+    const result = oramaSearch(db, { term: q.words, properties: ['title', 'description', 'brand'], boost, limit: k, threshold: 1, ...(where ? { where } : {}) });
     if (result instanceof Promise) throw new Error('orama answered asynchronously; the benchmark measures its synchronous search');
     return result.hits.map((h) => Number(h.id));
   });
@@ -312,7 +313,7 @@ async function main(): Promise<void> {
   const indexBuildS = (performance.now() - t) / 1000;
   const indexMemoryMB = (heldMemory() - memBefore) / 1e6;
   const stats = index.stats();
-  const reference = filters.map((f) => queries.map((q) => index.searchExhaustive(q.phrases, args.k, f.bits).map((h) => h.slot)));
+  const reference = filters.map((f) => queries.map((q) => index.searchExhaustive(q.terms, args.k, f.bits).map((h) => h.slot)));
 
   const runs: EngineRun[] = [];
   const LIBRARIES: EngineName[] = ['minisearch', 'flexsearch', 'orama'];
@@ -359,28 +360,14 @@ async function main(): Promise<void> {
       'index',
       indexBuildS,
       indexMemoryMB,
-      (q, f) => {
-        index.clearPhraseCache();
-        return index.search(q.phrases, args.k, f.bits, work).map((h) => h.slot);
-      },
+      (q, f) => index.search(q.terms, args.k, f.bits, work).map((h) => h.slot),
       () => work,
       () => (work = { candidates: 0, scored: 0, rangesSkipped: 0, rangesVisited: 0 }),
     );
   }
-  if (args.engines.includes('exhaustive')) measure('exhaustive', indexBuildS, indexMemoryMB, (q, f) => index.searchExhaustive(q.phrases, args.k, f.bits).map((h) => h.slot));
+  if (args.engines.includes('exhaustive')) measure('exhaustive', indexBuildS, indexMemoryMB, (q, f) => index.searchExhaustive(q.terms, args.k, f.bits).map((h) => h.slot));
 
-  // Phrase cost, cold and from the cache, over the queries holding a phrase of several terms.
-  const phraseQueries = queries.filter((q) => q.phrases.some((p) => p.length > 1));
-  const phraseTimes = { cold: [] as number[], cached: [] as number[] };
-  for (const q of phraseQueries) {
-    index.clearPhraseCache();
-    let a = performance.now();
-    index.search(q.phrases, args.k);
-    phraseTimes.cold.push(performance.now() - a);
-    a = performance.now();
-    index.search(q.phrases, args.k);
-    phraseTimes.cached.push(performance.now() - a);
-  }
+  const compoundQueries = queries.filter((q) => q.terms.some((term) => term.includes(' '))).length;
 
   // SQLite: the store's database file with its FTS5 table, written through the store's own code.
   const dir = mkdtempSync(join(tmpdir(), 'bench-lexical-'));
@@ -399,7 +386,7 @@ async function main(): Promise<void> {
     const rebuilt = buildLexicalIndex((add) => db.loadLexicalDocuments(add));
     const rebuildS = (performance.now() - t) / 1000;
     const rebuildMemoryMB = (heldMemory() - before) / 1e6;
-    const rebuildIdentical = queries.slice(0, 100).every((q) => JSON.stringify(rebuilt.search(q.phrases, args.k)) === JSON.stringify(index.search(q.phrases, args.k)));
+    const rebuildIdentical = queries.slice(0, 100).every((q) => JSON.stringify(rebuilt.search(q.terms, args.k)) === JSON.stringify(index.search(q.terms, args.k)));
 
     if (args.engines.includes('fts5-all')) {
       measure('fts5-all', writeS, null, (q, f) => {
@@ -457,17 +444,10 @@ async function main(): Promise<void> {
     args,
     environment: { node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function' },
     catalogue: { file: productsFile, sha256: catalogHash, products: items.length, analyzeS },
-    queries: { file: queriesFile, count: queries.length, withPhrase: phraseQueries.length },
+    queries: { file: queriesFile, count: queries.length, withCompoundTerm: compoundQueries },
     filters: filters.map((f) => ({ name: f.name, products: f.count })),
     index: { ...stats, buildS: indexBuildS, memoryMB: indexMemoryMB },
     sqlite,
-    phrases: {
-      queries: phraseQueries.length,
-      coldP50: phraseQueries.length ? percentile(phraseTimes.cold, 0.5) : null,
-      coldP95: phraseQueries.length ? percentile(phraseTimes.cold, 0.95) : null,
-      cachedP50: phraseQueries.length ? percentile(phraseTimes.cached, 0.5) : null,
-      cachedP95: phraseQueries.length ? percentile(phraseTimes.cached, 0.95) : null,
-    },
     runs,
   };
   mkdirSync(join(__dirname, 'results'), { recursive: true });
@@ -479,7 +459,7 @@ async function main(): Promise<void> {
   lines.push(`Command: \`npm run bench:lexical${given ? ` -- ${given}` : ''}\` (${started.toISOString().slice(0, 16).replace('T', ' ')} UTC).  `);
   lines.push(
     `Data: ${items.length} products of \`${productsFile}\` (sha256 \`${catalogHash.slice(0, 16)}\`), ${stats.terms} terms, ${stats.postings} postings; ` +
-      `${queries.length} queries sampled (seed ${args.seed}) from \`${queriesFile}\`, ${phraseQueries.length} with a phrase; top ${args.k}; ` +
+      `${queries.length} queries sampled (seed ${args.seed}) from \`${queriesFile}\`, ${compoundQueries} with a word of several terms; top ${args.k}; ` +
       `filters: ${filters.map((f) => `${f.name} (${f.count})`).join(', ')}; ${cpus().length} CPUs (${cpus()[0]?.model}), Node ${process.version}.`,
   );
   lines.push('');
@@ -497,16 +477,10 @@ async function main(): Promise<void> {
   lines.push('');
   if (sqlite) {
     lines.push(
-      `Lexical index: built in ${fmt(indexBuildS)} s from analyzed terms (${fmt(indexMemoryMB, 0)} MB held; typed arrays ${(stats.arrayBytes / 1e6).toFixed(0)} MB); ` +
-        `rebuilt from the terms SQLite stores, as \`EmbeddedStore.open\` does, in ${fmt(sqlite.rebuildS)} s (${sqlite.rebuildIdentical ? 'same rankings' : 'RANKINGS DIFFER'}); ` +
+      `Lexical index: built in ${fmt(indexBuildS)} s from analyzed words (${fmt(indexMemoryMB, 0)} MB held; typed arrays ${(stats.arrayBytes / 1e6).toFixed(0)} MB); ` +
+        `rebuilt from the words SQLite stores, as \`EmbeddedStore.open\` does, in ${fmt(sqlite.rebuildS)} s (${sqlite.rebuildIdentical ? 'same rankings' : 'RANKINGS DIFFER'}); ` +
         `a whole store open (payloads, attributes, lexical index; no vectors) ${fmt(sqlite.storeOpenS)} s. ` +
         `Writing the products through the store's SQLite code (payload + FTS5 row) took ${fmt(sqlite.writeS)} s; analysing their text ${fmt(analyzeS)} s.`,
-    );
-  }
-  if (phraseQueries.length) {
-    lines.push(
-      `Queries with a phrase (${phraseQueries.length}): cold p50 ${fmt(report.phrases.coldP50)} ms / p95 ${fmt(report.phrases.coldP95)} ms (phrase matched from the postings), ` +
-        `then p50 ${fmt(report.phrases.cachedP50)} ms / p95 ${fmt(report.phrases.cachedP95)} ms from the phrase cache. The table's index rows clear the cache before every query.`,
     );
   }
   console.log(lines.join('\n'));

@@ -11,7 +11,8 @@ import { batchFusionEncoder, batchImageEncoder, batchTextEncoder, type EncoderOb
 import { openClipHf } from './encoders/clip-hf/clip-hf.encoders';
 import type { FusionEncoder, ImageEncoder, ModelVersion, TextEncoder } from './encoders/encoder';
 import { ModelRegistry } from './encoders/model-registry';
-import { ReloadableQueryModels, type ReloadResult } from './encoders/query-models';
+import { ReloadableQueryModels, type GalleryChange, type QueryModels, type ReloadResult } from './encoders/query-models';
+import { IncompatibleModelsError, UnavailableError } from './domain/errors';
 import { OnnxSessionFactory } from './encoders/onnx/onnx-session.factory';
 import { OnnxOutfitScorer } from './outfits/onnx-outfit.scorer';
 import { OutfitService } from './outfits/outfit.service';
@@ -22,6 +23,7 @@ import { createContext, type ApiServices } from './graphql/context';
 import { CatalogIngestService } from './ingestion/catalog-ingest.service';
 import { ImageLoader } from './ingestion/image-loader';
 import { MediaStore } from './ingestion/media-store';
+import { ProductImageReader } from './ingestion/product-image.reader';
 import { ProductWriterService } from './ingestion/product-writer.service';
 import { Metrics } from './observability/metrics';
 import { AttributeReranker } from './search/attribute.reranker';
@@ -38,9 +40,6 @@ import type { RateLimitedKind } from './graphql/rate-limit.guard';
 import { createMediaRoutes } from './server/media.routes';
 import { drainServer } from './server/graceful-shutdown';
 import { createMetricsRoute } from './server/metrics.routes';
-import { EmbeddedStore } from './stores/embedded/embedded.store';
-import { quantization } from './stores/qdrant/qdrant-options';
-import { createQdrantStore } from './stores/qdrant/qdrant.store';
 import { timedStore } from './stores/timed.store';
 import type { VectorStore } from './stores/vector-store';
 import { createWebRoutes } from './web/web.routes';
@@ -131,23 +130,12 @@ export async function buildEncoders(config: Config, observer?: EncoderObserver):
   return encoders;
 }
 
-export async function openStore(config: Config, dim: number, logger?: Pick<Logger, 'warn'>): Promise<VectorStore> {
-  const store: VectorStore =
-    config.store === 'qdrant'
-      ? createQdrantStore(
-          { url: config.qdrant.url as string, apiKey: config.qdrant.apiKey ?? undefined },
-          { collection: config.qdrant.collection, quantization: quantization(config.qdrant.quantization) },
-        )
-      : new EmbeddedStore({
-          directory: config.dataDir,
-          onBackgroundError: (error) =>
-            logger?.warn('vector index: background indexing or checkpoint failed; searches stay exact and it is tried again', {
-              error: (error as Error)?.message ?? String(error),
-            }),
-        });
-  await store.open({ image: dim, text: dim });
-  return store;
-}
+import { currentEmbeddedDirectory, openGalleryTarget, openStore, removeReplacedGallery } from './gallery/gallery-locations';
+import { GalleryRebuildService, type GalleryModels, type GalleryTarget, type RebuildStatus } from './gallery/gallery-rebuild.service';
+import { spaceModels } from './gallery/space-models';
+import { SwitchableStore } from './gallery/switchable.store';
+
+export { openStore };
 
 /**
  * The catalogue vocabulary with what query understanding needs beyond it: the lexicon trained with
@@ -216,7 +204,8 @@ export async function startApplication(
   const metrics = new Metrics({ processMetrics: true });
   const encoders = overrides.encoders ?? (await buildEncoders(config, metrics));
   checkFusion(encoders, config);
-  const store = timedStore(await openStore(config, encoders.dim, logger), metrics);
+  // One stable store in front of the current gallery's store: a gallery rebuild switches it.
+  const store = new SwitchableStore(timedStore(await openStore(config, encoders.dim, logger), metrics));
   const apiKeys = new ApiKeyStore(ApiKeyStore.fileIn(config.dataDir));
   const authorizer = new Authorizer(apiKeys, { searchRequiresKey: config.auth.searchRequiresKey });
   if (apiKeys.list().length === 0) logger.info('no API keys yet: only open operations are served; create one with npm run keys -- create --role admin');
@@ -236,21 +225,22 @@ export async function startApplication(
     logger,
   });
 
-  // The query models (text tower, fusion) answer through stable forwarders, so reloadModels and
-  // SIGHUP can swap them under running searches; the gallery models (image, gallery text) stay.
+  // The models answer through stable forwarders, so reloadModels and SIGHUP can swap the query
+  // models under running searches, and a gallery rebuild all of them at its switch.
   const queryModels = new ReloadableQueryModels(
-    { text: encoders.text, fusion: encoders.fusion, indexKey: encoders.indexKey, models: encoders.models },
+    { text: encoders.text, fusion: encoders.fusion, indexKey: encoders.indexKey, models: encoders.models, image: encoders.image, galleryText: encoders.galleryText },
     async () => {
       const next = await buildEncoders(config, metrics);
       checkFusion(next, config);
       loadedRegistry = next.registry;
-      return { text: next.text, fusion: next.fusion, indexKey: next.indexKey, models: next.models, warmUp: () => next.warmUp() };
+      return { text: next.text, fusion: next.fusion, indexKey: next.indexKey, models: next.models, image: next.image, galleryText: next.galleryText, warmUp: () => next.warmUp() };
     },
     (swapped) => {
       versions = modelVersions(swapped.indexKey, swapped.models);
       metrics.describeModels(versions.index, versions.models);
       registry = loadedRegistry;
     },
+    (next) => startGalleryRebuild(next, loadedRegistry),
   );
   // Evaluations through the API read the registry serving now (its default and baseline towers).
   let registry = encoders.registry;
@@ -264,12 +254,12 @@ export async function startApplication(
       }
     : null;
   const canReload = !overrides.encoders && encoders.registry !== null;
-  const searchParts = { store, textEncoder: queryModels.text, imageEncoder: encoders.image, fusionEncoder: queryModels.fusion, images, vocabulary };
+  const searchParts = { store, textEncoder: queryModels.text, imageEncoder: queryModels.image, fusionEncoder: queryModels.fusion, images, vocabulary };
   const search = createSearchService({ ...searchParts, log: events }, config.search);
   const writer = new ProductWriterService({
     store,
-    textEncoder: encoders.galleryText ?? encoders.text,
-    imageEncoder: encoders.image,
+    textEncoder: queryModels.galleryText,
+    imageEncoder: queryModels.image,
     images,
     media: uploads,
     listener: {
@@ -278,11 +268,71 @@ export async function startApplication(
   });
   const ingest = new CatalogIngestService({
     store,
-    textEncoder: encoders.galleryText ?? encoders.text,
-    imageEncoder: encoders.image,
+    textEncoder: queryModels.galleryText,
+    imageEncoder: queryModels.image,
     logger,
     options: { catalogDir: config.catalogDir, stateDir: config.dataDir, indexKey: encoders.indexKey, batchSize: config.ingestBatchSize, limit: config.catalogLimit },
   });
+
+  // Gallery rebuilds (src/gallery/): new gallery models re-embed every stored product into a new
+  // store in the background; the switch moves the store and the models at once.
+  const rebuild = new GalleryRebuildService({
+    store,
+    images: new ProductImageReader({ catalogDir: config.catalogDir, uploads, images }),
+    logger,
+    batchSize: config.ingestBatchSize,
+  });
+  const openTarget = (key: string, dim: number) => async (): Promise<GalleryTarget> => {
+    const target = await openGalleryTarget(config, key, dim, logger);
+    return { ...target, store: timedStore(target.store, metrics) };
+  };
+  const afterSwitch = (previousDirectory: string | null) => async (status: RebuildStatus) => {
+    await ingest.adoptIndexKey(status.to as string);
+    if (previousDirectory && (await removeReplacedGallery(config, previousDirectory).catch(() => false))) {
+      logger.info('gallery rebuild: the replaced gallery folder was removed', { directory: previousDirectory });
+    }
+  };
+  const currentDirectory = () => (config.store === 'embedded' ? currentEmbeddedDirectory(config.dataDir) : null);
+  const startGalleryRebuild = async (next: QueryModels, nextRegistry: ModelRegistry | null): Promise<GalleryChange> => {
+    if (!ingest.ready) {
+      throw new UnavailableError(`the catalogue ingest is ${ingest.status().state.toLowerCase()}; reload the new gallery models once it is complete (ingestStatus)`);
+    }
+    if (!next.image) throw new Error('the new models have no image tower');
+    const models: GalleryModels = {
+      key: next.indexKey,
+      models: await spaceModels(nextRegistry, next.models),
+      image: next.image,
+      text: next.galleryText ?? next.text,
+    };
+    const previousDirectory = currentDirectory();
+    const done = rebuild.start(models, openTarget(next.indexKey, next.image.dim), () => {
+      loadedRegistry = nextRegistry;
+      queryModels.install(next);
+    });
+    done.then(afterSwitch(previousDirectory)).catch(() => undefined);
+    await rebuild.whenStarted();
+    return rebuild.status();
+  };
+
+  // What embedded the stored vectors: the store's space record, or for a store from before records,
+  // the models the last catalogue ingest used. Vectors of other models are not searched (their
+  // space is not the running models'): they are re-embedded at start, before the server is ready.
+  const runningSpace = { key: encoders.indexKey, models: await spaceModels(encoders.registry, encoders.models) };
+  const recorded = await store.spaceRecord();
+  const storedKey = recorded?.key ?? ((await store.info()).products > 0 ? ((await ingest.recordedIndexKey()) ?? 'unrecorded') : encoders.indexKey);
+  const staleGallery = storedKey !== encoders.indexKey;
+  if (staleGallery) {
+    store.refuseSearches(
+      new IncompatibleModelsError(
+        `the stored vectors were embedded by "${storedKey}" and the running models embed "${encoders.indexKey}"; ` +
+          'searches resume when the store has been re-embedded with the running models (progress: ingestStatus.rebuild)',
+        { stored: storedKey, running: encoders.indexKey },
+      ),
+    );
+    logger.warn('the stored vectors belong to other models: the gallery is re-embedded before the server is ready', { stored: storedKey, running: encoders.indexKey });
+  } else if (!recorded) {
+    await store.recordSpace({ ...runningSpace, recordedAt: new Date().toISOString() });
+  }
 
   const outfitScorer = await OnnxOutfitScorer.open(path.join(config.modelsDir, 'fashion-outfit'), new OnnxSessionFactory({ intraOpThreads: config.onnxThreads })).catch((error: Error) => {
     logger.warn('complete the look is disabled', { error: error.message });
@@ -319,6 +369,7 @@ export async function startApplication(
     writer,
     events,
     ingest,
+    rebuild,
     evaluation,
     analytics,
     outfits,
@@ -384,6 +435,12 @@ export async function startApplication(
     await encoders.warmUp();
     modelsLoaded = true;
     logger.info('models loaded', { index: encoders.indexKey });
+    if (staleGallery) {
+      const models: GalleryModels = { ...runningSpace, image: encoders.image, text: encoders.galleryText ?? encoders.text };
+      const previousDirectory = currentDirectory();
+      const status = await rebuild.start(models, openTarget(encoders.indexKey, encoders.dim), () => undefined, { dropUnreadable: true });
+      await afterSwitch(previousDirectory)(status);
+    }
     await ingest.run();
     await vocabulary.refresh();
     logger.info('ready', { products: (await store.info()).products });
@@ -404,7 +461,9 @@ export async function startApplication(
         logger.info('requests drained', { ms: drained.ms, forced: drained.forced });
         // 2. Stop the catalogue ingest (it resumes from its checkpoint at the next start) and wait for start-up to end.
         ingest.cancel();
+        rebuild.cancel();
         await ready.catch(() => undefined);
+        await rebuild.settled();
         // 3. Save and close every store; one failure does not keep the others from closing.
         const failures: string[] = [];
         const step = async (what: string, fn: () => unknown) => {

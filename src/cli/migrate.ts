@@ -14,6 +14,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError } from '../domain/errors';
+import { currentEmbeddedDirectory } from '../gallery/gallery-locations';
 import { EmbeddedStore } from '../stores/embedded/embedded.store';
 import { quantization } from '../stores/qdrant/qdrant-options';
 import { createQdrantStore } from '../stores/qdrant/qdrant.store';
@@ -199,6 +200,9 @@ export async function migrateStore(source: VectorStore, target: VectorStore, opt
   const sourceCount = await source.count();
   const targetCount = await target.count();
   if (sourceCount !== targetCount) throw new CountMismatch(sourceCount, targetCount);
+  // The vectors keep the models that embedded them: so does their record.
+  const record = await source.spaceRecord();
+  if (record) await target.recordSpace(record);
   rmSync(options.checkpointFile, { force: true });
   return { total, migrated, resumedFrom, sourceCount, targetCount };
 }
@@ -221,7 +225,7 @@ export async function runMigration(settings: MigrateSettings, io: MigrateIo): Pr
     io.stderr(`no embedded store at ${settings.fromDir}; pass --from-dir or set DATA_DIR\n`);
     return 2;
   }
-  const source = new EmbeddedStore({ directory: settings.fromDir });
+  const source = new EmbeddedStore({ directory: currentEmbeddedDirectory(settings.fromDir) });
   let target: VectorStore | undefined;
   let sourceOpen = false;
   try {

@@ -8,12 +8,19 @@
  * encoding finishes on the models it started with, every later call uses the new ones, and none
  * waits or fails. Reloads run one at a time.
  *
- * A reload may only change what encodes queries. The models that embed products (image tower,
- * gallery text tower) make the index's key; new models with another key would search a space their
- * vectors do not live in, so the reload is refused with both keys named, and the running models stay.
+ * A reload swaps only what encodes queries. The models that embed products (image tower, gallery
+ * text tower) make the index's key; new models with another key would search a space their vectors
+ * do not live in. Such a reload goes to `onGalleryChange` (the server's gallery rebuild, see
+ * src/gallery/gallery-rebuild.service.ts), which re-embeds the catalogue in the background while
+ * the running models keep serving, and calls `install` when the new gallery is complete; without
+ * it the reload is refused with both keys named, and the running models stay.
+ *
+ * `image` and `galleryText` forward to the current gallery models (what writes and the catalogue
+ * ingest embed products with), so `install` moves them together with the query models.
  */
 import { IncompatibleModelsError } from '../domain/errors';
-import type { FusionEncoder, ModelVersion, TextEncoder } from './encoder';
+import type { RebuildStatus } from '../gallery/gallery-rebuild.service';
+import type { FusionEncoder, ImageEncoder, ModelVersion, TextEncoder } from './encoder';
 
 export interface QueryModels {
   text: TextEncoder;
@@ -21,12 +28,21 @@ export interface QueryModels {
   /** Identifies the gallery the models search: the index and the models that embed products. */
   indexKey: string;
   models: (ModelVersion & { role: string })[];
+  /** The image tower that embeds products (and image queries). */
+  image?: ImageEncoder;
+  /** The text tower that embeds products; the query tower when absent. */
+  galleryText?: TextEncoder;
 }
+
+/** What a gallery rebuild started by a reload reports. */
+export type GalleryChange = RebuildStatus;
 
 export interface ReloadResult {
   changed: boolean;
   previous: (ModelVersion & { role: string })[];
   models: (ModelVersion & { role: string })[];
+  /** Set when the models on disk embed products differently: the gallery rebuild they started. */
+  galleryRebuild?: GalleryChange;
 }
 
 function sameModels(a: QueryModels['models'], b: QueryModels['models']): boolean {
@@ -41,11 +57,16 @@ export class ReloadableQueryModels {
   readonly text: TextEncoder;
   /** Forwards to the current fusion network. */
   readonly fusion: FusionEncoder;
+  /** Forwards to the current image tower. */
+  readonly image: ImageEncoder;
+  /** Forwards to the current gallery text tower. */
+  readonly galleryText: TextEncoder;
 
   constructor(
     initial: QueryModels,
     private readonly open: () => Promise<QueryModels & { warmUp(): Promise<void> }>,
     private readonly onSwap: (models: QueryModels) => void = () => undefined,
+    private readonly onGalleryChange?: (next: QueryModels) => Promise<GalleryChange>,
   ) {
     this.current = initial;
     const self = this;
@@ -61,6 +82,29 @@ export class ReloadableQueryModels {
       },
       fuse: (pairs) => this.current.fusion.fuse(pairs),
     };
+    const image = (): ImageEncoder => {
+      if (!self.current.image) throw new Error('no image tower was given to the serving models');
+      return self.current.image;
+    };
+    this.image = {
+      get dim() {
+        return image().dim;
+      },
+      encode: (images) => image().encode(images),
+    };
+    const galleryText = (): TextEncoder => self.current.galleryText ?? self.current.text;
+    this.galleryText = {
+      get dim() {
+        return galleryText().dim;
+      },
+      encode: (texts) => galleryText().encode(texts),
+    };
+  }
+
+  /** Installs models of another gallery at once (the gallery rebuild's switch); no check, no warm-up. */
+  install(next: QueryModels): void {
+    this.current = { ...next };
+    this.onSwap(this.current);
   }
 
   get models(): QueryModels['models'] {
@@ -84,6 +128,11 @@ export class ReloadableQueryModels {
   private async swap(): Promise<ReloadResult> {
     const next = await this.open();
     const previous = this.current;
+    if (next.indexKey !== previous.indexKey && this.onGalleryChange) {
+      await next.warmUp();
+      const galleryRebuild = await this.onGalleryChange(next);
+      return { changed: false, previous: previous.models, models: previous.models, galleryRebuild };
+    }
     if (next.indexKey !== previous.indexKey) {
       throw new IncompatibleModelsError(
         `the models on disk embed products differently ("${next.indexKey}") from the index this server searches ("${previous.indexKey}"); ` +
@@ -99,7 +148,7 @@ export class ReloadableQueryModels {
     // one test input through each new model before any request reaches it
     const [probe] = await next.text.encode(['reload check']);
     await next.fusion.fuse([{ image: probe, text: probe }]);
-    this.current = { text: next.text, fusion: next.fusion, indexKey: next.indexKey, models: next.models };
+    this.current = { ...previous, text: next.text, fusion: next.fusion, indexKey: next.indexKey, models: next.models };
     this.onSwap(this.current);
     return { changed: true, previous: previous.models, models: next.models };
   }

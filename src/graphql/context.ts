@@ -11,6 +11,7 @@ import type { EvaluationService } from '../evaluation/evaluation.service';
 import type { SearchAnalyticsService } from '../evaluation/search-analytics';
 import type { OutfitService } from '../outfits/outfit.service';
 import type { SearchEventInput } from '../events/event-log';
+import type { RebuildStatus } from '../gallery/gallery-rebuild.service';
 import type { IngestStatus, ProductDraft, UpsertResult } from '../ingestion/ingest.types';
 import type { SearchQuery, SearchResult, ServiceInfo, SimilarQuery } from '../search/search.types';
 import type { RateLimiter } from './rate-limit.guard';
@@ -22,6 +23,8 @@ export interface ApiServices {
   writer: { upsert(drafts: ProductDraft[]): Promise<UpsertResult>; delete(ids: string[]): Promise<number> };
   events: { recordEvents(events: SearchEventInput[]): number };
   ingest: { status(): IngestStatus };
+  /** The gallery rebuild (src/gallery/gallery-rebuild.service.ts). */
+  rebuild: { status(): RebuildStatus };
   info(): Promise<ServiceInfo>;
   /** Swaps in the query models on disk (reloadModels); absent when the models cannot be reloaded. */
   models?: { reload(): Promise<ReloadResult> };

@@ -204,6 +204,22 @@ export class CatalogIngestService {
     });
   }
 
+  /**
+   * The stored products were re-embedded by other gallery models (a gallery rebuild): later runs
+   * compare against `indexKey`, and the recorded state says the stored products are embedded by it,
+   * so the next run keeps them rather than embedding the catalogue again.
+   */
+  async adoptIndexKey(indexKey: string): Promise<void> {
+    this.deps.options.indexKey = indexKey;
+    const state = await this.readState();
+    if (state && state.indexKey !== indexKey) await this.writeState({ ...state, indexKey });
+  }
+
+  /** The gallery key the last run embedded the catalogue with (what a store from before space records was embedded by); null when none ran. */
+  async recordedIndexKey(): Promise<string | null> {
+    return (await this.readState())?.indexKey ?? null;
+  }
+
   private async readState(): Promise<IngestStateFile | null> {
     try {
       const s = JSON.parse(await fs.readFile(path.join(this.deps.options.stateDir, STATE_FILE), 'utf8')) as IngestStateFile;

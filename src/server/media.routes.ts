@@ -6,7 +6,8 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
-import { UPLOADS_URL_PREFIX, type MediaStore } from '../ingestion/media-store';
+import type { MediaStore } from '../ingestion/media-store';
+import { mediaFile } from '../ingestion/product-image.reader';
 
 const TYPES: Record<string, string> = {
   '.webp': 'image/webp',
@@ -28,20 +29,7 @@ export function createMediaRoutes(options: { catalogDir: string; uploads: MediaS
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed');
       return true;
     }
-    let file: string | null;
-    if (pathname.startsWith(UPLOADS_URL_PREFIX)) {
-      file = options.uploads.resolve(pathname);
-    } else {
-      let rel: string;
-      try {
-        rel = decodeURIComponent(pathname.slice(MEDIA_PREFIX.length));
-      } catch {
-        rel = '';
-      }
-      const resolved = path.resolve(root, rel);
-      const inside = path.relative(root, resolved);
-      file = rel && !rel.includes('\0') && !inside.startsWith('..') && !path.isAbsolute(inside) ? resolved : null;
-    }
+    const file = mediaFile(pathname, { catalogDir: root, uploads: options.uploads });
     const type = file ? TYPES[path.extname(file).toLowerCase()] : undefined;
     const stat = file && type ? await fs.stat(file).catch(() => null) : null;
     if (!file || !type || !stat || !stat.isFile()) {

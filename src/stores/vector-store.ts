@@ -96,6 +96,20 @@ export interface ScrollPage {
   next: string | null;
 }
 
+/**
+ * What embedded a store's vectors: the gallery models (image tower and gallery text tower) and the
+ * index they share, recorded in the store itself (the embedded store's meta table, the Qdrant
+ * collection's metadata), so that a server whose models differ finds out before it searches.
+ */
+export interface SpaceRecord {
+  /** The gallery key: the index and each gallery model as role=name@version (galleryKey in src/main.ts). */
+  key: string;
+  /** The gallery models, with the SHA-256 of each model file where known. */
+  models: { role: string; name: string; version: string; sha256: string | null }[];
+  /** When the record was written (ISO 8601). */
+  recordedAt: string;
+}
+
 export interface StoreInfo {
   backend: string;
   products: number;
@@ -130,4 +144,8 @@ export interface VectorStore {
    * cannot tell; cursors are then positional only (see README, "Pagination and writes").
    */
   catalogVersion(): Promise<string | null>;
+  /** The record of the models that embedded the stored vectors; null when none was recorded (a new store, or one from before records). */
+  spaceRecord(): Promise<SpaceRecord | null>;
+  /** Records the models that embed the stored vectors, replacing any earlier record. */
+  recordSpace(record: SpaceRecord): Promise<void>;
 }

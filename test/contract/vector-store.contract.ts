@@ -458,6 +458,20 @@ export function describeVectorStoreContract(name: string, factory: StoreFactory)
       });
     });
 
+    describe('space record', () => {
+      const store = useStore();
+
+      test('a new store has none; a record reads back as written and a later one replaces it', async () => {
+        expect(await store().spaceRecord()).toBeNull();
+        const first = { key: 'space@1 image=img@1 text=txt@1', models: [{ role: 'image', name: 'img', version: '1', sha256: 'ab'.repeat(32) }, { role: 'text', name: 'txt', version: '1', sha256: null }], recordedAt: '2026-12-01T00:00:00.000Z' };
+        await store().recordSpace(first);
+        expect(await store().spaceRecord()).toEqual(first);
+        const second = { ...first, key: 'space@1 image=img@2 text=txt@1', recordedAt: '2026-12-02T00:00:00.000Z' };
+        await store().recordSpace(second);
+        expect(await store().spaceRecord()).toEqual(second);
+      });
+    });
+
     describe('lexical search follows writes', () => {
       const rand = seededRandom(17);
       const store = useStore();

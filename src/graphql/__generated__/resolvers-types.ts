@@ -321,6 +321,42 @@ export type FacetValue = {
   value: Scalars['String']['output'];
 };
 
+export type GalleryRebuildState =
+  /** The server switched to the rebuilt gallery. */
+  | 'COMPLETE'
+  /** The rebuild stopped; the server kept its gallery (see error). */
+  | 'FAILED'
+  /** No rebuild since the server started. */
+  | 'IDLE'
+  | 'RUNNING';
+
+/**
+ * A gallery rebuild: new gallery models (image tower, gallery text tower) re-embed every stored
+ * product into a new store (a new folder, or a new Qdrant collection behind the collection alias)
+ * while searches keep using the current one; products written meanwhile land in both; when it is
+ * complete, searches switch to it and to the query models that match it, at once.
+ */
+export type GalleryRebuildStatus = {
+  __typename?: 'GalleryRebuildStatus';
+  /** Products written or deleted during the rebuild and carried over to the new store. */
+  caughtUp: Scalars['Int']['output'];
+  error?: Maybe<Scalars['String']['output']>;
+  /** Products whose image could not be re-embedded. */
+  failed: Scalars['Int']['output'];
+  finishedAt?: Maybe<Scalars['String']['output']>;
+  /** Gallery key of the models that embedded the replaced store (null when it recorded none). */
+  from?: Maybe<Scalars['String']['output']>;
+  /** Where the new store lives (a folder, or a Qdrant collection). */
+  location?: Maybe<Scalars['String']['output']>;
+  /** Products re-embedded by the first pass, out of total. */
+  processed: Scalars['Int']['output'];
+  startedAt?: Maybe<Scalars['String']['output']>;
+  state: GalleryRebuildState;
+  /** Gallery key of the new models. */
+  to?: Maybe<Scalars['String']['output']>;
+  total: Scalars['Int']['output'];
+};
+
 /** Exactly one image source. */
 export type ImageInput = {
   /** Encoded image bytes (JPEG, PNG, WebP, GIF, AVIF), base64; a data: URL prefix is accepted. */
@@ -351,6 +387,8 @@ export type IngestStatus = {
   catalogHash?: Maybe<Scalars['String']['output']>;
   error?: Maybe<Scalars['String']['output']>;
   processed: Scalars['Int']['output'];
+  /** The last gallery rebuild: every stored product re-embedded with new gallery models into a new store. */
+  rebuild: GalleryRebuildStatus;
   /** Set when the last ingest reused the stored index instead of encoding the catalogue. */
   reused: Scalars['Boolean']['output'];
   state: IngestState;
@@ -386,6 +424,12 @@ export type ModelReload = {
   __typename?: 'ModelReload';
   /** True when the query models changed; false when the models on disk are the ones already serving. */
   changed: Scalars['Boolean']['output'];
+  /**
+   * Set when the new models embed products differently (another image tower or gallery text tower):
+   * the gallery rebuild the reload started. The running models keep serving until it is complete;
+   * follow it with ingestStatus.rebuild.
+   */
+  galleryRebuild?: Maybe<GalleryRebuildStatus>;
   /** The models serving queries now. */
   models: Array<ModelInfo>;
   /** The models that served queries before the reload. */
@@ -408,9 +452,10 @@ export type Mutation = {
   /**
    * Reads the models folder again (models/manifest.json) and swaps in its query models (text tower,
    * fusion network) with no failed or delayed request: searches already running finish on the old
-   * models, later ones use the new. Refused with MODELS_INCOMPATIBLE, the running models kept, when the
-   * new models embed products differently (another image tower or gallery text tower): those need the
-   * catalogue re-ingested. SIGHUP does the same. Needs the admin role.
+   * models, later ones use the new. When the new models embed products differently (another image
+   * tower or gallery text tower), it starts a gallery rebuild instead (galleryRebuild): every stored
+   * product is re-embedded into a new store in the background, searches keep using the running models
+   * and store, and both switch at once when it is complete. SIGHUP does the same. Needs the admin role.
    */
   reloadModels: ModelReload;
   /** Inserts or replaces products by id; embeddings are computed here. At most 256 per call. */
@@ -979,6 +1024,8 @@ export type ResolversTypes = ResolversObject<{
   Facet: ResolverTypeWrapper<FacetCountModel>;
   FacetValue: ResolverTypeWrapper<FacetValueCountModel>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  GalleryRebuildState: GalleryRebuildState;
+  GalleryRebuildStatus: ResolverTypeWrapper<GalleryRebuildStatus>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   ImageInput: ImageInput;
   ImageSourceInput: ImageSourceInput;
@@ -1052,6 +1099,7 @@ export type ResolversParentTypes = ResolversObject<{
   Facet: FacetCountModel;
   FacetValue: FacetValueCountModel;
   Float: Scalars['Float']['output'];
+  GalleryRebuildStatus: GalleryRebuildStatus;
   ID: Scalars['ID']['output'];
   ImageInput: ImageInput;
   ImageSourceInput: ImageSourceInput;
@@ -1255,10 +1303,25 @@ export type FacetValueResolvers<ContextType = GraphQLContext, ParentType extends
   value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type GalleryRebuildStatusResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['GalleryRebuildStatus'] = ResolversParentTypes['GalleryRebuildStatus']> = ResolversObject<{
+  caughtUp?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  from?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  location?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  processed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  startedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['GalleryRebuildState'], ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type IngestStatusResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['IngestStatus'] = ResolversParentTypes['IngestStatus']> = ResolversObject<{
   catalogHash?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   processed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rebuild?: Resolver<ResolversTypes['GalleryRebuildStatus'], ParentType, ContextType>;
   reused?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   state?: Resolver<ResolversTypes['IngestState'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1285,6 +1348,7 @@ export type ModelInfoResolvers<ContextType = GraphQLContext, ParentType extends 
 
 export type ModelReloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ModelReload'] = ResolversParentTypes['ModelReload']> = ResolversObject<{
   changed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  galleryRebuild?: Resolver<Maybe<ResolversTypes['GalleryRebuildStatus']>, ParentType, ContextType>;
   models?: Resolver<Array<ResolversTypes['ModelInfo']>, ParentType, ContextType>;
   previous?: Resolver<Array<ResolversTypes['ModelInfo']>, ParentType, ContextType>;
 }>;
@@ -1494,6 +1558,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Explanation?: ExplanationResolvers<ContextType>;
   Facet?: FacetResolvers<ContextType>;
   FacetValue?: FacetValueResolvers<ContextType>;
+  GalleryRebuildStatus?: GalleryRebuildStatusResolvers<ContextType>;
   IngestStatus?: IngestStatusResolvers<ContextType>;
   MetricInterval?: MetricIntervalResolvers<ContextType>;
   MetricValue?: MetricValueResolvers<ContextType>;

@@ -22,7 +22,7 @@ import { evaluationRun } from './Query/evaluationRun';
 import { evaluationRuns } from './Query/evaluationRuns';
 import { searchAnalytics } from './Query/searchAnalytics';
 import { Product } from './Product';
-import { ingestStatus } from './Query/ingestStatus';
+import { IngestStatus, ingestStatus } from './Query/ingestStatus';
 import { product } from './Query/product';
 import { products } from './Query/products';
 import { search } from './Query/search';
@@ -56,6 +56,7 @@ export const resolvers: Resolvers = guardRootResolvers<Resolvers>(limitStringArg
     reloadModels,
   },
   EvaluationJob,
+  IngestStatus,
   Product,
   SearchConnection,
   SearchEdge,

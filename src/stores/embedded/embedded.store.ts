@@ -48,7 +48,8 @@ import {
   type VectorSpace,
   type VectorStore,
 } from '../vector-store';
-import { lexicalDocument, queryPhrases } from '../bm25';
+import type { SpaceRecord } from '../vector-store';
+import { lexicalDocument, lexicalQuery } from '../bm25';
 import { AttributeIndex } from './attribute-index';
 import { Bitset } from './bitset';
 import { validateFilter } from './filter-evaluator';
@@ -80,6 +81,8 @@ export interface EmbeddedStoreOptions {
   onBackgroundError?: (error: unknown) => void;
 }
 
+/** Meta key of the space record (what embedded the vectors). */
+const SPACE_META_KEY = 'space';
 export const MAX_SEARCH_LIMIT = 10_000;
 export const MAX_SCROLL_LIMIT = 10_000;
 export const MAX_DIMENSION = 65_536;
@@ -336,7 +339,7 @@ export class EmbeddedStore implements VectorStore {
   }
 
   private lexical(state: OpenState, text: string, candidates: Bitset | undefined, limit: number): { id: string; score: number }[] {
-    return state.lexical.search(queryPhrases(text), limit, candidates).map(({ slot, score }) => ({ id: state.slotToId[slot], score }));
+    return state.lexical.search(lexicalQuery(text), limit, candidates).map(({ slot, score }) => ({ id: state.slotToId[slot], score }));
   }
 
   async count(filter?: Filter): Promise<number> {
@@ -398,6 +401,15 @@ export class EmbeddedStore implements VectorStore {
   }
 
   /** The database's write sequence number (every upsert and delete raises it), tagged with the store's id. */
+  async spaceRecord(): Promise<SpaceRecord | null> {
+    const value = this.open_().db.getMeta(SPACE_META_KEY);
+    return value === undefined ? null : (JSON.parse(value) as SpaceRecord);
+  }
+
+  async recordSpace(record: SpaceRecord): Promise<void> {
+    this.open_().db.setMeta(SPACE_META_KEY, JSON.stringify(record));
+  }
+
   async catalogVersion(): Promise<string> {
     const state = this.open_();
     return `${state.storeId}.${state.db.seq}`;

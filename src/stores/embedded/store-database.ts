@@ -5,20 +5,21 @@
  * so a second process opening the same file fails fast instead of diverging from this one's indexes. A product's row id is its slot: the key of
  * its in-memory vectors and attributes and its HNSW label.
  *
- * The FTS5 table holds each product's analyzed terms, not raw text (see fts-query.ts), and the meta
- * table records the analyzer version they were made with. Opening a file whose version differs, or
- * that has none (a store from before the shared analyzer), rebuilds the FTS5 table from the
- * products table in one transaction: a second or so for 10,000 products. The store's in-memory
- * lexical index (lexical/lexical-index.ts) is built from these stored terms at every open
- * (`loadLexicalDocuments`), so the analyzer runs once per write, not per open; searches go to that
- * index. FTS5's own ranking (`lexical`) stays as the reference the index is tested against.
+ * The FTS5 table holds each product's analyzed words, not raw text (see fts-query.ts), and the meta
+ * table records the analyzer and storage version they were made with (LEXICAL_STORAGE_VERSION).
+ * Opening a file whose version differs, or that has none (a store from before the shared analyzer),
+ * rebuilds the FTS5 table from the products table in one transaction: a second or so for 10,000
+ * products. The store's in-memory lexical index (lexical/lexical-index.ts) is built from these
+ * stored words at every open (`loadLexicalDocuments`), so the analyzer runs once per write, not per
+ * open; searches go to that index. FTS5's own ranking (`lexical`) is the ranking the store had
+ * before that index, kept for the benchmark's comparison.
  */
 import Database from 'better-sqlite3';
 import type { Product } from '../../domain/product';
 import { ANALYZER_VERSION } from '../../query/text-analyzer';
 import { FIELD_WEIGHT_LIST, lexicalDocument, type LexicalDocument } from '../bm25';
 import type { VectorSpace } from '../vector-store';
-import { toFtsDocument } from './fts-query';
+import { fromFtsColumn, toFtsDocument } from './fts-query';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,8 +42,11 @@ const FTS_SCHEMA = `CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(t
 const SET_META = 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
 const INSERT_FTS = 'INSERT INTO products_fts (rowid, title, description, brand) VALUES (?, ?, ?, ?)';
 
-/** Meta key of the analyzer version the FTS5 index was built with. */
+/** Meta key of the analyzer and storage version the FTS5 index was built with. */
 export const ANALYZER_META_KEY = 'analyzer';
+
+/** The analyzer version, and the version of how words are stored (2: terms of a word joined by WORD_JOINER). */
+export const LEXICAL_STORAGE_VERSION = `${ANALYZER_VERSION}/words-2`;
 
 /** FTS5's bm25 with the project's field weights (src/stores/bm25.ts), columns in LEXICAL_FIELDS order. */
 const BM25 = `bm25(products_fts, ${FIELD_WEIGHT_LIST.map((w) => w.toFixed(1)).join(', ')})`;
@@ -114,14 +118,14 @@ export class StoreDatabase {
   private rebuildLexicalIndexIfStale(): void {
     const db = this.db;
     const version = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(ANALYZER_META_KEY)?.value;
-    if (version === ANALYZER_VERSION) return;
+    if (version === LEXICAL_STORAGE_VERSION) return;
     db.transaction(() => {
       db.exec('DROP TABLE IF EXISTS products_fts');
       db.exec(FTS_SCHEMA);
       const insert = db.prepare(INSERT_FTS);
       const rows = db.prepare<[], { slot: number; payload: string }>('SELECT slot, payload FROM products').all();
       for (const { slot, payload } of rows) insert.run(slot, ...toFtsDocument(lexicalDocument(JSON.parse(payload) as Product)));
-      db.prepare(SET_META).run(ANALYZER_META_KEY, ANALYZER_VERSION);
+      db.prepare(SET_META).run(ANALYZER_META_KEY, LEXICAL_STORAGE_VERSION);
     })();
   }
 
@@ -202,8 +206,7 @@ export class StoreDatabase {
 
   /** Every product's stored lexical fields in slot order, split back into terms. */
   loadLexicalDocuments(fn: (slot: number, document: LexicalDocument) => void): void {
-    const split = (text: string) => (text === '' ? [] : text.split(' '));
-    for (const r of this.stmts.lexicalDocuments.iterate()) fn(r.slot, [split(r.title), split(r.description), split(r.brand)]);
+    for (const r of this.stmts.lexicalDocuments.iterate()) fn(r.slot, [fromFtsColumn(r.title), fromFtsColumn(r.description), fromFtsColumn(r.brand)]);
   }
 
   integrityCheck(): string {

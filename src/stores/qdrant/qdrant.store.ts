@@ -17,7 +17,10 @@ import type {
   VectorSpace,
   VectorStore,
 } from '../vector-store';
-import { VECTOR_SPACES } from '../vector-store';
+import { VECTOR_SPACES, type SpaceRecord } from '../vector-store';
+
+/** Key of the space record in the collection's metadata. */
+const SPACE_METADATA_KEY = 'space';
 import { isUuid } from './point-id';
 import { resolveQdrantStoreOptions, type QdrantStoreOptions, type QdrantStoreSettings } from './qdrant-options';
 import {
@@ -60,6 +63,10 @@ export type QdrantApi = Pick<
   | 'count'
   | 'facet'
   | 'scroll'
+  | 'updateCollection'
+  | 'deleteCollection'
+  | 'getAliases'
+  | 'updateCollectionAliases'
 >;
 
 /** Ids per retrieve request. */
@@ -240,6 +247,62 @@ export class QdrantStore implements VectorStore {
   async catalogVersion(): Promise<null> {
     this.opened();
     return null;
+  }
+
+  /** The record kept in the collection's metadata (`metadata.space`), shared by every replica using the collection. */
+  async spaceRecord(): Promise<SpaceRecord | null> {
+    this.opened();
+    const info = await this.call('read the collection', () => this.client.getCollection(this.collection));
+    const metadata = (info.config as { metadata?: Record<string, unknown> | null }).metadata;
+    const space = metadata?.[SPACE_METADATA_KEY];
+    return space && typeof space === 'object' ? (space as SpaceRecord) : null;
+  }
+
+  async recordSpace(record: SpaceRecord): Promise<void> {
+    this.opened();
+    await this.call('record the space in the collection metadata', () =>
+      this.client.updateCollection(this.collection, { metadata: { [SPACE_METADATA_KEY]: record as unknown as Record<string, unknown> } }),
+    );
+  }
+
+  /**
+   * Why `publishAs(alias)` cannot succeed, or null when it can: a collection (rather than an alias)
+   * already has that name.
+   */
+  async publishRefusal(alias: string): Promise<string | null> {
+    const { aliases } = await this.call('list the aliases', () => this.client.getAliases());
+    if (aliases.some((a) => a.alias_name === alias)) return null;
+    const { exists } = await this.call('check the alias name', () => this.client.collectionExists(alias));
+    return exists
+      ? `the Qdrant collection "${alias}" is a collection, not an alias, so a rebuilt gallery cannot be published under that name; ` +
+          `copy it to a collection of another name (npm run migrate), make "${alias}" an alias of that copy, and reload again`
+      : null;
+  }
+
+  /**
+   * Points the collection alias `alias` at this store's collection, in one atomic change of
+   * aliases, so every replica that opens the alias searches this collection from its next request.
+   * Refused when a collection (rather than an alias) already has that name.
+   */
+  async publishAs(alias: string): Promise<void> {
+    this.opened();
+    const refusal = await this.publishRefusal(alias);
+    if (refusal) throw new InvalidInputError(refusal, { collection: alias });
+    const { aliases } = await this.call('list the aliases', () => this.client.getAliases());
+    const current = aliases.find((a) => a.alias_name === alias);
+    if (current?.collection_name === this.collection) return;
+    const actions = [
+      ...(current ? [{ delete_alias: { alias_name: alias } }] : []),
+      { create_alias: { collection_name: this.collection, alias_name: alias } },
+    ];
+    await this.call('point the alias at the collection', () => this.client.updateCollectionAliases({ actions }));
+  }
+
+  /** Deletes this store's collection if it exists (a gallery rebuild that failed, or an unfinished one started again). */
+  async dropCollection(): Promise<void> {
+    const { exists } = await this.call('check the collection', () => this.client.collectionExists(this.collection));
+    if (exists) await this.call('delete the collection', () => this.client.deleteCollection(this.collection));
+    this.dimensions = null;
   }
 
   private opened(): Partial<Record<VectorSpace, number>> {

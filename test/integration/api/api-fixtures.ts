@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import * as path from 'node:path';
+import sharp from 'sharp';
 import { ApiKeyStore } from '../../../src/auth/api-key.store';
 import type { Role } from '../../../src/auth/roles';
 import type { Application, Encoders } from '../../../src/main';
@@ -78,3 +79,19 @@ export function createKey(dataDir: string, roles: Role[], name?: string): string
 /** The header that sends a key. */
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
+const COLOURS: Record<string, [number, number, number]> = { red: [200, 30, 30], navy: [20, 30, 110], green: [30, 150, 60] };
+
+/** A catalogue of `n` products with real (solid-colour PNG) images, which the ONNX image tower can read. */
+export async function writeImageCatalog(dir: string, n: number): Promise<void> {
+  mkdirSync(path.join(dir, 'images'), { recursive: true });
+  const lines: string[] = [];
+  const names = Object.keys(COLOURS);
+  for (let i = 0; i < n; i++) {
+    const color = names[i % 3];
+    const category = i % 2 ? 'shirt' : 'dress';
+    const [r, g, b] = COLOURS[color];
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: { r, g, b } } }).png().toFile(path.join(dir, 'images', `p-${i}.png`));
+    lines.push(JSON.stringify({ id: `p-${i}`, title: `${color} ${category}`, description: `A ${color} ${category}.`, brand: 'Fennel', price: 10 + i, currency: 'EUR', inStock: true, attributes: { color: [color], category: [category] }, image: `images/p-${i}.png` }));
+  }
+  writeFileSync(path.join(dir, 'products.jsonl'), lines.join('\n'));
+}

@@ -12,6 +12,7 @@ import type {
   ScorePart,
   ScrollPage,
   SearchRequest,
+  SpaceRecord,
   StoreInfo,
   StoredProduct,
   VectorSpace,
@@ -153,6 +154,13 @@ export class MemoryStore implements VectorStore {
   }
   async catalogVersion(): Promise<string | null> {
     return `memory.${this.writes}`;
+  }
+  private space: SpaceRecord | null = null;
+  async spaceRecord(): Promise<SpaceRecord | null> {
+    return this.space;
+  }
+  async recordSpace(record: SpaceRecord): Promise<void> {
+    this.space = record;
   }
   async info(): Promise<StoreInfo> {
     return { backend: 'memory', products: this.items.size, dimensions: {} };

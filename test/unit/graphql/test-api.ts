@@ -12,6 +12,7 @@ import { EventLog } from '../../../src/events/event-log';
 import { createApolloServer } from '../../../src/graphql/apollo.server';
 import { createContext, type ApiServices } from '../../../src/graphql/context';
 import type { GraphQLObserver } from '../../../src/graphql/metrics.plugin';
+import { IDLE_REBUILD } from '../../../src/gallery/gallery-rebuild.service';
 import { ImageLoader } from '../../../src/ingestion/image-loader';
 import { MediaStore } from '../../../src/ingestion/media-store';
 import { ProductWriterService } from '../../../src/ingestion/product-writer.service';
@@ -51,6 +52,7 @@ export async function createTestApi(n = 30, options: { observer?: GraphQLObserve
     }),
     events,
     ingest: { status: () => ({ state: 'COMPLETE', catalogHash: 'sha256:abc', processed: n, total: n, reused: false, error: null }) },
+    rebuild: { status: () => IDLE_REBUILD },
     info: async () => ({ index: 'test-space@1.0.0', models: [{ name: 'fake-text', version: '0', role: 'text' }], store: 'memory', productCount: store.items.size, ready: true }),
     ...options.services,
   };

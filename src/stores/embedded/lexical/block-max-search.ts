@@ -7,7 +7,7 @@
  *
  * For each range of 2^RANGE_BITS slots:
  * 1. Each query term's bound in the range: the BM25 of its largest frequency and shortest document
- *    there (postings.ts), or of its best posting for short lists and phrases; 0 where it has no
+ *    there (postings.ts), or of its best posting for short lists; 0 where it has no
  *    posting in the range. A range whose bounds sum below the current k-th score is skipped whole,
  *    and so is a range where the filter keeps no slot.
  * 2. MaxScore inside the range: terms sorted by bound; the longest prefix whose bounds sum below
@@ -31,7 +31,7 @@ import type { Bitset } from '../bitset';
 import { TopK } from '../top-k';
 import { RANGE_BITS, RANGE_SIZE } from './postings';
 
-/** One phrase of a query with its postings and idf; terms are given in query order. */
+/** One term of a query with its postings and idf; terms are given in query order. */
 export interface QueryTerm {
   docs: Int32Array;
   freqs: Float32Array;
@@ -113,7 +113,7 @@ export function blockMaxTopK(
   const contribDoc = new Int32Array(n).fill(-1);
   const filterWords = filter?.words;
 
-  // Short lists and phrases keep no range bounds: their best posting bounds every range.
+  // Short lists keep no range bounds: their best posting bounds every range.
   const wholeBound = new Float64Array(n);
   let first = Infinity;
   let last = -1;
@@ -146,7 +146,7 @@ export function blockMaxTopK(
   };
   /**
    * Moves term t's cursor to d; when d holds the term, records and returns its score part, else
-   * returns -1 (a part is always positive: FTS5's idf has a positive floor).
+   * returns -1 (a part is always positive, as the idf is).
    */
   const lookUp = (t: number, d: number, len: number): number => {
     const term = terms[t];
@@ -192,7 +192,7 @@ export function blockMaxTopK(
       }
     }
     visited++;
-    // Terms by bound, ascending (insertion sort: a query has at most a few dozen phrases).
+    // Terms by bound, ascending (insertion sort: a query has at most a few dozen terms).
     for (let t = 0; t < n; t++) {
       let j = t;
       while (j > 0 && bound[order[j - 1]] > bound[t]) {

@@ -1,7 +1,7 @@
 /**
  * Each document's term ids in field order, in one arena: what the lexical index needs to take a
- * document out of its postings on an update or a delete, and to verify phrases (adjacent terms in
- * one field). A record is [length of field 0, ..., length of field F-1, ids of field 0, ...]; a
+ * document out of its postings on an update or a delete, with each occurrence weighted by its
+ * field. A record is [length of field 0, ..., length of field F-1, ids of field 0, ...]; a
  * rewritten document gets a new record at the end and the old one becomes garbage, reclaimed by
  * compaction once it outweighs the live records.
  */

@@ -30,26 +30,26 @@
  *
  * Layout: a term dictionary (string -> id); per term a postings list (slots ascending, weighted
  * frequency; postings.ts); per slot the document length; and each document's term ids in field
- * order (forward-store.ts), to take a document out of its postings on update or delete and to
- * verify phrases. A phrase of several terms ("sku 1042") is matched at query time: its terms'
- * postings are intersected and each common document is checked for the terms adjacent in one field.
+ * order (forward-store.ts), to take a document out of its postings on update or delete. A word of
+ * several terms ("sku-1042") is indexed as its terms and as one compound term ("sku 1042", see
+ * src/stores/bm25.ts), so a query word of several terms is one postings list like any other.
  */
-import { bm25Idf, FIELD_WEIGHT_LIST, type LexicalDocument } from '../../bm25';
+import { AVERAGE_DOCUMENT_LENGTH, bm25Idf, documentLength, fieldTerms, FIELD_WEIGHT_LIST, type LexicalDocument } from '../../bm25';
 import type { Bitset } from '../bitset';
-import { advance, blockMaxTopK, type LexicalHit, type QueryTerm, type SearchWork } from './block-max-search';
+import { blockMaxTopK, type LexicalHit, type QueryTerm, type SearchWork } from './block-max-search';
 import { exhaustiveTopK } from './exhaustive-search';
 import { ForwardStore } from './forward-store';
 import { Postings } from './postings';
 
 export type { LexicalHit, SearchWork } from './block-max-search';
 
-/** Postings kept for phrases (all phrases together): 2M entries, 16 MB. */
-export const PHRASE_CACHE_POSTINGS = 2_000_000;
-
 export interface LexicalIndexStats {
   documents: number;
+  /** Documents holding at least one term: N of the idf. */
+  documentsWithTerms: number;
   terms: number;
   postings: number;
+  /** The live mean of the document lengths (scoring uses the fixed AVERAGE_DOCUMENT_LENGTH). */
   averageLength: number;
   /** Bytes of the typed arrays (postings, bounds, lengths, forward store), not counting the term dictionary's strings. */
   arrayBytes: number;
@@ -61,14 +61,12 @@ export class LexicalIndex {
   private lengths = new Uint32Array(1024);
   private readonly forward: ForwardStore;
   private documents = 0;
+  private documentsWithTerms = 0;
   private totalLength = 0;
   /** The highest slot ever written: a new document above it only appends to postings. */
   private highestSlot = -1;
   /** Term ids of the document being written, all fields in a row. */
   private documentIds = new Int32Array(256);
-  /** Postings of phrases of several terms met in queries since the last write (see `phraseTerm`). */
-  private readonly phraseCache = new Map<string, Postings>();
-  private phraseCacheEntries = 0;
   private weightOld = new Float64Array(1024);
   private weightNew = new Float64Array(1024);
 
@@ -106,7 +104,6 @@ export class LexicalIndex {
    * A slot both written and removed in one call is removed.
    */
   update(writes: readonly { slot: number; document: LexicalDocument }[], removals: readonly number[] = []): void {
-    this.clearPhraseCache();
     const bySlot = new Map<number, LexicalDocument | null>();
     for (const { slot, document } of writes) {
       if (!Number.isInteger(slot) || slot < 0) throw new RangeError(`slot must be a non-negative integer (got ${slot})`);
@@ -135,7 +132,7 @@ export class LexicalIndex {
       let newLength = 0;
       if (document) {
         ids = this.intern(document, fieldLengths);
-        newLength = ids.length;
+        newLength = documentLength(document);
       }
       if (this.weightNew.length < this.postings.length) this.growScratch();
       const oldLength = at >= 0 ? this.lengths[slot] : 0;
@@ -167,10 +164,12 @@ export class LexicalIndex {
       newTerms.length = 0;
       if (at >= 0) {
         this.documents--;
+        if (oldLength > 0) this.documentsWithTerms--;
         this.totalLength -= oldLength;
       }
       if (ids) {
         this.documents++;
+        if (newLength > 0) this.documentsWithTerms++;
         this.totalLength += newLength;
         this.forward.set(slot, ids, fieldLengths);
         if (slot > this.highestSlot) this.highestSlot = slot;
@@ -181,19 +180,20 @@ export class LexicalIndex {
     for (const [term, o] of ops) this.postings[term].apply(o.slots, o.freqs, this.lengths);
   }
 
-  /** The k best documents for the phrases (see src/stores/bm25.ts `queryPhrases`), within `filter` when given. */
-  search(phrases: readonly (readonly string[])[], k: number, filter?: Bitset, work?: SearchWork): LexicalHit[] {
-    return blockMaxTopK(this.queryTerms(phrases), k, this.lengths, this.averageLength, filter, work);
+  /** The k best documents for the query terms (see src/stores/bm25.ts `lexicalQuery`), within `filter` when given. */
+  search(terms: readonly string[], k: number, filter?: Bitset, work?: SearchWork): LexicalHit[] {
+    return blockMaxTopK(this.queryTerms(terms), k, this.lengths, AVERAGE_DOCUMENT_LENGTH, filter, work);
   }
 
   /** The same ranking by scoring every match (the reference for `search`). */
-  searchExhaustive(phrases: readonly (readonly string[])[], k: number, filter?: Bitset): LexicalHit[] {
-    return exhaustiveTopK(this.queryTerms(phrases), k, this.lengths, this.averageLength, filter);
+  searchExhaustive(terms: readonly string[], k: number, filter?: Bitset): LexicalHit[] {
+    return exhaustiveTopK(this.queryTerms(terms), k, this.lengths, AVERAGE_DOCUMENT_LENGTH, filter);
   }
 
-  /** Number of documents holding the phrase. */
-  documentFrequency(phrase: readonly string[]): number {
-    return this.phraseTerm(phrase)?.length ?? 0;
+  /** Number of documents holding the index term. */
+  documentFrequency(term: string): number {
+    const id = this.termIds.get(term);
+    return id === undefined ? 0 : this.postings[id].length;
   }
 
   /** Gives back spare capacity after a bulk load. */
@@ -209,126 +209,29 @@ export class LexicalIndex {
       postings += p.length;
       bytes += p.bytes;
     }
-    return { documents: this.documents, terms: this.termIds.size, postings, averageLength: this.averageLength, arrayBytes: bytes };
+    return { documents: this.documents, documentsWithTerms: this.documentsWithTerms, terms: this.termIds.size, postings, averageLength: this.averageLength, arrayBytes: bytes };
   }
 
-  private queryTerms(phrases: readonly (readonly string[])[]): QueryTerm[] {
-    const terms: QueryTerm[] = [];
-    for (const phrase of phrases) {
-      const t = this.phraseTerm(phrase);
-      if (t && t.length > 0) terms.push(t);
-    }
-    return terms;
-  }
-
-  private phraseTerm(phrase: readonly string[]): QueryTerm | null {
-    if (phrase.length === 0) return null;
-    if (phrase.length === 1) {
-      const id = this.termIds.get(phrase[0]);
+  private queryTerms(terms: readonly string[]): QueryTerm[] {
+    const found: QueryTerm[] = [];
+    for (const term of terms) {
+      const id = this.termIds.get(term);
       const p = id === undefined ? undefined : this.postings[id];
-      if (!p || p.length === 0) return null;
-      return { docs: p.docs, freqs: p.freqs, length: p.length, idf: bm25Idf(this.documents, p.length), rangeMaxFreq: p.rangeMaxFreq, rangeMinLength: p.rangeMinLength };
+      if (!p || p.length === 0) continue;
+      found.push({ docs: p.docs, freqs: p.freqs, length: p.length, idf: bm25Idf(this.documentsWithTerms, p.length), rangeMaxFreq: p.rangeMaxFreq, rangeMinLength: p.rangeMinLength });
     }
-    const key = phrase.join(' ');
-    let p = this.phraseCache.get(key);
-    if (p) {
-      // Most recently used last.
-      this.phraseCache.delete(key);
-      this.phraseCache.set(key, p);
-    } else {
-      const ids: number[] = [];
-      for (const term of phrase) {
-        const id = this.termIds.get(term);
-        if (id === undefined || this.postings[id].length === 0) return null;
-        ids.push(id);
-      }
-      const { docs, freqs } = this.phrasePostings(ids);
-      p = Postings.of(docs, freqs, this.lengths);
-      this.remember(key, p);
-    }
-    return { docs: p.docs, freqs: p.freqs, length: p.length, idf: bm25Idf(this.documents, p.length), rangeMaxFreq: p.rangeMaxFreq, rangeMinLength: p.rangeMinLength };
+    return found;
   }
 
-  /**
-   * Phrases are matched at query time, which costs a pass over the shortest term's postings and a
-   * look at each common document's terms (about 10 ms for two terms common to 50,000 products);
-   * the result is kept for later queries until the next write, within PHRASE_CACHE_POSTINGS.
-   */
-  private remember(key: string, p: Postings): void {
-    if (p.length > PHRASE_CACHE_POSTINGS) return;
-    this.phraseCache.set(key, p);
-    this.phraseCacheEntries += p.length;
-    for (const [k, old] of this.phraseCache) {
-      if (this.phraseCacheEntries <= PHRASE_CACHE_POSTINGS) break;
-      this.phraseCache.delete(k);
-      this.phraseCacheEntries -= old.length;
-    }
-  }
-
-  /** Forgets the phrases matched so far (every write does; benchmarks measure cold phrases with it). */
-  clearPhraseCache(): void {
-    this.phraseCache.clear();
-    this.phraseCacheEntries = 0;
-  }
-
-  /** Documents holding the terms adjacent in one field, with the weighted count of those places. */
-  private phrasePostings(ids: number[]): { docs: Int32Array; freqs: Float32Array } {
-    const lists = ids.map((id) => this.postings[id]);
-    let driver = 0;
-    for (let i = 1; i < lists.length; i++) if (lists[i].length < lists[driver].length) driver = i;
-    const cursor = new Int32Array(lists.length);
-    const docs: number[] = [];
-    const freqs: number[] = [];
-    const shortest = lists[driver];
-    outer: for (let i = 0; i < shortest.length; i++) {
-      const d = shortest.docs[i];
-      for (let j = 0; j < lists.length; j++) {
-        if (j === driver) continue;
-        const list = lists[j];
-        const p = (cursor[j] = advance(list.docs, list.length, cursor[j], d));
-        if (p >= list.length) break outer;
-        if (list.docs[p] !== d) continue outer;
-      }
-      const f = this.phraseFrequency(d, ids);
-      if (f > 0) {
-        docs.push(d);
-        freqs.push(f);
-      }
-    }
-    return { docs: Int32Array.from(docs), freqs: Float32Array.from(freqs) };
-  }
-
-  private phraseFrequency(slot: number, ids: number[]): number {
-    const at = this.forward.offset(slot);
-    if (at < 0) return 0;
-    const data = this.forward.data;
-    const weights = this.fieldWeights;
-    const fields = weights.length;
-    const m = ids.length;
-    const head = ids[0];
-    let w = at + fields;
-    let freq = 0;
-    for (let f = 0; f < fields; f++) {
-      const end = w + data[at + f] - m + 1;
-      for (let p = w; p < end; p++) {
-        if (data[p] !== head) continue;
-        let q = 1;
-        while (q < m && data[p + q] === ids[q]) q++;
-        if (q === m) freq += weights[f];
-      }
-      w += data[at + f];
-    }
-    return Math.fround(freq);
-  }
-
-  /** The document's term ids, all fields in a row (a view of a reused buffer), with each field's length. */
+  /** The document's index term ids, all fields in a row (a view of a reused buffer), with each field's number of them. */
   private intern(document: LexicalDocument, fieldLengths: number[]): Int32Array {
+    const fields = document.map(fieldTerms);
     let size = 0;
-    for (const field of document) size += field.length;
+    for (const field of fields) size += field.length;
     if (size > this.documentIds.length) this.documentIds = new Int32Array(Math.max(size, this.documentIds.length * 2));
     const ids = this.documentIds;
     let i = 0;
-    document.forEach((terms, f) => {
+    fields.forEach((terms, f) => {
       fieldLengths[f] = terms.length;
       for (const term of terms) {
         let id = this.termIds.get(term);

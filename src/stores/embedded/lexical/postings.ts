@@ -208,16 +208,6 @@ export class Postings {
     minLength[range] = shortest;
   }
 
-  /** Builds the range bounds of a list filled directly (a phrase's postings). */
-  static of(docs: Int32Array, freqs: Float32Array, lengths: Uint32Array): Postings {
-    const p = new Postings(0);
-    p.docs = docs;
-    p.freqs = freqs;
-    p.length = docs.length;
-    if (p.length >= RANGE_BOUNDS_MIN_LENGTH) p.buildRanges(lengths);
-    return p;
-  }
-
   private buildRanges(lengths: Uint32Array): void {
     const count = (this.last >> RANGE_BITS) + 1;
     const maxFreq = new Float32Array(count);

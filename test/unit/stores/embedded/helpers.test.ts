@@ -1,5 +1,5 @@
 import { Bitset } from '../../../../src/stores/embedded/bitset';
-import { MAX_QUERY_WORDS, toFtsDocument, toFtsQuery } from '../../../../src/stores/embedded/fts-query';
+import { fromFtsColumn, MAX_QUERY_WORDS, toFtsDocument, toFtsQuery } from '../../../../src/stores/embedded/fts-query';
 import { lexicalDocument } from '../../../../src/stores/bm25';
 import { dbsfNormaliser, fuse } from '../../../../src/stores/embedded/fusion';
 import { TopK } from '../../../../src/stores/embedded/top-k';
@@ -72,12 +72,12 @@ describe('toFtsQuery', () => {
 });
 
 describe('toFtsDocument', () => {
-  test('stores the analyzed terms of title, description and brand', () => {
-    expect(toFtsDocument(lexicalDocument({ title: 'Striped Sneakers', description: 'Style code QX-7731, for the beach.', brand: 'Café Crème' }))).toEqual([
-      'stripe sneaker',
-      'style code qx 7731 beach',
-      'cafe creme',
-    ]);
+  test('stores the analyzed words of title, description and brand, the terms of a word joined by a control character', () => {
+    const document = lexicalDocument({ title: 'Striped Sneakers', description: 'Style code QX-7731, for the beach.', brand: 'Café Crème' });
+    const columns = toFtsDocument(document);
+    expect(columns).toEqual(['stripe sneaker', 'style code qx\u001f7731 beach', 'cafe creme']);
+    expect(columns.map(fromFtsColumn)).toEqual(document);
+    expect(fromFtsColumn('')).toEqual([]);
   });
 });
 

@@ -1,31 +1,34 @@
-import { bm25Idf, bm25TermScore, FIELD_WEIGHT_LIST, type LexicalDocument } from '../../../../src/stores/bm25';
+import { AVERAGE_DOCUMENT_LENGTH, bm25Idf, bm25TermScore, FIELD_WEIGHT_LIST, type LexicalDocument } from '../../../../src/stores/bm25';
 import { Bitset } from '../../../../src/stores/embedded/bitset';
 import { LexicalIndex, type LexicalHit, type SearchWork } from '../../../../src/stores/embedded/lexical/lexical-index';
 import { Postings, RANGE_BITS, RANGE_BOUNDS_MIN_LENGTH } from '../../../../src/stores/embedded/lexical/postings';
 import { seededRandom } from '../../../contract/vector-store.contract';
 
+/** A field of one-term words. */
+const words = (...terms: string[]): string[][] => terms.map((t) => [t]);
+
 /**
  * BM25 computed from the documents themselves, with none of the index's structures: the
- * definition of src/stores/bm25.ts applied to every document. Scores are summed in phrase order.
+ * definition of src/stores/bm25.ts applied to every document. A query term is a word's term or,
+ * with a space, the compound term of a word of several terms. Scores are summed in query order.
  */
-function bruteForce(docs: Map<number, LexicalDocument>, phrases: string[][], k: number, filter?: Bitset): LexicalHit[] {
-  const n = docs.size;
-  let total = 0;
-  for (const d of docs.values()) total += d.reduce((s, f) => s + f.length, 0);
-  const avgdl = total / n;
-  const freq = (doc: LexicalDocument, phrase: string[]) => {
+function bruteForce(docs: Map<number, LexicalDocument>, terms: string[], k: number, filter?: Bitset): LexicalHit[] {
+  const length = (doc: LexicalDocument) => doc.reduce((s, field) => s + field.reduce((t, word) => t + word.length, 0), 0);
+  const n = [...docs.values()].filter((d) => length(d) > 0).length;
+  const freq = (doc: LexicalDocument, term: string) => {
     let f = 0;
     doc.forEach((field, c) => {
-      for (let p = 0; p + phrase.length <= field.length; p++) {
-        if (phrase.every((t, q) => field[p + q] === t)) f += FIELD_WEIGHT_LIST[c];
+      for (const word of field) {
+        const matches = term.includes(' ') ? (word.length > 1 && word.join(' ') === term ? 1 : 0) : word.filter((t) => t === term).length;
+        f += matches * FIELD_WEIGHT_LIST[c];
       }
     });
     return f;
   };
-  const perPhrase = phrases.map((phrase) => {
+  const perTerm = terms.map((term) => {
     const f = new Map<number, number>();
     for (const [slot, doc] of docs) {
-      const x = freq(doc, phrase);
+      const x = freq(doc, term);
       if (x > 0) f.set(slot, x);
     }
     return { f, idf: bm25Idf(n, f.size) };
@@ -33,14 +36,13 @@ function bruteForce(docs: Map<number, LexicalDocument>, phrases: string[][], k: 
   const hits: LexicalHit[] = [];
   for (const [slot, doc] of docs) {
     if (filter && !filter.has(slot)) continue;
-    const len = doc.reduce((s, f) => s + f.length, 0);
     let score = 0;
     let matched = false;
-    for (const { f, idf } of perPhrase) {
+    for (const { f, idf } of perTerm) {
       const x = f.get(slot);
       if (x === undefined) continue;
       matched = true;
-      score += bm25TermScore(idf, x, len, avgdl);
+      score += bm25TermScore(idf, x, length(doc), AVERAGE_DOCUMENT_LENGTH);
     }
     if (matched) hits.push({ slot, score });
   }
@@ -49,7 +51,7 @@ function bruteForce(docs: Map<number, LexicalDocument>, phrases: string[][], k: 
 
 /** A Zipf-like vocabulary: word i is drawn with weight 1 / (i + 1). */
 function vocabulary(rand: () => number, size: number): () => string {
-  const words = Array.from({ length: size }, (_, i) => `w${i}`);
+  const terms = Array.from({ length: size }, (_, i) => `w${i}`);
   const cumulative: number[] = [];
   let sum = 0;
   for (let i = 0; i < size; i++) cumulative.push((sum += 1 / (i + 1)));
@@ -62,38 +64,44 @@ function vocabulary(rand: () => number, size: number): () => string {
       if (cumulative[mid] < x) lo = mid + 1;
       else hi = mid;
     }
-    return words[lo];
+    return terms[lo];
   };
 }
 
-function randomDocument(rand: () => number, word: () => string): LexicalDocument {
-  const field = (min: number, max: number) => Array.from({ length: min + Math.floor(rand() * (max - min + 1)) }, word);
-  const brands = [['acme'], ['bolt', 'works'], ['crest'], ['w0']];
+/** Mostly one-term words; one in ten has two or three terms (a code, a hyphenated word). */
+function randomWord(rand: () => number, term: () => string): string[] {
+  const r = rand();
+  if (r < 0.07) return [term(), term()];
+  if (r < 0.1) return [term(), term(), term()];
+  return [term()];
+}
+
+function randomDocument(rand: () => number, term: () => string): LexicalDocument {
+  const field = (min: number, max: number) => Array.from({ length: min + Math.floor(rand() * (max - min + 1)) }, () => randomWord(rand, term));
+  const brands = [[['acme']], [['bolt'], ['works']], [['crest']], [['w0']], [['bolt', 'w0']]];
   return [field(1, 8), field(0, 30), brands[Math.floor(rand() * brands.length)]];
 }
 
-function randomQuery(rand: () => number, word: () => string, docs: Map<number, LexicalDocument>): string[][] {
-  const phrases: string[][] = [];
+function randomQuery(rand: () => number, term: () => string, docs: Map<number, LexicalDocument>): string[] {
+  const terms: string[] = [];
   const count = 1 + Math.floor(rand() * 6);
   const slots = [...docs.keys()];
   for (let i = 0; i < count; i++) {
     const r = rand();
     if (r < 0.15 && slots.length > 0) {
-      // A phrase taken from a document, so that it matches somewhere.
+      // The compound term of a word of a document, so that it matches somewhere.
       const doc = docs.get(slots[Math.floor(rand() * slots.length)])!;
-      const field = doc[Math.floor(rand() * 2)];
-      if (field.length >= 2) {
-        const at = Math.floor(rand() * (field.length - 1));
-        phrases.push(field.slice(at, at + 2 + (rand() < 0.3 && at + 3 <= field.length ? 1 : 0)));
+      const compound = doc[Math.floor(rand() * 2)].find((w) => w.length > 1);
+      if (compound) {
+        terms.push(compound.join(' '));
         continue;
       }
     }
-    if (r < 0.2) phrases.push([word(), word()]);
-    else if (r < 0.25) phrases.push(['absent']);
-    else phrases.push([word()]);
+    if (r < 0.2) terms.push(`${term()} ${term()}`);
+    else if (r < 0.25) terms.push('absent');
+    else terms.push(term());
   }
-  const seen = new Set<string>();
-  return phrases.filter((p) => !seen.has(p.join(' ')) && seen.add(p.join(' ')));
+  return [...new Set(terms)];
 }
 
 function randomFilter(rand: () => number, docs: Map<number, LexicalDocument>, density: number): Bitset {
@@ -103,16 +111,16 @@ function randomFilter(rand: () => number, docs: Map<number, LexicalDocument>, de
 }
 
 /** Documents on slots spread over several ranges, with gaps. */
-function corpus(seed: number, n: number): { docs: Map<number, LexicalDocument>; rand: () => number; word: () => string } {
+function corpus(seed: number, n: number): { docs: Map<number, LexicalDocument>; rand: () => number; term: () => string } {
   const rand = seededRandom(seed);
-  const word = vocabulary(rand, 300);
+  const term = vocabulary(rand, 300);
   const docs = new Map<number, LexicalDocument>();
   let slot = 1;
   for (let i = 0; i < n; i++) {
-    docs.set(slot, randomDocument(rand, word));
+    docs.set(slot, randomDocument(rand, term));
     slot += 1 + Math.floor(rand() * 12);
   }
-  return { docs, rand, word };
+  return { docs, rand, term };
 }
 
 function indexOf(docs: Map<number, LexicalDocument>): LexicalIndex {
@@ -122,33 +130,33 @@ function indexOf(docs: Map<number, LexicalDocument>): LexicalIndex {
 }
 
 describe('lexical index: pruned top-k equals exhaustive BM25', () => {
-  const { docs, rand, word } = corpus(7, 3000);
+  const { docs, rand, term } = corpus(7, 3000);
   const index = indexOf(docs);
 
   test('the corpus spans several slot ranges and its common terms keep range bounds', () => {
     expect(Math.max(...docs.keys()) >> RANGE_BITS).toBeGreaterThanOrEqual(4);
-    expect(index.documentFrequency(['w0'])).toBeGreaterThan(RANGE_BOUNDS_MIN_LENGTH);
+    expect(index.documentFrequency('w0')).toBeGreaterThan(RANGE_BOUNDS_MIN_LENGTH);
     expect(index.size).toBe(docs.size);
   });
 
   test('600 random queries, k = 1, 10 and 100, without a filter', () => {
     for (let i = 0; i < 600; i++) {
-      const phrases = randomQuery(rand, word, docs);
+      const terms = randomQuery(rand, term, docs);
       const k = [1, 10, 100][i % 3];
-      const pruned = index.search(phrases, k);
-      expect(pruned).toEqual(index.searchExhaustive(phrases, k));
-      expect(pruned).toEqual(bruteForce(docs, phrases, k));
+      const pruned = index.search(terms, k);
+      expect(pruned).toEqual(index.searchExhaustive(terms, k));
+      expect(pruned).toEqual(bruteForce(docs, terms, k));
     }
   });
 
   test('300 random queries under filters from 0.2% to 80% of the documents', () => {
     for (let i = 0; i < 300; i++) {
-      const phrases = randomQuery(rand, word, docs);
+      const terms = randomQuery(rand, term, docs);
       const filter = randomFilter(rand, docs, [0.002, 0.02, 0.2, 0.8][i % 4]);
       const k = [10, 100][i % 2];
-      const pruned = index.search(phrases, k, filter);
-      expect(pruned).toEqual(index.searchExhaustive(phrases, k, filter));
-      expect(pruned).toEqual(bruteForce(docs, phrases, k, filter));
+      const pruned = index.search(terms, k, filter);
+      expect(pruned).toEqual(index.searchExhaustive(terms, k, filter));
+      expect(pruned).toEqual(bruteForce(docs, terms, k, filter));
       for (const h of pruned) expect(filter.has(h.slot)).toBe(true);
     }
   });
@@ -156,9 +164,9 @@ describe('lexical index: pruned top-k equals exhaustive BM25', () => {
   test('scores only a fraction of the matches of common words', () => {
     const work: SearchWork = { candidates: 0, scored: 0, rangesSkipped: 0, rangesVisited: 0 };
     let matches = 0;
-    for (const phrases of [[['w0'], ['w1']], [['w2'], ['w3'], ['w5']], [['w1'], ['w4'], ['w40']], [['w0'], ['w7'], ['w8'], ['w9']]]) {
-      matches += index.searchExhaustive(phrases, docs.size).length;
-      index.search(phrases, 10, undefined, work);
+    for (const terms of [['w0', 'w1'], ['w2', 'w3', 'w5'], ['w1', 'w4', 'w40'], ['w0', 'w7', 'w8', 'w9']]) {
+      matches += index.searchExhaustive(terms, docs.size).length;
+      index.search(terms, 10, undefined, work);
     }
     expect(matches).toBeGreaterThan(4000);
     expect(work.scored).toBeLessThan(matches / 10);
@@ -167,65 +175,77 @@ describe('lexical index: pruned top-k equals exhaustive BM25', () => {
 
   test('ties are broken by the lower slot, however many documents tie', () => {
     const twins = new Map<number, LexicalDocument>();
-    for (let i = 0; i < 1500; i++) twins.set(5000 - i * 3, i % 2 ? [['red', 'dress'], [], ['acme']] : [['red', 'dress'], ['red'], ['acme']]);
+    for (let i = 0; i < 1500; i++) twins.set(5000 - i * 3, i % 2 ? [words('red', 'dress'), [], words('acme')] : [words('red', 'dress'), words('red'), words('acme')]);
     const twinIndex = indexOf(twins);
     for (const k of [1, 10, 700]) {
-      const hits = twinIndex.search([['red']], k);
-      expect(hits).toEqual(bruteForce(twins, [['red']], k));
-      expect(hits).toEqual(twinIndex.searchExhaustive([['red']], k));
+      const hits = twinIndex.search(['red'], k);
+      expect(hits).toEqual(bruteForce(twins, ['red'], k));
+      expect(hits).toEqual(twinIndex.searchExhaustive(['red'], k));
     }
     // "dress" is in every title; the shorter documents (odd i: slots 503, 509, ...) score higher, then lower slots first.
-    expect(twinIndex.search([['dress']], 3).map((h) => h.slot)).toEqual([503, 509, 515]);
+    expect(twinIndex.search(['dress'], 3).map((h) => h.slot)).toEqual([503, 509, 515]);
   });
 
-  test('queries without any indexed phrase find nothing', () => {
-    expect(index.search([['absent']], 10)).toEqual([]);
+  test('queries without any indexed term find nothing', () => {
+    expect(index.search(['absent'], 10)).toEqual([]);
     expect(index.search([], 10)).toEqual([]);
-    expect(index.search([['w0']], 0)).toEqual([]);
-    expect(new LexicalIndex().search([['w0']], 10)).toEqual([]);
+    expect(index.search(['w0'], 0)).toEqual([]);
+    expect(new LexicalIndex().search(['w0'], 10)).toEqual([]);
   });
 });
 
-describe('lexical index: phrases', () => {
+describe('lexical index: words of several terms', () => {
   const docs = new Map<number, LexicalDocument>([
-    [1, [['sku', '1042', 'sku', '1042'], ['sku', '1042'], []]],
-    [2, [['shirt', 'sku'], ['1042', 'blue'], []]],
-    [3, [['1042', 'sku'], [], ['sku', '1042']]],
-    [4, [['blue', 'shirt'], ['a', 'blue', 'shirt', 'blue'], ['acme']]],
+    [1, [[['sku', '1042'], ['sku', '1042']], [['sku', '1042']], []]],
+    [2, [words('shirt', 'sku'), words('1042', 'blue'), []]],
+    [3, [[['1042', 'sku']], [], [['sku', '1042']]]],
+    [4, [words('blue', 'shirt'), words('blue', 'shirt', 'blue'), words('acme')]],
+    [5, [words('sku', '1042'), [], []]],
   ]);
   const index = indexOf(docs);
 
-  test('a phrase matches its terms adjacent in one field, never across fields, each place weighted by its field', () => {
-    expect(index.documentFrequency(['sku', '1042'])).toBe(2);
-    const hits = index.search([['sku', '1042']], 10);
-    expect(hits.map((h) => h.slot)).toEqual(bruteForce(docs, [['sku', '1042']], 10).map((h) => h.slot));
-    const n = 4;
-    const avgdl = (6 + 4 + 4 + 7) / 4;
-    const idf = bm25Idf(n, 2);
+  test('a word of several terms is found by its compound term, weighted by its field, and its terms count once each in the length', () => {
+    expect(index.documentFrequency('sku 1042')).toBe(2);
+    const hits = index.search(['sku 1042'], 10);
+    const idf = bm25Idf(5, 2);
     expect(hits).toEqual([
-      { slot: 1, score: bm25TermScore(idf, 2 * 2 + 1, 6, avgdl) },
-      { slot: 3, score: bm25TermScore(idf, 3, 4, avgdl) },
+      { slot: 1, score: bm25TermScore(idf, 2 * 2 + 1, 6, AVERAGE_DOCUMENT_LENGTH) },
+      { slot: 3, score: bm25TermScore(idf, 3, 4, AVERAGE_DOCUMENT_LENGTH) },
     ]);
+    expect(hits).toEqual(bruteForce(docs, ['sku 1042'], 10));
   });
 
-  test('phrases and single terms mix in one query', () => {
-    const phrases = [['blue', 'shirt'], ['sku'], ['1042', 'blue']];
-    expect(index.search(phrases, 10)).toEqual(bruteForce(docs, phrases, 10));
+  test('the same terms written as separate words, or in another order, do not make the compound term', () => {
+    expect(index.search(['sku 1042'], 10).map((h) => h.slot)).not.toContain(5);
+    expect(index.search(['sku 1042'], 10).map((h) => h.slot)).not.toContain(2);
+    expect(index.search(['1042 sku'], 10).map((h) => h.slot)).toEqual([3]);
   });
 
-  test('a write changes what a phrase finds at once', () => {
+  test('the terms of a word of several terms are also indexed on their own', () => {
+    const terms = ['sku', '1042'];
+    expect(index.search(terms, 10)).toEqual(bruteForce(docs, terms, 10));
+    expect(index.search(['sku'], 10).map((h) => h.slot).sort()).toEqual([1, 2, 3, 5]);
+  });
+
+  test('compound and single terms mix in one query', () => {
+    const terms = ['blue', 'sku 1042', 'shirt'];
+    expect(index.search(terms, 10)).toEqual(bruteForce(docs, terms, 10));
+  });
+
+  test('a write changes what a compound term finds at once', () => {
     const local = indexOf(docs);
-    expect(local.search([['blue', 'shirt']], 10).map((h) => h.slot)).toEqual([4]);
-    local.set(2, [['blue', 'shirt'], [], []]);
-    expect(local.search([['blue', 'shirt']], 10).map((h) => h.slot)).toEqual(bruteForce(new Map([...docs, [2, [['blue', 'shirt'], [], []]]]), [['blue', 'shirt']], 10).map((h) => h.slot));
-    local.delete([4]);
-    expect(local.search([['blue', 'shirt']], 10).map((h) => h.slot)).toEqual([2]);
+    expect(local.search(['blue shirt'], 10)).toEqual([]);
+    const rewritten: LexicalDocument = [[['blue', 'shirt']], [], []];
+    local.set(2, rewritten);
+    expect(local.search(['blue shirt'], 10)).toEqual(bruteForce(new Map([...docs, [2, rewritten]]), ['blue shirt'], 10));
+    local.delete([2]);
+    expect(local.search(['blue shirt'], 10)).toEqual([]);
   });
 });
 
 describe('lexical index: incremental updates and deletes', () => {
   test('random batches of inserts, rewrites, deletes and re-used slots keep it equal to a fresh index and to brute force', () => {
-    const { docs, rand, word } = corpus(21, 1200);
+    const { docs, rand, term } = corpus(21, 1200);
     const index = indexOf(docs);
     const maxSlot = () => Math.max(...docs.keys());
     for (let round = 0; round < 25; round++) {
@@ -236,15 +256,15 @@ describe('lexical index: incremental updates and deletes', () => {
       for (let i = 0; i < size; i++) {
         const r = rand();
         const existing = slots[Math.floor(rand() * slots.length)];
-        if (r < 0.25) writes.push({ slot: maxSlot() + 1 + Math.floor(rand() * 5000) + i, document: randomDocument(rand, word) });
-        else if (r < 0.45) writes.push({ slot: existing, document: randomDocument(rand, word) });
+        if (r < 0.25) writes.push({ slot: maxSlot() + 1 + Math.floor(rand() * 5000) + i, document: randomDocument(rand, term) });
+        else if (r < 0.45) writes.push({ slot: existing, document: randomDocument(rand, term) });
         else if (r < 0.55) {
-          // Same terms, one more: only its length and one term change.
+          // Same words, one more: only its length and one term change.
           const d = docs.get(existing)!;
-          writes.push({ slot: existing, document: [d[0], [...d[1], word()], d[2]] });
-        } else if (r < 0.6) writes.push({ slot: existing, document: docs.get(existing)!.map((f) => [...f]) });
+          writes.push({ slot: existing, document: [d[0], [...d[1], [term()]], d[2]] });
+        } else if (r < 0.6) writes.push({ slot: existing, document: docs.get(existing)!.map((f) => f.map((w) => [...w])) });
         else if (r < 0.85) removals.push(existing);
-        else writes.push({ slot: Math.floor(rand() * maxSlot()), document: randomDocument(rand, word) });
+        else writes.push({ slot: Math.floor(rand() * maxSlot()), document: randomDocument(rand, term) });
       }
       index.update(writes, removals);
       for (const w of writes) docs.set(w.slot, w.document);
@@ -253,41 +273,45 @@ describe('lexical index: incremental updates and deletes', () => {
       expect(index.size).toBe(docs.size);
       const fresh = indexOf(docs);
       expect(index.stats().postings).toBe(fresh.stats().postings);
+      expect(index.stats().documentsWithTerms).toBe(fresh.stats().documentsWithTerms);
       expect(index.averageLength).toBe(fresh.averageLength);
       for (let q = 0; q < 12; q++) {
-        const phrases = randomQuery(rand, word, docs);
+        const terms = randomQuery(rand, term, docs);
         const filter = q % 3 === 0 ? randomFilter(rand, docs, 0.1) : undefined;
-        const hits = index.search(phrases, 10, filter);
-        expect(hits).toEqual(bruteForce(docs, phrases, 10, filter));
-        expect(hits).toEqual(fresh.search(phrases, 10, filter));
+        const hits = index.search(terms, 10, filter);
+        expect(hits).toEqual(bruteForce(docs, terms, 10, filter));
+        expect(hits).toEqual(fresh.search(terms, 10, filter));
       }
     }
   });
 
-  test('a deleted document is found by nothing and no longer counts in N or the average length', () => {
+  test('a deleted document is found by nothing and no longer counts in N', () => {
     const index = new LexicalIndex();
     index.update([
-      { slot: 1, document: [['red', 'dress'], ['long'], ['acme']] },
-      { slot: 2, document: [['blue', 'dress'], [], ['acme']] },
-      { slot: 3, document: [['red', 'shoe'], ['leather', 'sole', 'red'], ['bolt']] },
+      { slot: 1, document: [words('red', 'dress'), words('long'), words('acme')] },
+      { slot: 2, document: [words('blue', 'dress'), [], words('acme')] },
+      { slot: 3, document: [words('red', 'shoe'), words('leather', 'sole', 'red'), words('bolt')] },
+      { slot: 4, document: [[], [], []] },
     ]);
+    expect(index.stats().documentsWithTerms).toBe(3);
     index.delete([3, 99]);
-    expect(index.size).toBe(2);
-    expect(index.averageLength).toBe(3.5);
-    expect(index.search([['shoe']], 10)).toEqual([]);
-    expect(index.search([['red']], 10).map((h) => h.slot)).toEqual([1]);
+    expect(index.size).toBe(3);
+    expect(index.stats().documentsWithTerms).toBe(2);
+    expect(index.averageLength).toBe(7 / 3);
+    expect(index.search(['shoe'], 10)).toEqual([]);
+    expect(index.search(['red'], 10)).toEqual([{ slot: 1, score: bm25TermScore(bm25Idf(2, 1), 2, 4, AVERAGE_DOCUMENT_LENGTH) }]);
     expect(index.has(3)).toBe(false);
   });
 
   test('a slot written and removed in one batch is removed', () => {
     const index = new LexicalIndex();
-    index.update([{ slot: 4, document: [['red'], [], []] }], [4]);
+    index.update([{ slot: 4, document: [words('red'), [], []] }], [4]);
     expect(index.size).toBe(0);
-    expect(index.search([['red']], 10)).toEqual([]);
+    expect(index.search(['red'], 10)).toEqual([]);
   });
 
-  test('documents must have one list of terms per field', () => {
-    expect(() => new LexicalIndex().set(1, [['red']])).toThrow(/3 fields/);
+  test('documents must have one list of words per field', () => {
+    expect(() => new LexicalIndex().set(1, [words('red')])).toThrow(/3 fields/);
     expect(() => new LexicalIndex().set(-1, [[], [], []])).toThrow(/slot/);
     expect(() => new LexicalIndex([2, 0])).toThrow(/positive/);
   });

@@ -232,6 +232,8 @@ function scoredPoints(c: FakeCollection, request: any): { points: Record<string,
 
 export class FakeQdrant {
   readonly collections = new Map<string, FakeCollection>();
+  /** Collection aliases: alias name -> collection name. Collection operations accept either. */
+  readonly aliases = new Map<string, string>();
   readonly requests: FakeRequest[] = [];
   readonly violations: string[] = [];
   private readonly scripted = new Map<string, FakeHandler[]>();
@@ -289,7 +291,12 @@ export class FakeQdrant {
   }
 
   collection(name: string): FakeCollection | undefined {
-    return this.collections.get(name);
+    return this.resolve(name);
+  }
+
+  /** A collection by its name or by an alias of it. */
+  private resolve(name: string): FakeCollection | undefined {
+    return this.collections.get(name) ?? this.collections.get(this.aliases.get(name) ?? '');
   }
 
   /** The built-in in-memory behaviour of an operation (what answers when nothing is scripted). */
@@ -297,21 +304,52 @@ export class FakeQdrant {
     const withCollection =
       (fn: (c: FakeCollection, r: FakeRequest) => FakeReply): FakeHandler =>
       (r) => {
-        const c = this.collections.get(r.collection ?? '');
+        const c = this.resolve(r.collection ?? '');
         return c ? fn(c, r) : notFound(r.collection ?? '');
       };
     switch (operationId) {
       case 'collection_exists':
-        return (r) => ok({ exists: this.collections.has(r.collection ?? '') });
+        return (r) => ok({ exists: this.resolve(r.collection ?? '') !== undefined });
       case 'create_collection':
         return (r) => {
           const name = r.collection ?? '';
-          if (this.collections.has(name)) return { status: 409, error: `Wrong input: Collection \`${name}\` already exists!` };
+          if (this.collections.has(name) || this.aliases.has(name)) return { status: 409, error: `Wrong input: Collection \`${name}\` already exists!` };
           this.collections.set(name, { config: r.body, indexes: new Map(), points: new Map() });
           return ok(true);
         };
       case 'delete_collection':
-        return (r) => ok(this.collections.delete(r.collection ?? ''));
+        return (r) => {
+          const name = r.collection ?? '';
+          for (const [alias, target] of this.aliases) if (target === name) this.aliases.delete(alias);
+          return ok(this.collections.delete(name));
+        };
+      case 'update_collection':
+        return withCollection((c, r) => {
+          if (r.body?.metadata !== undefined) c.config.metadata = { ...(c.config.metadata ?? {}), ...r.body.metadata };
+          return ok(true);
+        });
+      case 'get_collections_aliases':
+        return () => ok({ aliases: [...this.aliases].map(([alias_name, collection_name]) => ({ alias_name, collection_name })) });
+      case 'update_aliases':
+        return (r) => {
+          // Atomic: every action is checked before any applies.
+          const next = new Map(this.aliases);
+          for (const action of r.body.actions as Record<string, any>[]) {
+            if (action.delete_alias) {
+              if (!next.delete(action.delete_alias.alias_name)) return { status: 404, error: `Not found: Alias ${action.delete_alias.alias_name} does not exists!` };
+            } else if (action.create_alias) {
+              const { alias_name, collection_name } = action.create_alias;
+              if (!this.collections.has(collection_name)) return notFound(collection_name);
+              if (next.has(alias_name) || this.collections.has(alias_name)) return { status: 409, error: `Wrong input: Alias ${alias_name} already exists!` };
+              next.set(alias_name, collection_name);
+            } else {
+              return { status: 501, error: 'fake Qdrant: only create_alias and delete_alias are supported' };
+            }
+          }
+          this.aliases.clear();
+          for (const [a, c] of next) this.aliases.set(a, c);
+          return ok(true);
+        };
       case 'get_collection':
         return withCollection((c) => ok(this.collectionInfo(c)));
       case 'create_field_index':
@@ -419,6 +457,7 @@ export class FakeQdrant {
         hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000, max_indexing_threads: 0 },
         optimizer_config: { default_segment_number: 0, flush_interval_sec: 5, deleted_threshold: 0.2, vacuum_min_vector_number: 1000 },
         ...(c.config.quantization_config ? { quantization_config: c.config.quantization_config } : {}),
+        ...(c.config.metadata ? { metadata: c.config.metadata } : {}),
       },
       payload_schema: payloadSchema,
     };
