@@ -4,7 +4,8 @@
  *
  * It starts the real server (src/main.ts) twice on 127.0.0.1, once per micro-batcher setting
  * (MICRO_BATCH=true|false), sharing one temporary DATA_DIR so that the second start reuses the
- * index built by the first. Every request count is bounded.
+ * index built by the first. Every request count is bounded. The per-client limit on image searches
+ * is off (RATE_LIMIT_IMAGE_SEARCH=0); everything else is the server's default.
  *
  *   npm run bench:http -- [--requests 160] [--requests-c1 40] [--warmup 16]
  *       [--catalog-dir seed/demo] [--catalog-limit 0] [--models-dir models] [--data-dir DIR]
@@ -18,25 +19,12 @@
  *
  * Writes bench/results/http-search.json and bench/results/http-search.md and prints the table.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { freePort } from './support';
-
-/** The part of the `serviceInfo` query the report records. */
-interface ServiceInfo {
-  index: string;
-  store: string;
-  productCount: number;
-  models: { name: string; version: string; role: string }[];
-}
-
-const ROOT = path.resolve(__dirname, '..');
-const RESULTS_DIR = path.join(__dirname, 'results');
+import { ROOT, runLoad, serviceAndIngest, startServer, type RunningServer, type ServiceInfo } from './http-load';
+import { argumentReaders, benchCommand, markdownTable, readJsonl, writeResults } from './support';
 
 type Scenario = 'text' | 'image' | 'composed';
 const ALL_SCENARIOS: Scenario[] = ['text', 'image', 'composed'];
@@ -69,14 +57,7 @@ function parseArgs(argv: string[]): Options {
     readyTimeoutMs: 300_000,
   };
   const problems: string[] = [];
-  const int = (name: string, value: string | undefined, min: number, max: number): number => {
-    const n = Number(value);
-    if (value === undefined || !Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name} expects an integer from ${min} to ${max}, got ${value ?? 'nothing'}`);
-      return min;
-    }
-    return n;
-  };
+  const { int, list } = argumentReaders(problems);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
@@ -113,21 +94,14 @@ function parseArgs(argv: string[]): Options {
         options.readyTimeoutMs = int(arg, value, 1, 3600) * 1000;
         i++;
         break;
-      case '--scenarios': {
-        const names = (value ?? '').split(',').filter(Boolean);
-        const bad = names.filter((n) => !(ALL_SCENARIOS as string[]).includes(n));
-        if (names.length === 0 || bad.length > 0) problems.push(`--scenarios expects a list of ${ALL_SCENARIOS.join(', ')}, got ${value ?? 'nothing'}`);
-        else options.scenarios = names as Scenario[];
+      case '--scenarios':
+        options.scenarios = list(arg, value, ALL_SCENARIOS) ?? options.scenarios;
         i++;
         break;
-      }
-      case '--batcher': {
-        const names = (value ?? '').split(',').filter(Boolean);
-        if (names.length === 0 || names.some((n) => n !== 'on' && n !== 'off')) problems.push(`--batcher expects on, off or on,off, got ${value ?? 'nothing'}`);
-        else options.batcher = names.map((n) => n === 'on');
+      case '--batcher':
+        options.batcher = list(arg, value, ['on', 'off'] as const)?.map((n) => n === 'on') ?? options.batcher;
         i++;
         break;
-      }
       default:
         problems.push(`unknown argument ${arg}`);
     }
@@ -157,13 +131,6 @@ interface Workload {
   texts: string[];
   images: string[];
   composed: { productId: string; modifier: string }[];
-}
-
-function readJsonl<T>(file: string): T[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as T);
 }
 
 function buildWorkload(catalogDir: string, catalogLimit: number, size: number): Workload {
@@ -207,107 +174,6 @@ function requestBody(scenario: Scenario, workload: Workload, i: number): string 
   return JSON.stringify({ query: SEARCH, operationName: 'BenchSearch', variables: { input } });
 }
 
-// ---- HTTP -------------------------------------------------------------------------------------
-
-function post(agent: http.Agent, port: number, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/graphql',
-        method: 'POST',
-        agent,
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function graphqlOnce(agent: http.Agent, port: number, body: string): Promise<any> {
-  const { status, text } = await post(agent, port, body);
-  let parsed: any;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Error(`HTTP ${status}: ${text.slice(0, 200)}`);
-  }
-  if (parsed.errors?.length) {
-    throw new Error(`HTTP ${status}: ${parsed.errors.map((e: any) => `${e.extensions?.code ?? 'ERROR'} ${e.message}`).join('; ')}`);
-  }
-  return parsed.data;
-}
-
-function getStatus(port: number, pathname: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: pathname }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', () => resolve(0));
-    req.setTimeout(2000, () => req.destroy());
-  });
-}
-
-interface RunningServer {
-  port: number;
-  stop(): Promise<void>;
-}
-
-async function startServer(options: Options, dataDir: string, microBatch: boolean): Promise<RunningServer> {
-  const port = await freePort();
-  const log: string[] = [];
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      CATALOG_DIR: options.catalogDir,
-      CATALOG_LIMIT: String(options.catalogLimit),
-      MODELS_DIR: options.modelsDir,
-      MICRO_BATCH: microBatch ? 'true' : 'false',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const keep = (chunk: Buffer) => {
-    log.push(chunk.toString('utf8'));
-    if (log.length > 200) log.shift();
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  let exited: number | null = null;
-  child.on('exit', (code) => {
-    exited = code ?? -1;
-  });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (exited !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-    });
-
-  const deadline = Date.now() + options.readyTimeoutMs;
-  while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`the server exited with code ${exited}:\n${log.join('').slice(-4000)}`);
-    if ((await getStatus(port, '/readyz')) === 200) return { port, stop };
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  await stop();
-  throw new Error(`the server was not ready within ${options.readyTimeoutMs / 1000} s:\n${log.join('').slice(-4000)}`);
-}
-
 // ---- measurement ------------------------------------------------------------------------------
 
 interface Measurement {
@@ -322,12 +188,6 @@ interface Measurement {
   throughputRps: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
-}
-
 async function measure(
   port: number,
   scenario: Scenario,
@@ -337,57 +197,17 @@ async function measure(
   workload: Workload,
   offset: number,
 ): Promise<Measurement> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies: number[] = [];
-  let next = 0;
-  let errors = 0;
-  let firstError: string | null = null;
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= requests) return;
-      const body = requestBody(scenario, workload, offset + i);
-      const started = performance.now();
-      try {
-        await graphqlOnce(agent, port, body);
-        latencies.push(performance.now() - started);
-      } catch (error) {
-        errors++;
-        firstError ??= (error as Error).message;
-      }
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
-  if (errors > 0) console.error(`  ${scenario} c=${concurrency}: ${errors} failed requests, first: ${firstError}`);
-  latencies.sort((a, b) => a - b);
-  const round = (n: number) => Math.round(n * 100) / 100;
-  return {
-    scenario,
-    microBatch,
-    concurrency,
-    requests: latencies.length,
-    errors,
-    p50Ms: round(percentile(latencies, 50)),
-    p95Ms: round(percentile(latencies, 95)),
-    meanMs: round(latencies.reduce((s, v) => s + v, 0) / Math.max(1, latencies.length)),
-    throughputRps: round(latencies.length / seconds),
-  };
+  const r = await runLoad(port, concurrency, requests, (i) => requestBody(scenario, workload, offset + i));
+  if (r.errors > 0) console.error(`  ${scenario} c=${concurrency}: ${r.errors} failed requests, first: ${r.firstError}`);
+  return { scenario, microBatch, concurrency, requests: r.requests, errors: r.errors, p50Ms: r.p50Ms, p95Ms: r.p95Ms, meanMs: r.meanMs, throughputRps: r.throughputRps };
 }
 
-function markdownTable(results: Measurement[]): string {
-  const lines = [
-    '| scenario | micro-batcher | concurrency | requests | errors | p50 ms | p95 ms | throughput req/s |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
-  ];
-  for (const r of results) {
-    lines.push(
-      `| ${r.scenario} | ${r.microBatch ? 'on' : 'off'} | ${r.concurrency} | ${r.requests} | ${r.errors} | ${r.p50Ms.toFixed(1)} | ${r.p95Ms.toFixed(1)} | ${r.throughputRps.toFixed(1)} |`,
-    );
-  }
-  return lines.join('\n');
+function resultsTable(results: Measurement[]): string {
+  return markdownTable(
+    ['scenario', 'micro-batcher', 'concurrency', 'requests', 'errors', 'p50 ms', 'p95 ms', 'throughput req/s'],
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    results.map((r) => [r.scenario, r.microBatch ? 'on' : 'off', String(r.concurrency), String(r.requests), String(r.errors), r.p50Ms.toFixed(1), r.p95Ms.toFixed(1), r.throughputRps.toFixed(1)]),
+  );
 }
 
 function speedups(results: Measurement[]): Record<string, number> {
@@ -415,22 +235,23 @@ async function main(): Promise<void> {
 
   try {
     for (const microBatch of options.batcher) {
-      const t0 = performance.now();
       console.error(`starting the server (micro-batcher ${microBatch ? 'on' : 'off'}, DATA_DIR ${dataDir})...`);
-      const server = await startServer(options, dataDir, microBatch);
-      startups.push({ microBatch, readySeconds: Math.round((performance.now() - t0) / 100) / 10 });
+      const server: RunningServer = await startServer({
+        env: {
+          DATA_DIR: dataDir,
+          CATALOG_DIR: options.catalogDir,
+          CATALOG_LIMIT: String(options.catalogLimit),
+          MODELS_DIR: options.modelsDir,
+          MICRO_BATCH: microBatch ? 'true' : 'false',
+          // The per-client limit on searches with an uploaded image (300 a minute by default) would
+          // refuse most of this one client's image requests; the benchmark measures the search.
+          RATE_LIMIT_IMAGE_SEARCH: '0',
+        },
+        readyTimeoutMs: options.readyTimeoutMs,
+      });
+      startups.push({ microBatch, readySeconds: server.readySeconds });
       try {
-        const agent = new http.Agent({ keepAlive: true });
-        const info = await graphqlOnce(
-          agent,
-          server.port,
-          JSON.stringify({
-            query: '{ serviceInfo { index store productCount models { name version role } } ingestStatus { state catalogHash processed total reused } }',
-          }),
-        );
-        agent.destroy();
-        service = info.serviceInfo as ServiceInfo;
-        ingest = info.ingestStatus;
+        ({ service, ingest } = await serviceAndIngest(server.port));
         let offset = 0;
         for (const scenario of options.scenarios) {
           // Warm-up: first model runs, caches, JIT.
@@ -457,7 +278,7 @@ async function main(): Promise<void> {
   const report = {
     benchmark: 'http-search',
     date: new Date().toISOString(),
-    command: ['npm run bench:http', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    command: benchCommand('bench:http'),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}` },
     service,
     ingest,
@@ -468,19 +289,16 @@ async function main(): Promise<void> {
     results,
     microBatchSpeedup: speedups(results),
   };
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(path.join(RESULTS_DIR, 'http-search.json'), `${JSON.stringify(report, null, 2)}\n`);
   const models = service?.models.map((m) => `${m.name}@${m.version}`).join(', ') ?? 'unknown';
   const markdown = [
     `HTTP search over loopback (${report.machine.cpus} CPUs, ${report.machine.cpuModel}, Node ${process.version}).`,
     `Index ${service?.index ?? 'unknown'}; models ${models}; catalogue ${report.catalog.dir} (${service?.productCount ?? '?'} products, products.jsonl sha256 ${catalogHash.slice(0, 12)}).`,
     '',
-    markdownTable(results),
+    resultsTable(results),
     '',
     `Throughput with / without the micro-batcher: ${Object.entries(report.microBatchSpeedup).map(([k, v]) => `${k} ×${v}`).join(', ') || 'n/a'}.`,
   ].join('\n');
-  writeFileSync(path.join(RESULTS_DIR, 'http-search.md'), `${markdown}\n`);
-  console.log(markdown);
+  writeResults('http-search', report, markdown);
 }
 
 main().catch((error) => {
