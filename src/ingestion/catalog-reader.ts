@@ -24,7 +24,8 @@ export class CatalogFormatError extends Error {}
 
 export const CATALOG_MEDIA_PREFIX = '/media/';
 
-export async function readCatalog(dir: string): Promise<Catalog> {
+/** The catalogue's products.jsonl as text, with the hash that identifies the catalogue (its bytes and manifest.json). */
+export async function readCatalogText(dir: string): Promise<{ text: string; hash: string }> {
   const file = path.join(dir, 'products.jsonl');
   let text: string;
   try {
@@ -35,6 +36,12 @@ export async function readCatalog(dir: string): Promise<Catalog> {
   const hash = createHash('sha256').update(text);
   const manifest = await fs.readFile(path.join(dir, 'manifest.json')).catch(() => null);
   if (manifest) hash.update(manifest);
+  return { text, hash: `sha256:${hash.digest('hex')}` };
+}
+
+/** Parses products.jsonl text read by `readCatalogText` (every line checked; ids unique). */
+export function parseCatalog(dir: string, text: string, hash: string): Catalog {
+  const file = path.join(dir, 'products.jsonl');
   const entries: CatalogEntry[] = [];
   const seen = new Set<string>();
   text.split('\n').forEach((line, i) => {
@@ -44,7 +51,12 @@ export async function readCatalog(dir: string): Promise<Catalog> {
     seen.add(entry.product.id);
     entries.push(entry);
   });
-  return { dir, hash: `sha256:${hash.digest('hex')}`, entries };
+  return { dir, hash, entries };
+}
+
+export async function readCatalog(dir: string): Promise<Catalog> {
+  const { text, hash } = await readCatalogText(dir);
+  return parseCatalog(dir, text, hash);
 }
 
 export function parseCatalogLine(line: string, dir: string, where: string): CatalogEntry {

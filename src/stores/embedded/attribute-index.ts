@@ -17,11 +17,23 @@ import { Bitset } from './bitset';
 import { FilterCache, type FacetValue, type FilterEntry } from './filter-cache';
 import { inRange, keywordPayload } from './filter-evaluator';
 
+/**
+ * The products holding one value: a set while they are few, a bitset once it is smaller than the
+ * set would be (from about one product in 192, DENSE_SHARE), which is what most values of a
+ * catalogue are (a colour, a category, a size). A bitset posting is updated in place; a set
+ * posting materialises its bitset on first use and drops it when it changes.
+ */
 interface Posting {
-  slots: Set<number>;
-  /** Materialised on first use, dropped when the posting changes. */
+  /** Members while few; null once `bits` holds them. */
+  slots: Set<number> | null;
   bits?: Bitset;
+  size: number;
 }
+
+/** A set entry costs about 24 bytes and a bitset one bit per slot: a set turns into a bitset past this share of the slots. */
+const DENSE_SHARE = 1 / 192;
+/** Sets this small stay sets whatever the share. */
+const DENSE_MIN = 64;
 
 export class AttributeIndex {
   readonly live = new Bitset(1024);
@@ -36,6 +48,8 @@ export class AttributeIndex {
   /** Raised by every change; cached filter results carry the version they were computed at. */
   private version = 0;
   private readonly cache = new FilterCache();
+  /** One frozen copy of each distinct list of values, per key (see `shared`). */
+  private readonly lists = new Map<string, Map<string, string[]>>();
 
   /** `slotOf` resolves product ids for `hasId` conditions. */
   constructor(private readonly slotOf: (id: string) => number | undefined) {}
@@ -52,7 +66,7 @@ export class AttributeIndex {
   set(slot: number, product: Product): void {
     if (this.live.has(slot)) this.remove(slot);
     this.version++;
-    const payload = keywordPayload(product);
+    const payload = this.shared(keywordPayload(product));
     while (this.payloads.length <= slot) this.payloads.push(undefined);
     this.payloads[slot] = payload;
     const names = Object.keys(product.attributes);
@@ -64,9 +78,8 @@ export class AttributeIndex {
       if (!byValue) this.postings.set(key, (byValue = new Map()));
       for (const v of values) {
         let p = byValue.get(v);
-        if (!p) byValue.set(v, (p = { slots: new Set() }));
-        p.slots.add(slot);
-        p.bits = undefined;
+        if (!p) byValue.set(v, (p = { slots: new Set(), size: 0 }));
+        this.addTo(p, slot);
       }
     }
     if (slot >= this.prices.length) {
@@ -81,6 +94,25 @@ export class AttributeIndex {
     this.liveCount++;
   }
 
+  /**
+   * The payload with each list of values replaced by the index's one copy of an equal list (most
+   * lists are one value shared by thousands of products), so a catalogue held in memory costs one
+   * object per product rather than one per value, and opening a large store spends less time in
+   * garbage collection.
+   */
+  private shared(payload: Record<string, string[]>): Record<string, string[]> {
+    for (const key of Object.keys(payload)) {
+      const values = payload[key];
+      const id = values.length === 1 ? values[0] : values.join('\u0000');
+      let lists = this.lists.get(key);
+      if (!lists) this.lists.set(key, (lists = new Map()));
+      let list = lists.get(id);
+      if (!list) lists.set(id, (list = Object.freeze([...values]) as string[]));
+      payload[key] = list;
+    }
+    return payload;
+  }
+
   remove(slot: number): void {
     if (!this.live.has(slot)) return;
     this.version++;
@@ -93,9 +125,8 @@ export class AttributeIndex {
         for (const v of values) {
           const p = byValue.get(v);
           if (!p) continue;
-          p.slots.delete(slot);
-          p.bits = undefined;
-          if (p.slots.size === 0) byValue.delete(v);
+          this.removeFrom(p, slot);
+          if (p.size === 0) byValue.delete(v);
         }
         if (byValue.size === 0) this.postings.delete(key);
       }
@@ -214,10 +245,37 @@ export class AttributeIndex {
     return out;
   }
 
+  private addTo(p: Posting, slot: number): void {
+    if (p.slots) {
+      p.slots.add(slot);
+      p.bits = undefined;
+      p.size = p.slots.size;
+      if (p.size >= DENSE_MIN && p.size >= DENSE_SHARE * Math.max(this.payloads.length, slot + 1)) {
+        p.bits = Bitset.from(p.slots, this.live.capacity);
+        p.slots = null;
+      }
+    } else if (!p.bits!.has(slot)) {
+      p.bits!.add(slot);
+      p.size++;
+    }
+  }
+
+  private removeFrom(p: Posting, slot: number): void {
+    if (p.slots) {
+      p.slots.delete(slot);
+      p.bits = undefined;
+      p.size = p.slots.size;
+    } else if (p.bits!.has(slot)) {
+      p.bits!.delete(slot);
+      p.size--;
+    }
+  }
+
+  /** The value's members as a bitset; shared, so callers must not modify it. */
   private postingBits(key: string, value: string): Bitset | undefined {
     const p = this.postings.get(key)?.get(value);
     if (!p) return undefined;
-    if (!p.bits) p.bits = Bitset.from(p.slots, this.live.capacity);
+    if (!p.bits) p.bits = Bitset.from(p.slots!, this.live.capacity);
     return p.bits;
   }
 
