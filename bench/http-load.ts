@@ -185,19 +185,21 @@ export interface LoadResult extends LatencySummary {
 }
 
 /**
- * Sends `requests` GraphQL bodies (`body(i)` for i = 0 .. requests - 1) from `concurrency` workers
- * over keep-alive connections; latency of each successful request, throughput over the whole run.
+ * Sends GraphQL bodies (`body(i)` for i = 0, 1, ...) from `concurrency` workers over keep-alive
+ * connections, `requests` of them, or until `requests.until()` turns true; latency of each
+ * successful request, throughput over the whole run.
  */
-export async function runLoad(port: number, concurrency: number, requests: number, body: (i: number) => string): Promise<LoadResult> {
+export async function runLoad(port: number, concurrency: number, requests: number | { until: () => boolean }, body: (i: number) => string): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
   let firstError: string | null = null;
+  const done = typeof requests === 'number' ? (i: number) => i >= requests : () => requests.until();
   const worker = async () => {
     for (;;) {
       const i = next++;
-      if (i >= requests) return;
+      if (done(i)) return;
       const payload = body(i);
       const started = performance.now();
       try {

@@ -2,13 +2,19 @@
  * A process-wide micro-batcher for encoder calls, with a bounded queue: beyond `maxQueuedItems`
  * waiting items a call is refused with OVERLOADED at once instead of growing memory without bound
  * (every request's items wait here while the model runs).
+ *
+ * When to run. An idle batcher (no run in flight) runs what is queued at the end of the current
+ * turn of the event loop (setImmediate): calls made together still share a run, and a lone call
+ * waits no timer, so batching costs no latency when there is nothing to batch. Calls arriving while
+ * a run is in flight queue up and form the next batch as soon as a run slot frees; with several
+ * slots (`maxConcurrent` > 1) and one free, a partial batch waits at most `maxDelayMs` for more.
  */
 import { OverloadedError } from '../domain/errors';
 
 export interface MicroBatcherOptions {
   /** Most items in one run (default 64). A full batch runs at once. */
   maxBatchSize?: number;
-  /** Longest wait, in ms, after the first queued item before a partial batch runs (default 3). */
+  /** Longest wait, in ms, of a partial batch for more items while another run is in flight and a run slot is free (default 3). */
   maxDelayMs?: number;
   /** Runs in flight at once (default 1); items queued meanwhile form the next batch. */
   maxConcurrent?: number;
@@ -45,7 +51,7 @@ export class MicroBatcher<I, O> {
   private readonly maxConcurrent: number;
   private readonly maxQueuedItems: number;
   private queue: Slot<I, O>[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private timer: { cancel(): void } | null = null;
   private running = 0;
 
   constructor(
@@ -85,11 +91,18 @@ export class MicroBatcher<I, O> {
   private schedule(): void {
     while (this.running < this.maxConcurrent && this.queue.length >= this.maxBatchSize) this.flush();
     if (this.queue.length > 0 && !this.timer && this.running < this.maxConcurrent) {
-      this.timer = setTimeout(() => {
+      const fire = () => {
         this.timer = null;
         if (this.running < this.maxConcurrent) this.flush();
         this.schedule();
-      }, this.maxDelayMs);
+      };
+      if (this.running === 0) {
+        const handle = setImmediate(fire);
+        this.timer = { cancel: () => clearImmediate(handle) };
+      } else {
+        const handle = setTimeout(fire, this.maxDelayMs);
+        this.timer = { cancel: () => clearTimeout(handle) };
+      }
     }
   }
 
@@ -97,7 +110,7 @@ export class MicroBatcher<I, O> {
     const batch = this.queue.splice(0, this.maxBatchSize);
     if (batch.length === 0) return;
     if (this.timer && this.queue.length === 0) {
-      clearTimeout(this.timer);
+      this.timer.cancel();
       this.timer = null;
     }
     this.running++;

@@ -22,6 +22,15 @@ describe('MicroBatcher', () => {
     expect(batches).toEqual([[1, 2, 3, 4, 5, 6]]);
   });
 
+  it('runs a lone call at the end of the current turn, without waiting out the delay, when no run is in flight', async () => {
+    const { batches, run } = fakeRun();
+    const batcher = new MicroBatcher(run, { maxBatchSize: 64, maxDelayMs: 60_000 });
+    const started = Date.now();
+    expect(await batcher.submit([7])).toEqual([14]);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(batches).toEqual([[7]]);
+  });
+
   it('splits work into runs of at most maxBatchSize items', async () => {
     const { batches, run } = fakeRun();
     const batcher = new MicroBatcher(run, { maxBatchSize: 4, maxDelayMs: 5 });

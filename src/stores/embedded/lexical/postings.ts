@@ -22,6 +22,9 @@ export const RANGE_SIZE = 1 << RANGE_BITS;
 /** Lists at least this long keep range bounds. */
 export const RANGE_BOUNDS_MIN_LENGTH = 256;
 const NO_LENGTH = 0xffffffff;
+/** The storage of every empty list (never written: a list allocates its own arrays before its first posting). */
+const NO_DOCS = new Int32Array(0);
+const NO_FREQS = new Float32Array(0);
 
 export class Postings {
   docs: Int32Array;
@@ -32,9 +35,14 @@ export class Postings {
   /** Per slot range: shortest document length (0xffffffff where the range holds no posting). */
   rangeMinLength: Uint32Array | null = null;
 
-  constructor(capacity = 4) {
-    this.docs = new Int32Array(capacity);
-    this.freqs = new Float32Array(capacity);
+  /**
+   * Lists start without storage and grow from one posting: most terms of a large catalogue (product
+   * codes and other compound terms) are held by a single document, and two typed arrays of one
+   * element are their whole cost.
+   */
+  constructor(capacity = 0) {
+    this.docs = capacity === 0 ? NO_DOCS : new Int32Array(capacity);
+    this.freqs = capacity === 0 ? NO_FREQS : new Float32Array(capacity);
   }
 
   get last(): number {
