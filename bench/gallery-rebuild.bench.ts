@@ -19,6 +19,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { RebuildStatus } from '../src/gallery/gallery-rebuild.service';
 import { graphqlQuery, residentMemoryMb, runLoad, ROOT, startServer, type LoadResult } from './http-load';
 import { argumentReaders, benchCommand, markdownTable, readJsonl, writeResults } from './support';
 
@@ -49,18 +50,6 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-interface RebuildStatus {
-  state: string;
-  from: string | null;
-  to: string | null;
-  processed: number;
-  total: number;
-  caughtUp: number;
-  failed: number;
-  error: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -93,7 +82,7 @@ async function main(): Promise<void> {
             : { query: 'query($p: ID!) { search(input: { image: { productId: $p }, first: 20 }) { edges { node { id } } } }', variables: { p: ids[i % ids.length] } },
         );
       const status = async (): Promise<RebuildStatus> =>
-        (await graphqlQuery(server.port, '{ ingestStatus { rebuild { state from to processed total caughtUp failed error startedAt finishedAt } } }')).ingestStatus.rebuild;
+        (await graphqlQuery(server.port, '{ ingestStatus { rebuild { state from to location processed total caughtUp failed error startedAt finishedAt } } }')).ingestStatus.rebuild;
       const info = async () => (await graphqlQuery(server.port, '{ serviceInfo { productCount models { role name version } } }')).serviceInfo;
       const before = await runLoad(server.port, args.concurrency, args.requests, body);
       const infoBefore = await info();
