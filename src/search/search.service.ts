@@ -14,7 +14,9 @@
  * the top W of a search at depth W (W = resultWindow); segment k holds the best hits of a search at
  * depth W*2^k that earlier segments do not hold, up to W*2^(k-1) of them. Only the segments that
  * cover offset + page + 1 are retrieved (one store call for the first W results, one more per
- * doubling after that). Attribute re-ranking reorders each segment on its own.
+ * doubling after that). Attribute re-ranking reorders each segment on its own. The pages after the
+ * first take the canonical ranking from a cache of recent rankings (ranking-cache.ts) instead of
+ * retrieving it again.
  */
 import { randomUUID } from 'node:crypto';
 import { InvalidInputError } from '../domain/errors';
@@ -26,6 +28,7 @@ import type { FusionEncoder, ImageEncoder, TextEncoder } from '../encoders/encod
 import type { UnderstandingOptions } from '../query/query-understanding';
 import type { FacetCount, ScoredHit, SearchRequest, VectorStore } from '../stores/vector-store';
 import { AttributeReranker, matchAttributes } from './attribute.reranker';
+import { RankingCache, type CanonicalRanking } from './ranking-cache';
 import type { CatalogVocabulary } from './catalog-vocabulary';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor';
 import { listKnownAttributes, toDomainFilter } from './filter-input';
@@ -48,6 +51,8 @@ export interface SearchOptions {
   resultWindow: number;
   /** Deepest position a client can page to; deeper cursors are refused. */
   maxResults: number;
+  /** Canonical rankings kept for the pages after a first page (ranking-cache.ts); 0 keeps none. */
+  rankingCacheSize: number;
   /** Attribute re-ranking of searches with text; null disables it. */
   reranker: AttributeReranker | null;
   /** How recognised attributes, exclusions and prices shape a search (understood-conditions.ts). */
@@ -67,6 +72,7 @@ export const DEFAULT_SEARCH_OPTIONS: SearchOptions = {
   defaultImageWeight: 0.5,
   resultWindow: 100,
   maxResults: 6400,
+  rankingCacheSize: 256,
   reranker: null,
   understanding: DEFAULT_UNDERSTANDING_POLICY,
   understand: true,
@@ -135,11 +141,13 @@ export class SearchService {
   private readonly options: SearchOptions;
 
   private readonly planner: SearchPlanner;
+  private readonly rankings: RankingCache;
 
   constructor(private readonly deps: SearchServiceDeps) {
     this.store = deps.store;
     this.options = { ...DEFAULT_SEARCH_OPTIONS, ...deps.options };
     this.planner = new SearchPlanner(deps, this.options);
+    this.rankings = new RankingCache(this.options.rankingCacheSize);
     if (this.options.textSources.length === 0) throw new RangeError('textSources needs at least one source');
   }
 
@@ -218,9 +226,8 @@ export class SearchService {
     if (plan.dense.length + (plan.lexical ? 1 : 0) > 1) request.fusion = 'rrf';
 
     const countFilter = plan.excludeIds ? andFilters(q.filter, { mustNot: [{ kind: 'hasId', ids: plan.excludeIds }] }) : q.filter;
-    const pinned = plan.identifiers?.length ? await this.exactIdentifierMatches(plan.identifiers, request) : [];
-    const [segments, totalCount, facets] = await Promise.all([
-      this.canonicalSegments(request, needed, new Set(pinned.map((h) => h.id))),
+    const [{ pinned, segments }, totalCount, facets] = await Promise.all([
+      this.canonicalRanking(plan, request, q, needed),
       this.store.count(countFilter),
       q.facets.length ? this.store.facets(q.facets, countFilter) : Promise.resolve([] as FacetCount[]),
     ]);
@@ -283,8 +290,27 @@ export class SearchService {
       .slice(0, MAX_PINNED);
   }
 
+  /**
+   * The canonical ranking covering the first `needed` positions: pinned identifier matches, then
+   * the segments (see the header). A page after the first takes it from the ranking cache when the
+   * first page's ranking reaches far enough (ranking-cache.ts).
+   */
+  private async canonicalRanking(
+    plan: PlannedSearch,
+    request: SearchRequest,
+    q: { offset: number; fingerprint: string; catalogVersion: string | null },
+    needed: number,
+  ): Promise<CanonicalRanking> {
+    const cached = q.offset > 0 ? this.rankings.get(q.fingerprint, q.catalogVersion, needed) : undefined;
+    if (cached) return cached;
+    const pinned = plan.identifiers?.length ? await this.exactIdentifierMatches(plan.identifiers, request) : [];
+    const ranking = { pinned, ...(await this.canonicalSegments(request, needed, new Set(pinned.map((h) => h.id)))) };
+    this.rankings.set(q.fingerprint, q.catalogVersion, ranking);
+    return ranking;
+  }
+
   /** Segments of the canonical ranking covering the first `needed` positions (see the header). */
-  private async canonicalSegments(request: SearchRequest, needed: number, pinned: ReadonlySet<string>): Promise<ScoredHit[][]> {
+  private async canonicalSegments(request: SearchRequest, needed: number, pinned: ReadonlySet<string>): Promise<{ segments: ScoredHit[][]; exhausted: boolean }> {
     const segments: ScoredHit[][] = [];
     const placed = new Set<string>(pinned);
     needed = Math.max(0, needed - pinned.size);
@@ -300,7 +326,8 @@ export class SearchService {
       for (const h of segment) placed.add(h.id);
       segments.push(segment);
       covered += segment.length;
-      if (hits.length < depth || covered >= needed || depth * 2 > this.options.maxResults) return segments;
+      const exhausted = hits.length < depth || depth * 2 > this.options.maxResults;
+      if (exhausted || covered >= needed) return { segments, exhausted };
     }
   }
 

@@ -16,18 +16,21 @@ import { product, sampleCatalog } from '../fakes/catalog-builder';
 import { bagOfWords, DIM, FakeFusionEncoder, FakeImageEncoder, FakeTextEncoder } from '../fakes/fake-encoders';
 import { MemoryStore } from '../fakes/memory.store';
 
-async function serviceOver(store: VectorStore): Promise<SearchService> {
+async function serviceOverDeps(store: VectorStore) {
   const vocabulary = new CatalogVocabulary(store);
   await vocabulary.refresh();
-  return new SearchService({
+  return {
     store,
     textEncoder: new FakeTextEncoder(),
     imageEncoder: new FakeImageEncoder(),
     fusionEncoder: new FakeFusionEncoder(),
     images: new ImageLoader({ maxBytes: 10_000, fetchTimeoutMs: 1000, allowedDir: null }),
     vocabulary,
-    options: { textSources: ['image', 'lexical'] },
-  });
+  };
+}
+
+async function serviceOver(store: VectorStore): Promise<SearchService> {
+  return new SearchService({ ...(await serviceOverDeps(store)), options: { textSources: ['image', 'lexical'] } });
 }
 
 const ids = (r: SearchResult) => r.hits.map((h) => h.product.id);
@@ -98,6 +101,51 @@ describe('pagination across writes (embedded store)', () => {
     const next = await service.search({ text: 'navy cotton dress', first: 4, after: first.pageInfo.endCursor });
     expect(next.hits.length).toBe(4);
     expect(ids(next).filter((id) => ids(first).includes(id))).toEqual([]);
+  });
+});
+
+describe('the canonical ranking of a first page serves the pages after it', () => {
+  const counting = async (store: MemoryStore) => {
+    const calls = { search: 0 };
+    const search = store.search.bind(store);
+    store.search = async (request) => {
+      calls.search++;
+      return search(request);
+    };
+    return { calls, service: await serviceOver(store) };
+  };
+
+  it('a next page retrieves nothing again, and pages the same as a service without the cache', async () => {
+    const store = new MemoryStore();
+    await store.upsert(sampleCatalog(60));
+    const { calls, service } = await counting(store);
+    const first = await service.search({ text: 'red denim shirt', first: 5 });
+    const afterFirst = calls.search;
+    expect(afterFirst).toBeGreaterThan(0);
+    const second = await service.search({ text: 'red denim shirt', first: 5, after: first.pageInfo.endCursor });
+    expect(calls.search).toBe(afterFirst);
+    const uncached = new SearchService({ ...(await serviceOverDeps(store)), options: { textSources: ['image', 'lexical'], rankingCacheSize: 0 } });
+    const reference = await uncached.search({ text: 'red denim shirt', first: 10 });
+    expect([...ids(first), ...ids(second)]).toEqual(ids(reference));
+  });
+
+  it('a first page always ranks afresh, and a page deeper than the kept ranking retrieves again', async () => {
+    const store = new MemoryStore();
+    await store.upsert(sampleCatalog(60));
+    const { calls, service } = await counting(store);
+    await service.search({ text: 'navy cotton dress', first: 5 });
+    const once = calls.search;
+    await service.search({ text: 'navy cotton dress', first: 5 });
+    expect(calls.search).toBe(2 * once);
+    const small = new SearchService({ ...(await serviceOverDeps(store)), options: { textSources: ['image', 'lexical'], resultWindow: 10, maxResults: 40 } });
+    // Positions 1-4 need a ranking of 5, positions 5-8 one of 9: both within the first window of 10.
+    const p1 = await small.search({ text: 'navy cotton dress', first: 4 });
+    const afterP1 = calls.search;
+    const p2 = await small.search({ text: 'navy cotton dress', first: 4, after: p1.pageInfo.endCursor });
+    expect(calls.search).toBe(afterP1);
+    // Positions 9-12 need 13: beyond the kept ranking, so it is retrieved again, deeper.
+    await small.search({ text: 'navy cotton dress', first: 4, after: p2.pageInfo.endCursor });
+    expect(calls.search).toBeGreaterThan(afterP1);
   });
 });
 
