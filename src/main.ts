@@ -319,7 +319,14 @@ export async function startApplication(
   // space is not the running models'): they are re-embedded at start, before the server is ready.
   const runningSpace = { key: encoders.indexKey, models: await spaceModels(encoders.registry, encoders.models) };
   const recorded = await store.spaceRecord();
-  const storedKey = recorded?.key ?? ((await store.info()).products > 0 ? ((await ingest.recordedIndexKey()) ?? 'unrecorded') : encoders.indexKey);
+  // A store from before records: the last catalogue ingest says which models embedded it. With no
+  // ingest either (a Qdrant collection shared with other replicas, opened from a fresh DATA_DIR), the
+  // vectors are taken to be the running models', as they were before records existed.
+  const ingestedKey = recorded ? null : await ingest.recordedIndexKey();
+  const storedKey = recorded?.key ?? ingestedKey ?? encoders.indexKey;
+  if (!recorded && ingestedKey === null && (await store.info()).products > 0) {
+    logger.warn('the store records no models and no catalogue ingest ran here: its vectors are taken to be the running models\'', { running: encoders.indexKey });
+  }
   const staleGallery = storedKey !== encoders.indexKey;
   if (staleGallery) {
     store.refuseSearches(
