@@ -298,6 +298,10 @@ export async function startApplication(
       throw new UnavailableError(`the catalogue ingest is ${ingest.status().state.toLowerCase()}; reload the new gallery models once it is complete (ingestStatus)`);
     }
     if (!next.image) throw new Error('the new models have no image tower');
+    const running = rebuild.status();
+    if (rebuild.inProgress && running.to !== next.indexKey) {
+      throw new UnavailableError(`a gallery rebuild to "${running.to}" is running; reload again once it has ended (ingestStatus.rebuild)`);
+    }
     const models: GalleryModels = {
       key: next.indexKey,
       models: await spaceModels(nextRegistry, next.models),
@@ -309,7 +313,9 @@ export async function startApplication(
       loadedRegistry = nextRegistry;
       queryModels.install(next);
     });
-    done.then(afterSwitch(previousDirectory)).catch(() => undefined);
+    done.then(afterSwitch(previousDirectory)).catch((error: Error) => {
+      if (rebuild.status().state === 'COMPLETE') logger.warn('gallery rebuild: tidying up after the switch failed', { error: error.message });
+    });
     await rebuild.whenStarted();
     return rebuild.status();
   };

@@ -170,6 +170,7 @@ export class GalleryRebuildService {
     });
     const failures: string[] = [];
     let target: GalleryTarget | null = null;
+    let switched = false;
     try {
       target = await openTarget();
       this.current.location = target.location;
@@ -192,16 +193,19 @@ export class GalleryRebuildService {
       for (let pass = 0; pass < CATCH_UP_PASSES && dirty.size > 0; pass++) await this.catchUp(dirty, target.store, models, failures);
       this.throwIfFailed(failures);
       const ready = target;
+      let previous: VectorStore | null = null;
       await store.exclusive(async () => {
         await this.catchUp(dirty, ready.store, models, failures);
         this.throwIfFailed(failures);
         await ready.store.recordSpace({ key: models.key, models: models.models, recordedAt: new Date().toISOString() });
         await ready.publish();
         store.watchWrites(null);
-        const previous = store.switchTo(ready.store);
+        previous = store.switchTo(ready.store);
+        switched = true;
         install(models);
-        void store.retire(previous).catch((error) => logger.warn('gallery rebuild: closing the replaced store failed', { error: (error as Error).message }));
       });
+      // The replaced store closes once the calls it was serving have finished.
+      await store.retire(previous!).catch((error) => logger.warn('gallery rebuild: closing the replaced store failed', { error: (error as Error).message }));
       this.current = { ...this.current, state: 'COMPLETE', finishedAt: new Date().toISOString() };
       logger.info('gallery rebuild complete: searches use the new gallery', { to: models.key, location: target.location, caughtUp: this.current.caughtUp });
       return this.status();
@@ -209,6 +213,11 @@ export class GalleryRebuildService {
       this.markStarted();
       store.watchWrites(null);
       this.current = { ...this.current, state: 'FAILED', error: (error as Error).message, finishedAt: new Date().toISOString() };
+      if (switched) {
+        // The new store serves already: it is kept, and only the step after the switch failed.
+        logger.warn('gallery rebuild: the store switched, but installing the new models failed', { to: models.key, error: (error as Error).message });
+        throw error;
+      }
       logger.warn('gallery rebuild failed: the server keeps its gallery', { to: models.key, error: (error as Error).message });
       await target?.discard().catch((e) => logger.warn('gallery rebuild: removing the unfinished store failed', { error: (e as Error).message }));
       throw error;
