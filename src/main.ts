@@ -132,7 +132,7 @@ export async function buildEncoders(config: Config, observer?: EncoderObserver):
 
 import { currentEmbeddedDirectory, openGalleryTarget, openStore, removeReplacedGallery } from './gallery/gallery-locations';
 import { GalleryRebuildService, type GalleryModels, type GalleryTarget, type RebuildStatus } from './gallery/gallery-rebuild.service';
-import { spaceModels } from './gallery/space-models';
+import { otherWeights, spaceIdentity, spaceModels } from './gallery/space-models';
 import { SwitchableStore } from './gallery/switchable.store';
 
 export { openStore };
@@ -282,8 +282,8 @@ export async function startApplication(
     logger,
     batchSize: config.ingestBatchSize,
   });
-  const openTarget = (key: string, dim: number) => async (): Promise<GalleryTarget> => {
-    const target = await openGalleryTarget(config, key, dim, logger);
+  const openTarget = (space: string, dim: number) => async (): Promise<GalleryTarget> => {
+    const target = await openGalleryTarget(config, space, dim, logger);
     return { ...target, store: timedStore(target.store, metrics) };
   };
   const afterSwitch = (previousDirectory: string | null) => async (status: RebuildStatus) => {
@@ -309,7 +309,7 @@ export async function startApplication(
       text: next.galleryText ?? next.text,
     };
     const previousDirectory = currentDirectory();
-    const done = rebuild.start(models, openTarget(next.indexKey, next.image.dim), () => {
+    const done = rebuild.start(models, openTarget(spaceIdentity(models.key, models.models), next.image.dim), () => {
       loadedRegistry = nextRegistry;
       queryModels.install(next);
     });
@@ -333,16 +333,19 @@ export async function startApplication(
   if (!recorded && ingestedKey === null && (await store.info()).products > 0) {
     logger.warn('the store records no models and no catalogue ingest ran here: its vectors are taken to be the running models\'', { running: encoders.indexKey });
   }
-  const staleGallery = storedKey !== encoders.indexKey;
+  // Same names and versions but other weights (a model retrained under its old version) count as other models too.
+  const retrained = recorded !== null && recorded.key === encoders.indexKey && otherWeights(recorded.models, runningSpace.models);
+  const staleGallery = storedKey !== encoders.indexKey || retrained;
   if (staleGallery) {
+    const stored = retrained ? `${storedKey} (other weights: ${recorded!.models.map((m) => `${m.role} sha256 ${m.sha256?.slice(0, 12)}`).join(', ')})` : storedKey;
     store.refuseSearches(
       new IncompatibleModelsError(
-        `the stored vectors were embedded by "${storedKey}" and the running models embed "${encoders.indexKey}"; ` +
+        `the stored vectors were embedded by "${stored}" and the running models embed "${encoders.indexKey}"; ` +
           'searches resume when the store has been re-embedded with the running models (progress: ingestStatus.rebuild)',
-        { stored: storedKey, running: encoders.indexKey },
+        { stored, running: encoders.indexKey },
       ),
     );
-    logger.warn('the stored vectors belong to other models: the gallery is re-embedded before the server is ready', { stored: storedKey, running: encoders.indexKey });
+    logger.warn('the stored vectors belong to other models: the gallery is re-embedded before the server is ready', { stored: storedKey, retrained, running: encoders.indexKey });
   } else if (!recorded) {
     await store.recordSpace({ ...runningSpace, recordedAt: new Date().toISOString() });
   }
@@ -451,7 +454,7 @@ export async function startApplication(
     if (staleGallery) {
       const models: GalleryModels = { ...runningSpace, image: encoders.image, text: encoders.galleryText ?? encoders.text };
       const previousDirectory = currentDirectory();
-      const status = await rebuild.start(models, openTarget(encoders.indexKey, encoders.dim), () => undefined, { dropUnreadable: true });
+      const status = await rebuild.start(models, openTarget(spaceIdentity(models.key, models.models), encoders.dim), () => undefined, { dropUnreadable: true });
       await afterSwitch(previousDirectory)(status);
     }
     await ingest.run();

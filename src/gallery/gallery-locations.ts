@@ -70,9 +70,12 @@ export async function openStore(config: Config, dim: number, logger?: Pick<Logge
   return store;
 }
 
-/** Creates the empty store a rebuild to `key` writes, replacing what an earlier, unfinished rebuild to the same key left. */
-export async function openGalleryTarget(config: Config, key: string, dim: number, logger?: Pick<Logger, 'warn'>): Promise<GalleryTarget> {
-  const id = galleryId(key);
+/**
+ * Creates the empty store a rebuild to the gallery named `space` (its key, with the weights' hashes:
+ * `spaceIdentity`) writes, replacing what an earlier, unfinished rebuild to the same gallery left.
+ */
+export async function openGalleryTarget(config: Config, space: string, dim: number, logger?: Pick<Logger, 'warn'>): Promise<GalleryTarget> {
+  const id = galleryId(space);
   if (config.store === 'qdrant') {
     const alias = config.qdrant.collection;
     const collection = `${alias}-${id}`;
@@ -93,7 +96,7 @@ export async function openGalleryTarget(config: Config, key: string, dim: number
   const relative = path.join(GALLERIES_DIR, id);
   const directory = path.join(config.dataDir, relative);
   if (path.resolve(directory) === path.resolve(currentEmbeddedDirectory(config.dataDir))) {
-    throw new Error(`the gallery for "${key}" is the one in use (${directory})`);
+    throw new Error(`the gallery for "${space}" is the one in use (${directory})`);
   }
   await fs.rm(directory, { recursive: true, force: true });
   await fs.mkdir(directory, { recursive: true });
@@ -105,7 +108,7 @@ export async function openGalleryTarget(config: Config, key: string, dim: number
     publish: async () => {
       const file = path.join(config.dataDir, GALLERY_POINTER);
       const temporary = `${file}.${process.pid}.tmp`;
-      await fs.writeFile(temporary, `${JSON.stringify({ directory: relative, key, publishedAt: new Date().toISOString() }, null, 2)}\n`);
+      await fs.writeFile(temporary, `${JSON.stringify({ directory: relative, space, publishedAt: new Date().toISOString() }, null, 2)}\n`);
       await fs.rename(temporary, file);
     },
     discard: async () => {

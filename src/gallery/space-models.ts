@@ -31,3 +31,20 @@ export async function spaceModels(registry: ModelRegistry | null, models: { role
     })),
   );
 }
+
+/**
+ * Whether vectors recorded as embedded by `stored` were embedded by other weights than `running`
+ * has: a gallery model of the same role whose file hash differs (a model retrained or re-exported
+ * under the same name and version). Hashes unknown on either side do not count.
+ */
+export function otherWeights(stored: SpaceRecord['models'], running: SpaceRecord['models']): boolean {
+  return running.some((r) => {
+    const s = stored.find((m) => m.role === r.role);
+    return s !== undefined && s.sha256 !== null && r.sha256 !== null && s.sha256 !== r.sha256;
+  });
+}
+
+/** What names a gallery (its folder or collection): the key and the weights' hashes, so a retrained model under the same version gets a place of its own. */
+export function spaceIdentity(key: string, models: SpaceRecord['models']): string {
+  return [key, ...models.map((m) => `${m.role}:${m.sha256 ?? '-'}`)].join(' ');
+}

@@ -3,8 +3,8 @@
  * another gallery text tower) given to reloadModels re-embed every product in the background while
  * clients search and write; searches never fail, a product written meanwhile is in the new gallery,
  * and the server switches store and models at once. The store records the models that embedded it:
- * a restart with the same models reuses it; a restart with other models finds its vectors stale and
- * re-embeds them before it is ready.
+ * a restart with the same models reuses it; a restart with other models (or other weights under the
+ * same model names and versions) finds its vectors stale and re-embeds them before it is ready.
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -123,5 +123,16 @@ describe('gallery rebuilds', () => {
     expect((await gql(a, INFO)).json.data.serviceInfo.productCount).toBe(41);
     const s = await gql(a, '{ search(input: { text: "blouse", first: 3 }) { edges { node { id } } } }');
     expect(s.json.data.search.edges.map((e: { node: { id: string } }) => e.node.id)).toContain('during');
+  });
+
+  it('a restart with a gallery model retrained under the same name and version finds the other weights by their hash and re-embeds', async () => {
+    // Other weights in the file of the gallery text tower, fashion-text@ its old version.
+    cpSync(path.join(models, 'fashion-text-gru', 'model.onnx'), path.join(models, 'fashion-text', 'model.onnx'));
+    const a = await start();
+    await a.ready;
+    const status = await rebuildStatus(a);
+    expect(status).toMatchObject({ state: 'COMPLETE', failed: 0 });
+    expect(status.to).toBe(status.from);
+    expect((await gql(a, INFO)).json.data.serviceInfo.productCount).toBe(41);
   });
 });
