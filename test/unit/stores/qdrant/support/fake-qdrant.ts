@@ -359,7 +359,16 @@ export class FakeQdrant {
         });
       case 'upsert_points':
         return withCollection((c, r) => {
+          // update_mode: insert_only leaves existing points as they are, update_only
+          // inserts nothing; update_filter: existing points that do not match it are left as they are.
+          const mode = r.body.update_mode ?? 'upsert';
           for (const point of r.body.points as FakePoint[]) {
+            if (Array.isArray(point.vector)) {
+              // An array addresses the unnamed default vector; a collection of named vectors (or none, `vectors: {}`) has none.
+              const single = c.config.vectors && typeof c.config.vectors.size === 'number' ? c.config.vectors : undefined;
+              if (!single) return { status: 400, error: 'Wrong input: Not existing vector name error: ' };
+              return { status: 501, error: 'fake Qdrant: points with an unnamed vector are not supported' };
+            }
             for (const name of Object.keys(point.vector)) {
               const dense = c.config.vectors?.[name];
               const sparse = c.config.sparse_vectors?.[name];
@@ -372,6 +381,9 @@ export class FakeQdrant {
             const vector = Object.fromEntries(
               Object.entries(point.vector).map(([name, v]) => [name, c.config.vectors?.[name]?.distance === 'Cosine' ? normalised(v as number[]) : v]),
             );
+            const existing = c.points.get(pointKey(point.id));
+            if (existing && (mode === 'insert_only' || (r.body.update_filter && !matches(r.body.update_filter, existing)))) continue;
+            if (!existing && mode === 'update_only') continue;
             c.points.set(pointKey(point.id), { id: point.id, vector, payload: point.payload ?? {} });
           }
           return updated();
