@@ -31,7 +31,9 @@ import { loadColourDictionary } from './query/colour-names';
 import { Lexicon } from './query/lexicon';
 import { CatalogVocabulary } from './search/catalog-vocabulary';
 import { MeanFusionEncoder } from './search/mean.fusion';
-import { SearchService, type SearchOptions, type SearchServiceDeps } from './search/search.service';
+import { DEFAULT_SEARCH_OPTIONS, SearchService, type SearchOptions, type SearchServiceDeps } from './search/search.service';
+import { RuleBook } from './rules/rule-book.service';
+import { RulePreviewService } from './rules/rule-preview.service';
 import { DEFAULT_UNDERSTANDING_POLICY, type UnderstandingPolicy } from './search/understood-conditions';
 import { createHttpServer, listen } from './server/http.server';
 import { InFlightLimiter } from './server/in-flight.limiter';
@@ -130,7 +132,7 @@ export async function buildEncoders(config: Config, observer?: EncoderObserver):
   return encoders;
 }
 
-import { currentEmbeddedDirectory, openGalleryTarget, openStore, removeReplacedGallery } from './gallery/gallery-locations';
+import { currentEmbeddedDirectory, openGalleryTarget, openStore, removeReplacedGallery, ruleStore } from './gallery/gallery-locations';
 import { GalleryRebuildService, type GalleryModels, type GalleryTarget, type RebuildStatus } from './gallery/gallery-rebuild.service';
 import { otherWeights, spaceIdentity, spaceModels } from './gallery/space-models';
 import { SwitchableStore } from './gallery/switchable.store';
@@ -255,7 +257,17 @@ export async function startApplication(
     : null;
   const canReload = !overrides.encoders && encoders.registry !== null;
   const searchParts = { store, textEncoder: queryModels.text, imageEncoder: queryModels.image, fusionEncoder: queryModels.fusion, images, vocabulary };
-  const search = createSearchService({ ...searchParts, log: events }, config.search);
+  // Merchandising rules (src/rules/): kept beside the catalogue, live ones compiled for searches.
+  const ruleBook = new RuleBook({
+    store: ruleStore(config),
+    vocabulary,
+    products: store,
+    maxPosition: DEFAULT_SEARCH_OPTIONS.maxResults,
+    refreshIntervalMs: config.rules.refreshMs,
+    onRuleError: (ruleId, error) => logger.warn('merchandising rule skipped', { ruleId, error: (error as Error)?.message ?? String(error) }),
+  });
+  await ruleBook.open();
+  const search = createSearchService({ ...searchParts, log: events, rules: ruleBook }, config.search);
   const writer = new ProductWriterService({
     store,
     textEncoder: queryModels.galleryText,
@@ -356,7 +368,7 @@ export async function startApplication(
   });
   const outfits = outfitScorer ? new OutfitService(store, outfitScorer) : undefined;
 
-  const { evaluation, analytics } = createEvaluationServices({
+  const { evaluation, analytics, judgementSets } = createEvaluationServices({
     outfitScorer,
     models: evaluationModels,
     store,
@@ -375,6 +387,7 @@ export async function startApplication(
     evaluation: { perMinute: config.rateLimits.evaluationPerMinute },
   });
   const admission = new InFlightLimiter(config.maxInFlight);
+  const rulePreview = new RulePreviewService({ rules: ruleBook, search, judgements: judgementSets, traffic: events });
 
   let modelsLoaded = false;
   /** Set at the start of close(): /readyz turns 503 so balancers stop sending requests. */
@@ -390,6 +403,7 @@ export async function startApplication(
     analytics,
     outfits,
     rateLimiter,
+    rules: { book: ruleBook, preview: rulePreview },
     ...(canReload ? { models: { reload: () => reloadModels('reloadModels') } } : {}),
     info: async () => ({
       index: queryModels.indexKey.split(' ')[0],
@@ -498,6 +512,7 @@ export async function startApplication(
         await step('vector store', () => store.close());
         await step('search log', () => events.close());
         await step('API key store', () => apiKeys.close());
+        await step('rule store', () => ruleBook.close());
         if (failures.length) throw new Error(`shutdown: could not close the ${failures.join(', ')}`);
         logger.info('stopped: stores saved and closed');
       })()),

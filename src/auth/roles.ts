@@ -8,7 +8,7 @@ export type Role = (typeof ROLES)[number];
 export const ROLE_DESCRIPTIONS: Readonly<Record<Role, string>> = {
   search: 'search and read products (open to anyone unless AUTH_SEARCH_REQUIRES_KEY=true)',
   catalog: 'upsert and delete products',
-  merchandiser: 'manage merchandising rules (reserved: no operation needs it yet)',
+  merchandiser: 'read, preview, write, publish and roll back merchandising rules',
   analyst: 'run and read evaluations, read search analytics and, with METRICS_REQUIRE_KEY=true, /metrics',
   admin: 'everything, including model reloads',
 };

@@ -92,6 +92,8 @@ export interface Config {
   rateLimits: { imageSearchPerMinute: number; catalogWritePerMinute: number; evaluationPerMinute: number };
   /** Evaluation jobs that may wait behind the running one. */
   evaluationQueueSize: number;
+  /** Merchandising rules: how often each server looks for a release published by another (RULES_REFRESH_MS; 0: never). */
+  rules: { refreshMs: number };
 }
 
 export class ConfigError extends Error {
@@ -297,6 +299,7 @@ export function loadConfig(env: Env = process.env): Config {
       evaluationPerMinute: r.int('RATE_LIMIT_EVALUATE', 60, 0, 10_000_000),
     },
     evaluationQueueSize: r.int('EVALUATION_QUEUE_SIZE', 4, 0, 1000),
+    rules: { refreshMs: r.int('RULES_REFRESH_MS', 5000, 0, 3_600_000) },
   };
   if (store === 'qdrant' && !config.qdrant.url) r.problems.push('STORE=qdrant needs QDRANT_URL (e.g. http://localhost:6333)');
   if (modelAdapter === 'clip-hf' && !config.clipModelDir) {

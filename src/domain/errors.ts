@@ -12,6 +12,7 @@ export type DomainErrorCode =
   | 'OVERLOADED'
   | 'STALE_CURSOR'
   | 'MODELS_INCOMPATIBLE'
+  | 'CONFLICT'
   | 'INTERNAL';
 
 export class DomainError extends Error {
@@ -81,5 +82,12 @@ export class OverloadedError extends DomainError {
 export class IncompatibleModelsError extends DomainError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super(message, 'MODELS_INCOMPATIBLE', details);
+  }
+}
+
+/** The thing changed since the caller read it (another writer): read it again and retry. */
+export class ConflictError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message, 'CONFLICT', details);
   }
 }

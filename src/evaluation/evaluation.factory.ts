@@ -33,7 +33,7 @@ export interface EvaluationDeps {
   onUnexpectedError?: (error: unknown, jobId: string) => void;
 }
 
-export function createEvaluationServices(deps: EvaluationDeps): { evaluation?: EvaluationService; analytics: SearchAnalyticsService } {
+export function createEvaluationServices(deps: EvaluationDeps): { evaluation?: EvaluationService; analytics: SearchAnalyticsService; judgementSets?: SeedJudgementSets } {
   // Computed by the event log in SQL: memory does not grow with the number of recorded searches.
   const analytics = new SearchAnalyticsService(deps.eventLog);
   if (!deps.models) return { analytics };
@@ -48,7 +48,7 @@ export function createEvaluationServices(deps: EvaluationDeps): { evaluation?: E
     maxQueuedJobs: deps.maxQueuedJobs,
     onUnexpectedError: deps.onUnexpectedError,
   });
-  return { evaluation, analytics };
+  return { evaluation, analytics, judgementSets: sets };
 }
 
 /** Search-service variants recording the registry's default models. */

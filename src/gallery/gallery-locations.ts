@@ -10,6 +10,9 @@
  *   searches the new collection. A deployment whose QDRANT_COLLECTION is a real collection (not an
  *   alias) cannot publish that way; the rebuild is refused before it starts, with what to do.
  */
+import type { RuleStore } from '../rules/rule-store';
+import { EmbeddedRuleStore } from '../stores/embedded/embedded-rule.store';
+import { createQdrantRuleStore } from '../stores/qdrant/qdrant-rule.store';
 import { createHash } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -61,6 +64,17 @@ function qdrantStore(config: Config, collection: string): QdrantStore {
     { url: config.qdrant.url as string, apiKey: config.qdrant.apiKey ?? undefined },
     { collection, quantization: quantization(config.qdrant.quantization) },
   );
+}
+
+/**
+ * The merchandising rules' storage beside the catalogue, as configured: DATA_DIR's rules file, or
+ * the rules collection beside QDRANT_COLLECTION (the alias, so a gallery rebuild keeps the rules).
+ */
+export function ruleStore(config: Config): RuleStore {
+  if (config.store === 'qdrant') {
+    return createQdrantRuleStore({ url: config.qdrant.url as string, apiKey: config.qdrant.apiKey ?? undefined }, { collection: config.qdrant.collection });
+  }
+  return new EmbeddedRuleStore({ file: EmbeddedRuleStore.fileIn(config.dataDir) });
 }
 
 /** Opens the store of the current gallery, as configured. */

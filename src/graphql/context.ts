@@ -15,6 +15,8 @@ import type { RebuildStatus } from '../gallery/gallery-rebuild.service';
 import type { IngestStatus, ProductDraft, UpsertResult } from '../ingestion/ingest.types';
 import type { SearchQuery, SearchResult, ServiceInfo, SimilarQuery } from '../search/search.types';
 import type { RateLimiter } from './rate-limit.guard';
+import type { RuleBook } from '../rules/rule-book.service';
+import type { RulePreviewService } from '../rules/rule-preview.service';
 import { createProductByIdLoader, type ProductSource } from './loaders/product-by-id.loader';
 
 export interface ApiServices {
@@ -32,6 +34,8 @@ export interface ApiServices {
   analytics?: SearchAnalyticsService;
   /** Complete the look; absent when the outfit model is not loaded. */
   outfits?: OutfitService;
+  /** Merchandising rules (src/rules/); absent when the server runs without them. */
+  rules?: { book: RuleBook; preview: RulePreviewService };
   /** Per-client rate limits of expensive operations (src/graphql/rate-limit.guard.ts); absent: none. */
   rateLimiter?: RateLimiter;
 }

@@ -5,7 +5,8 @@
  * (VectorStore.catalogVersion). Positions are only meaningful in an unchanged catalogue: after a
  * write, a product could move from a page already shown to a later one and be shown twice, so a
  * cursor whose catalogue version is no longer current is refused with STALE_CURSOR, asking the client
- * to run the search again. A store without versions (null) gives positional cursors.
+ * to run the search again. The version a search service gives includes the merchandising rules that
+ * fired, so republished rules make a search's cursors stale too. A store without versions (null) gives positional cursors.
  */
 import { createHash } from 'node:crypto';
 import { InvalidInputError, StaleCursorError } from '../domain/errors';
@@ -46,7 +47,7 @@ export function decodeCursor(cursor: string, fingerprint: string, catalogVersion
 
 function stale(): StaleCursorError {
   return new StaleCursorError(
-    'the catalogue has changed since this search began (products were added, changed or removed), so its next page could repeat or skip products; run the search again without `after` and page from its first page',
+    'the catalogue has changed since this search began (products were added, changed or removed), or the merchandising rules that apply to it were republished, so its next page could repeat or skip products; run the search again without `after` and page from its first page',
     { argument: 'after' },
   );
 }

@@ -165,6 +165,11 @@ export class SearchPlanner {
     return { mode: 'IMAGE', dense: [{ space: 'image', vector: imageVector }], queryAttributes: [], understanding: null, referenceId, imageKind };
   }
 
+  /** Query understanding of a text as planning reads it; null when understanding is off. */
+  understandText(text: string, correctSpelling: boolean): UnderstoodQuery | null {
+    return this.understand(text, correctSpelling);
+  }
+
   private understand(text: string, correctSpelling: boolean): UnderstoodQuery | null {
     if (!this.options.understand) return null;
     const { vocabulary } = this.deps;

@@ -33,8 +33,12 @@ import type { CatalogVocabulary } from './catalog-vocabulary';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor';
 import { listKnownAttributes, toDomainFilter } from './filter-input';
 import { SearchPlanner, type ImageKind, type PlannedSearch, type QueryImageLoader, type TextSource } from './search-planner';
-import type { AttributeValue, FilterInput, ImageSource, SearchHit, SearchMode, SearchQuery, SearchResult, SimilarQuery } from './search.types';
+import type { AttributeValue, FilterInput, FiredRule, ImageSource, SearchHit, SearchMode, SearchQuery, SearchResult, SimilarQuery } from './search.types';
 import { DEFAULT_UNDERSTANDING_POLICY, type UnderstandingPolicy } from './understood-conditions';
+import { applyBoosts, placePins, type HitRuleEffect } from '../rules/rule-ranking';
+import { attributeKey, filterInputValues, type LiveRules, type RuleEffects, type RuleSet } from '../rules/rule-set';
+import { checkContext } from '../rules/rule-validation';
+import type { RuleDefinition } from '../rules/rule';
 
 export { ATTRIBUTES_SOURCE, extractIdentifiers, type QueryImageLoader, type TextSource } from './search-planner';
 
@@ -107,7 +111,17 @@ export interface SearchServiceDeps {
   images: QueryImageLoader;
   vocabulary: CatalogVocabulary;
   log?: SearchLog;
+  /** The live merchandising rules; none apply without. */
+  rules?: LiveRules;
   options?: Partial<SearchOptions>;
+}
+
+/** How one search runs, beside what it asks. */
+export interface SearchRun {
+  /** These rules instead of the live ones (previews); null applies none. */
+  rules?: RuleSet | null;
+  /** Record the search in the search log (default true; previews do not). */
+  record?: boolean;
 }
 
 export const MAX_SESSION_ID_LENGTH = 128;
@@ -151,7 +165,7 @@ export class SearchService {
     if (this.options.textSources.length === 0) throw new RangeError('textSources needs at least one source');
   }
 
-  async search(query: SearchQuery): Promise<SearchResult> {
+  async search(query: SearchQuery, run: SearchRun = {}): Promise<SearchResult> {
     const text = this.cleanText(query.text, 'input.text');
     const modifier = this.cleanText(query.modifier, 'input.modifier');
     const image = query.image ?? null;
@@ -175,28 +189,122 @@ export class SearchService {
     const facets = this.facetAttributes(query.facets);
     const correctSpelling = query.correctSpelling ?? true;
     const sessionId = checkSessionId(query.sessionId);
-    const fingerprint = queryFingerprint({ kind: 'search', text, modifier, image, imageWeight, filter: query.filter ?? null, correctSpelling });
+    const context = query.context == null ? null : checkContext(query.context, 'input.context');
+    const fingerprint = queryFingerprint({ kind: 'search', text, modifier, image, imageWeight, filter: query.filter ?? null, correctSpelling, context });
     const catalogVersion = await this.store.catalogVersion();
-    const offset = query.after ? decodeCursor(query.after, fingerprint, catalogVersion) : 0;
 
-    const plan = await this.planner.plan(text, modifier, image, imageWeight, correctSpelling);
-    return this.execute(plan, { filter: andFilters(filter, plan.filter), facets, page, offset, fingerprint, catalogVersion, text, modifier, sessionId });
+    const mode: SearchMode = image === null ? 'TEXT' : modifier !== null ? 'COMPOSED' : text !== null ? 'TEXT_AND_IMAGE' : 'IMAGE';
+    const ruleText = text ?? modifier;
+    const effects = this.ruleEffects(run, {
+      text: ruleText,
+      mode,
+      context,
+      filterValues: filterInputValues(query.filter),
+      attributes: () => this.recognisedAttributes(ruleText, correctSpelling),
+      now: Date.now(),
+    });
+    const versions = rankingVersions(catalogVersion, effects);
+    const offset = query.after ? decodeCursor(query.after, fingerprint, versions.cursor) : 0;
+    if (effects?.redirect && !effects.redirect.keepResults) return this.redirectOnly(mode, effects);
+
+    const planText = mode === 'COMPOSED' ? text : (effects?.text ?? text);
+    const planModifier = mode === 'COMPOSED' ? (effects?.text ?? modifier) : modifier;
+    const plan = await this.planner.plan(planText, planModifier, image, imageWeight, correctSpelling);
+    return this.execute(plan, {
+      filter: andFilters(filter, plan.filter, effects?.filter),
+      facets,
+      page,
+      offset,
+      fingerprint,
+      versions,
+      text,
+      modifier,
+      sessionId,
+      effects,
+      record: run.record ?? true,
+    });
+  }
+
+  /** The effects of the rules that fire, or null (no rules, none fires, or the rules failed: logged by the rule set). */
+  private ruleEffects(run: SearchRun, signal: Parameters<RuleSet['effects']>[0]): RuleEffects | null {
+    const rules = run.rules !== undefined ? run.rules : (this.deps.rules?.current() ?? null);
+    if (!rules || rules.size === 0) return null;
+    return rules.effects(signal);
+  }
+
+  /** The rules of `rules` whose conditions a text search matches (previews choose their queries with it). */
+  matchingRules(query: { text: string; context: string | null }, rules: RuleSet): RuleDefinition[] {
+    return rules.match({
+      text: query.text,
+      mode: 'TEXT',
+      context: query.context,
+      filterValues: new Set(),
+      attributes: () => this.recognisedAttributes(query.text, true),
+      now: Date.now(),
+    });
+  }
+
+  /** Included attribute values query understanding recognises in a text, for rule conditions. */
+  private recognisedAttributes(text: string | null, correctSpelling: boolean): ReadonlySet<string> {
+    const out = new Set<string>();
+    if (text === null) return out;
+    const understood = this.planner.understandText(text, correctSpelling);
+    for (const a of understood?.attributes ?? []) if (a.polarity === 'include') out.add(attributeKey(a.name, a.value));
+    return out;
+  }
+
+  /** A redirect that replaces the results: the URL, no retrieval. */
+  private redirectOnly(mode: SearchMode, effects: RuleEffects): SearchResult {
+    return {
+      searchId: randomUUID(),
+      mode,
+      hits: [],
+      pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+      totalCount: 0,
+      facets: [],
+      queryAttributes: [],
+      understanding: null,
+      rules: firedRules(effects),
+    };
   }
 
   private domainFilter(input: FilterInput | null | undefined): Filter | undefined {
     return toDomainFilter(input, { knownAttributes: this.deps.vocabulary.knownAttributes });
   }
 
-  async similar(query: SimilarQuery): Promise<SearchResult> {
+  async similar(query: SimilarQuery, run: SearchRun = {}): Promise<SearchResult> {
     const id = query.id?.trim();
     if (!id) throw new InvalidInputError('id must name a product');
     const page = this.pageSize(query.first);
     const filter = this.domainFilter(query.filter);
-    const fingerprint = queryFingerprint({ kind: 'similar', id, filter: query.filter ?? null });
+    const context = query.context == null ? null : checkContext(query.context, 'context');
+    const fingerprint = queryFingerprint({ kind: 'similar', id, filter: query.filter ?? null, context });
     const catalogVersion = await this.store.catalogVersion();
-    const offset = query.after ? decodeCursor(query.after, fingerprint, catalogVersion) : 0;
+    const effects = this.ruleEffects(run, {
+      text: null,
+      mode: 'SIMILAR',
+      context,
+      filterValues: filterInputValues(query.filter),
+      attributes: () => new Set(),
+      now: Date.now(),
+    });
+    const versions = rankingVersions(catalogVersion, effects);
+    const offset = query.after ? decodeCursor(query.after, fingerprint, versions.cursor) : 0;
+    if (effects?.redirect && !effects.redirect.keepResults) return this.redirectOnly('SIMILAR', effects);
     const plan = await this.planner.planSimilar(id);
-    return this.execute(plan, { filter, facets: [], page, offset, fingerprint, catalogVersion, text: null, modifier: null, sessionId: null });
+    return this.execute(plan, {
+      filter: andFilters(filter, effects?.filter),
+      facets: [],
+      page,
+      offset,
+      fingerprint,
+      versions,
+      text: null,
+      modifier: null,
+      sessionId: null,
+      effects,
+      record: run.record ?? true,
+    });
   }
 
   private async execute(
@@ -207,11 +315,13 @@ export class SearchService {
       page: number;
       offset: number;
       fingerprint: string;
-      /** The catalogue version read before ranking; a write during this search makes its cursors stale. */
-      catalogVersion: string | null;
+      /** The catalogue version read before ranking (with the rules that fired); a write during this search makes its cursors stale. */
+      versions: RankingVersions;
       text: string | null;
       modifier: string | null;
       sessionId: string | null;
+      effects: RuleEffects | null;
+      record: boolean;
     },
   ): Promise<SearchResult> {
     if (q.offset >= this.options.maxResults) {
@@ -219,23 +329,37 @@ export class SearchService {
         argument: 'after',
       });
     }
-    const needed = Math.min(q.offset + q.page + 1, this.options.maxResults);
+    const effects = q.effects;
+    const rulePins = effects?.pins ?? [];
+    // Pins take positions of their own: retrieve as many more as they could push down.
+    const needed = Math.min(q.offset + q.page + 1 + rulePins.length, this.options.maxResults);
+    const hidden = effects?.hide.length ? effects.hide : null;
+    const excludeIds = hidden ? [...new Set([...(plan.excludeIds ?? []), ...hidden])] : plan.excludeIds;
     const request: SearchRequest = { dense: plan.dense, filter: q.filter, limit: this.options.resultWindow };
     if (plan.lexical) request.lexical = plan.lexical;
-    if (plan.excludeIds) request.excludeIds = plan.excludeIds;
+    if (excludeIds) request.excludeIds = excludeIds;
     if (plan.dense.length + (plan.lexical ? 1 : 0) > 1) request.fusion = 'rrf';
 
-    const countFilter = plan.excludeIds ? andFilters(q.filter, { mustNot: [{ kind: 'hasId', ids: plan.excludeIds }] }) : q.filter;
-    const [{ pinned, segments }, totalCount, facets] = await Promise.all([
+    const countFilter = excludeIds ? andFilters(q.filter, { mustNot: [{ kind: 'hasId', ids: excludeIds }] }) : q.filter;
+    const [{ pinned, segments, exhausted }, totalCount, facets, pinnedItems] = await Promise.all([
       this.canonicalRanking(plan, request, q, needed),
       this.store.count(countFilter),
       q.facets.length ? this.store.facets(q.facets, countFilter) : Promise.resolve([] as FacetCount[]),
+      this.pinnedProducts(rulePins.map((p) => p.productId), countFilter),
     ]);
 
-    const ranked = await this.rankAndHydrate(pinned, segments, plan.queryAttributes, needed);
+    const hydrated = await this.rankAndHydrate(pinned, segments, plan.queryAttributes, needed, effects);
+    const positions = new Map(hydrated.map((item, i) => [item.product.id, i + 1]));
+    const { ranked, placed } = rulePins.length
+      ? placePins(hydrated, rulePins, pinnedItems, exhausted)
+      : { ranked: hydrated, placed: new Map<string, never>() };
     const pageItems = ranked.slice(q.offset, q.offset + q.page);
     const edges: SearchHit[] = pageItems.map((item, i) => {
       const { matched, unmatched } = matchAttributes(plan.queryAttributes, item.product.attributes);
+      const pin = placed.get(item.product.id);
+      const ruleEffects: HitRuleEffect[] = pin
+        ? [{ rule: pin.rule, kind: 'PIN', detail: `pinned at position ${pin.position}${pin.requestedPosition !== null ? ` (asked for ${pin.requestedPosition}, which an earlier rule had taken)` : ''}` }]
+        : item.rules;
       return {
         product: item.product,
         score: item.hit.score,
@@ -243,7 +367,9 @@ export class SearchService {
         matched,
         unmatched,
         rerankBoost: item.boost,
-        cursor: encodeCursor(q.offset + i + 1, q.fingerprint, q.catalogVersion),
+        rules: ruleEffects,
+        positionWithoutRules: effects ? (positions.get(item.product.id) ?? null) : q.offset + i + 1,
+        cursor: encodeCursor(q.offset + i + 1, q.fingerprint, q.versions.cursor),
       };
     });
     const result: SearchResult = {
@@ -260,9 +386,22 @@ export class SearchService {
       facets,
       queryAttributes: plan.queryAttributes,
       understanding: plan.understanding,
+      rules: effects ? firedRules(effects) : undefined,
     };
-    this.logSearch(result, plan, q);
+    if (q.record) this.logSearch(result, plan, q);
     return result;
+  }
+
+  /**
+   * The products rules pin that the search's filter (hidden products included) lets through, by
+   * id: pins never show a product the shopper filtered out. One scroll, so both stores decide alike.
+   */
+  private async pinnedProducts(ids: string[], filter: Filter | undefined): Promise<Map<string, { hit: ScoredHit; product: Product; boost: number; rules: HitRuleEffect[] }>> {
+    const out = new Map<string, { hit: ScoredHit; product: Product; boost: number; rules: HitRuleEffect[] }>();
+    if (ids.length === 0) return out;
+    const page = await this.store.scroll({ limit: ids.length, filter: andFilters(filter, { must: [{ kind: 'hasId', ids }] }) });
+    for (const { product } of page.items) out.set(product.id, { hit: { id: product.id, score: 0, parts: [] }, product, boost: 0, rules: [] });
+    return out;
   }
 
   /**
@@ -298,14 +437,14 @@ export class SearchService {
   private async canonicalRanking(
     plan: PlannedSearch,
     request: SearchRequest,
-    q: { offset: number; fingerprint: string; catalogVersion: string | null },
+    q: { offset: number; fingerprint: string; versions: RankingVersions },
     needed: number,
   ): Promise<CanonicalRanking> {
-    const cached = q.offset > 0 ? this.rankings.get(q.fingerprint, q.catalogVersion, needed) : undefined;
+    const cached = q.offset > 0 ? this.rankings.get(q.fingerprint, q.versions.cache, needed) : undefined;
     if (cached) return cached;
     const pinned = plan.identifiers?.length ? await this.exactIdentifierMatches(plan.identifiers, request) : [];
     const ranking = { pinned, ...(await this.canonicalSegments(request, needed, new Set(pinned.map((h) => h.id)))) };
-    this.rankings.set(q.fingerprint, q.catalogVersion, ranking);
+    this.rankings.set(q.fingerprint, q.versions.cache, ranking);
     return ranking;
   }
 
@@ -341,34 +480,45 @@ export class SearchService {
     segments: ScoredHit[][],
     queryAttributes: AttributeValue[],
     upTo: number,
-  ): Promise<{ hit: ScoredHit; product: Product; boost: number }[]> {
+    effects: RuleEffects | null,
+  ): Promise<RankedItem[]> {
     const reranker = this.options.reranker;
     const rerank = reranker !== null && queryAttributes.length > 0;
-    const out: { hit: ScoredHit; product: Product; boost: number }[] = [];
+    const boosts = effects?.boosts ?? [];
+    const out: RankedItem[] = [];
     if (pinned.length) {
       const products = await this.store.getProducts(pinned.map((h) => h.id));
       pinned.forEach((hit, i) => {
-        if (products[i]) out.push({ hit, product: products[i] as Product, boost: 0 });
+        if (products[i]) out.push({ hit, product: products[i] as Product, boost: 0, rules: [] });
       });
     }
     let position = out.length;
     for (const segment of segments) {
       if (position >= upTo) break;
-      const considered = rerank ? segment : segment.slice(0, upTo - position);
+      const whole = rerank || boosts.length > 0;
+      const considered = whole ? segment : segment.slice(0, upTo - position);
       position += segment.length;
       const products = await this.store.getProducts(considered.map((h) => h.id));
-      const items = considered
-        .map((hit, i) => ({ hit, product: products[i], boost: 0 }))
-        .filter((x): x is { hit: ScoredHit; product: Product; boost: number } => x.product !== null);
-      if (!rerank) {
-        out.push(...items);
-        continue;
+      let items: RankedItem[] = [];
+      considered.forEach((hit, i) => {
+        const product = products[i];
+        if (product) items.push({ hit, product, boost: 0, rules: [] });
+      });
+      if (rerank) {
+        const { order, boosts: rerankBoosts } = reranker.rerank(
+          items.map((x) => x.product),
+          queryAttributes,
+        );
+        items = order.map((i) => ({ ...items[i], boost: rerankBoosts[i] }));
       }
-      const { order, boosts } = reranker.rerank(
-        items.map((x) => x.product),
-        queryAttributes,
-      );
-      out.push(...order.map((i) => ({ ...items[i], boost: boosts[i] })));
+      if (boosts.length) {
+        const { order, effects: boosted } = applyBoosts(
+          items.map((x) => x.product),
+          boosts,
+        );
+        items = order.map((i) => ({ ...items[i], rules: boosted[i] }));
+      }
+      out.push(...items);
     }
     return out;
   }
@@ -453,4 +603,37 @@ export class SearchService {
     }
     return names;
   }
+}
+
+interface RankedItem {
+  hit: ScoredHit;
+  product: Product;
+  boost: number;
+  rules: HitRuleEffect[];
+}
+
+/**
+ * Versions a ranking is cut at: cursors check `cursor` (the catalogue's and, when rules fired, which
+ * rules), the ranking cache keys by `cache` (null, so nothing cached, when the store cannot tell its
+ * catalogue version).
+ */
+interface RankingVersions {
+  cursor: string | null;
+  cache: string | null;
+}
+
+function rankingVersions(catalogVersion: string | null, effects: RuleEffects | null): RankingVersions {
+  if (!effects) return { cursor: catalogVersion, cache: catalogVersion };
+  const rules = `rules:${queryFingerprint(effects.key)}`;
+  return { cursor: `${catalogVersion ?? ''}|${rules}`, cache: catalogVersion === null ? null : `${catalogVersion}|${rules}` };
+}
+
+function firedRules(effects: RuleEffects): FiredRule[] {
+  return effects.fired.map((rule) => ({
+    id: rule.id,
+    description: rule.description,
+    actions: effects.actions.get(rule.id) ?? [],
+    rewrittenText: effects.text,
+    redirect: effects.redirect?.rule.id === rule.id ? { url: effects.redirect.url, keepResults: effects.redirect.keepResults } : null,
+  }));
 }

@@ -6,6 +6,7 @@ import type { Product } from '../domain/product';
 import type { RecognisedAttribute, UnderstoodQuery } from '../query/query-understanding';
 import type { FacetCount, ScorePart } from '../stores/vector-store';
 import type { AttributeUse } from './understood-conditions';
+import type { HitRuleEffect } from '../rules/rule-ranking';
 
 export type SearchMode = 'TEXT' | 'IMAGE' | 'COMPOSED' | 'TEXT_AND_IMAGE' | 'SIMILAR';
 
@@ -39,10 +40,13 @@ export interface SearchQuery {
   correctSpelling?: boolean | null;
   /** The shopper's visit, recorded with the search for training (query chains); never used for ranking. */
   sessionId?: string | null;
+  /** The storefront's context (page, segment), for merchandising rules' conditions. */
+  context?: string | null;
 }
 
 export interface SimilarQuery {
   id: string;
+  context?: string | null;
   filter?: FilterInput | null;
   first?: number | null;
   after?: string | null;
@@ -60,6 +64,10 @@ export interface SearchHit {
   matched: AttributeValue[];
   unmatched: AttributeValue[];
   rerankBoost: number;
+  /** What merchandising rules did to this result (pins, boosts, buries). */
+  rules: HitRuleEffect[];
+  /** 1-based position the result would have without the rules that fired. */
+  positionWithoutRules: number | null;
   cursor: string;
 }
 
@@ -81,6 +89,20 @@ export interface SearchResult {
   queryAttributes: AttributeValue[];
   /** How the text or modifier was understood; null for searches without one. */
   understanding: SearchUnderstanding | null;
+  /** The merchandising rules that fired, in the order they applied; absent when none did. */
+  rules?: FiredRule[];
+}
+
+/** A merchandising rule that fired for a search, and what it did. */
+export interface FiredRule {
+  id: string;
+  description: string;
+  /** The kinds of action that applied ("synonyms", "pins", "boosts", ...). */
+  actions: string[];
+  /** The text (or modifier) after every rule's rewriting; null when nothing was rewritten. */
+  rewrittenText: string | null;
+  /** This rule's redirect, when it is the one returned. */
+  redirect: { url: string; keepResults: boolean } | null;
 }
 
 /** An understood query as a search used it. */

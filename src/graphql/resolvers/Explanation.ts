@@ -4,4 +4,5 @@ export const Explanation: ExplanationResolvers = {
   matchedAttributes: (hit) => hit.matched,
   unmatchedAttributes: (hit) => hit.unmatched,
   scoreParts: (hit) => hit.parts,
+  rules: (hit) => hit.rules,
 };

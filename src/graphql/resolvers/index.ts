@@ -32,6 +32,17 @@ import { completeTheLook } from './Query/completeTheLook';
 import { PriceConstraint, QueryUnderstanding, RecognisedAttribute } from './QueryUnderstanding';
 import { SearchConnection } from './SearchConnection';
 import { SearchEdge } from './SearchEdge';
+import { FiredRule, Rule, RuleActions, RuleConditions, RuleEffect, RuleFilter, RuleQueryCondition, RuleRelease } from './Rule';
+import { rules } from './Query/rules';
+import { rule } from './Query/rule';
+import { ruleReleases } from './Query/ruleReleases';
+import { ruleRelease } from './Query/ruleRelease';
+import { ruleAudit } from './Query/ruleAudit';
+import { previewRule } from './Query/previewRule';
+import { upsertRule } from './Mutation/upsertRule';
+import { deleteRule } from './Mutation/deleteRule';
+import { publishRules } from './Mutation/publishRules';
+import { rollbackRules } from './Mutation/rollbackRules';
 
 export const resolvers: Resolvers = guardRootResolvers<Resolvers>(limitStringArguments(rateLimitRootResolvers({
   Query: {
@@ -46,6 +57,12 @@ export const resolvers: Resolvers = guardRootResolvers<Resolvers>(limitStringArg
     evaluationRun,
     evaluationJob,
     searchAnalytics,
+    rules,
+    rule,
+    ruleReleases,
+    ruleRelease,
+    ruleAudit,
+    previewRule,
   },
   Mutation: {
     upsertProducts,
@@ -54,6 +71,10 @@ export const resolvers: Resolvers = guardRootResolvers<Resolvers>(limitStringArg
     evaluate,
     cancelEvaluation,
     reloadModels,
+    upsertRule,
+    deleteRule,
+    publishRules,
+    rollbackRules,
   },
   EvaluationJob,
   IngestStatus,
@@ -64,4 +85,12 @@ export const resolvers: Resolvers = guardRootResolvers<Resolvers>(limitStringArg
   QueryUnderstanding,
   RecognisedAttribute,
   PriceConstraint,
+  Rule,
+  RuleConditions,
+  RuleQueryCondition,
+  RuleActions,
+  RuleFilter,
+  RuleRelease,
+  FiredRule,
+  RuleEffect,
 })));

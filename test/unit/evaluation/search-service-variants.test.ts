@@ -37,6 +37,8 @@ class FakeSearch implements QueryableSearch {
       matched: [],
       unmatched: [],
       rerankBoost: 0,
+      rules: [],
+      positionWithoutRules: offset + i + 1,
       cursor: String(offset + i + 1),
     }));
     return {

@@ -1,7 +1,8 @@
 /**
  * An Apollo server over the real resolvers and services, with fake encoders and an in-memory store.
  * Access control is real: an in-memory key store holds an admin key, which `exec` sends by default
- * (`{ key: null }` runs anonymously, `{ key }` with another key from `keys.create`).
+ * (`{ key: null }` runs anonymously, `{ key }` with another key from `keys.create`). Merchandising
+ * rules live in an in-memory rule store; searches apply the published ones.
  */
 import { ApiKeyStore } from '../../../src/auth/api-key.store';
 import { Authorizer } from '../../../src/auth/authorizer';
@@ -21,6 +22,9 @@ import { SearchService } from '../../../src/search/search.service';
 import { sampleCatalog } from '../fakes/catalog-builder';
 import { FakeFusionEncoder, FakeImageEncoder, FakeTextEncoder } from '../fakes/fake-encoders';
 import { MemoryStore } from '../fakes/memory.store';
+import { MemoryRuleStore } from '../fakes/memory-rule.store';
+import { RuleBook } from '../../../src/rules/rule-book.service';
+import { RulePreviewService } from '../../../src/rules/rule-preview.service';
 
 export async function createTestApi(n = 30, options: { observer?: GraphQLObserver; services?: Partial<ApiServices> } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'graphql-unit-'));
@@ -34,8 +38,13 @@ export async function createTestApi(n = 30, options: { observer?: GraphQLObserve
   const images = new ImageLoader({ maxBytes: 100_000, fetchTimeoutMs: 1000, allowedDir: dir });
   const getProducts = jest.spyOn(store, 'getProducts');
   const errors: unknown[] = [];
+  const ruleErrors: { ruleId: string; error: unknown }[] = [];
+  const rules = new RuleBook({ store: new MemoryRuleStore(), vocabulary, products: store, maxPosition: 6400, refreshIntervalMs: 0, onRuleError: (ruleId, error) => ruleErrors.push({ ruleId, error }) });
+  await rules.open();
+  const search = new SearchService({ store, textEncoder: text, imageEncoder: image, fusionEncoder: new FakeFusionEncoder(), images, vocabulary, log: events, rules });
   const services: ApiServices = {
-    search: new SearchService({ store, textEncoder: text, imageEncoder: image, fusionEncoder: new FakeFusionEncoder(), images, vocabulary, log: events }),
+    search,
+    rules: { book: rules, preview: new RulePreviewService({ rules, search, traffic: events }) },
     products: store,
     writer: new ProductWriterService({
       store,
@@ -76,8 +85,11 @@ export async function createTestApi(n = 30, options: { observer?: GraphQLObserve
     getProducts,
     dir,
     keys,
+    rules,
+    ruleErrors,
     async close() {
       await server.stop();
+      await rules.close();
       events.close();
       keys.close();
       rmSync(dir, { recursive: true, force: true });
