@@ -247,9 +247,9 @@ export class RulePreviewService {
       c.recorded += 1;
       if (r.clicks.length) c.clicks.push(r.clicks);
     }
-    const all = [...byText.values()].sort(
-      (a, b) => Number(b.sources.has('GIVEN')) - Number(a.sources.has('GIVEN')) || b.judgements.length - a.judgements.length || b.recorded - a.recorded || (a.text < b.text ? -1 : 1),
-    );
+    // Given queries in their order; else judged ones first, then the most searched.
+    const all = [...byText.values()];
+    if (!given?.length) all.sort((a, b) => b.judgements.length - a.judgements.length || b.recorded - a.recorded || (a.text < b.text ? -1 : 1));
     const kept = all.slice(0, this.options.maxQueries);
     return { candidates: kept, truncated: all.length - kept.length, judgementSets };
   }

@@ -5,9 +5,10 @@
  * search have different scales).
  *
  * Boost: in a segment of n products, the product at position i (0-based, after attribute
- * re-ranking) has the rank score 1 - i/(n-1); each boost whose attribute value it has adds the
- * boost's weight; the segment is sorted by the sum (ties keep their order). A weight of 1 brings the
- * last product level with the first, -1 puts the first below the last.
+ * re-ranking) has the rank score 1 - i/n; each boost whose attribute value it has adds the boost's
+ * weight; the segment is sorted by the sum (ties keep their order). So a weight of 1 puts products
+ * with the value above every product without it, -1 below every product without it, and 0.5 moves a
+ * product up by half the segment.
  */
 import type { Product } from '../domain/product';
 import type { AppliedBoost, PlacedPin, RuleReference } from './rule-set';
@@ -32,7 +33,7 @@ export function applyBoosts(products: readonly Product[], boosts: readonly Appli
   const n = products.length;
   const effects: HitRuleEffect[][] = products.map(() => []);
   const score = products.map((product, i) => {
-    let s = n > 1 ? 1 - i / (n - 1) : 1;
+    let s = 1 - i / n;
     for (const b of boosts) {
       if (!hasBoostedValue(product, b)) continue;
       s += b.weight;

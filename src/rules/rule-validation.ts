@@ -128,7 +128,7 @@ function conditions(c: RuleConditions | null | undefined, ctx: RuleValidationCon
   }
   if (c?.contexts?.length) {
     if (c.contexts.length > RULE_LIMITS.listEntries) fail('conditions.contexts', 'TOO_MANY', `has ${c.contexts.length} entries; the limit is ${RULE_LIMITS.listEntries}`);
-    out.contexts = [...new Set(c.contexts.map((v, i) => checkContext(v, `conditions.contexts[${i}]`)))];
+    out.contexts = [...new Set(c.contexts.map((v, i) => checkContext(v, `rule.conditions.contexts[${i}]`)))];
   }
   if (c?.filters?.length) out.filters = dedupeValues(c.filters.map((a, i) => attributeValue(a, `conditions.filters[${i}]`, ctx)));
   return out;

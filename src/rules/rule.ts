@@ -22,7 +22,7 @@
  *   `filter` (added to the client's), `hide` (products never returned), `redirect` (a URL returned
  *   with, or instead of, results);
  * - ranking stage (after retrieval): `boosts` (products with an attribute value move up by a weight
- *   in (0, 1], or down with a weight in [-1, 0)), `pins` (a product at a position).
+ *   in (0, 1], or down with a weight in [-1, 0); rule-ranking.ts), `pins` (a product at a position).
  */
 import type { FilterInput, SearchMode } from '../search/search.types';
 
@@ -66,7 +66,7 @@ export interface PinAction {
 export interface BoostAction {
   attribute: string;
   values: string[];
-  /** -1 to 1, not 0: positive moves matching products up (1: level with the top), negative down (-1: below every other). */
+  /** -1 to 1, not 0: positive moves matching products up (1: above every product without the value), negative down (-1: below every one). */
   weight: number;
 }
 

@@ -82,7 +82,7 @@ export type Boost = {
 export type BoostInput = {
   attribute: Scalars['String']['input'];
   values: Array<Scalars['String']['input']>;
-  /** -1 to 1, not 0: 1 lifts a matching product level with the top of its part of the ranking, -1 puts it below every other. */
+  /** -1 to 1, not 0: 1 ranks products with the value above every product without it, -1 below every one, 0.5 lifts them by half the ranked window. */
   weight: Scalars['Float']['input'];
 };
 
