@@ -46,7 +46,7 @@ const config: CodegenConfig = {
           RuleConditions: '../../rules/rule#RuleConditions',
           RuleQueryCondition: '../../rules/rule#RuleQueryCondition',
           RuleActions: '../../rules/rule#RuleActions',
-          RuleRelease: '../../rules/rule#RuleRelease',
+          RuleRelease: '../../rules/rule-book.service#RuleReleaseView',
           RuleAuditEntry: '../../rules/rule#RuleAuditEntry',
           FiredRule: '../../search/search.types#FiredRule',
           RuleEffect: '../../rules/rule-ranking#HitRuleEffect',

@@ -38,6 +38,9 @@ export interface RuleView {
   live: RuleDefinition | null;
 }
 
+/** A release as the API shows it: its summary, with its rules when they were read. */
+export type RuleReleaseView = RuleReleaseSummary & { rules?: RuleDefinition[] };
+
 export interface RuleBookDeps {
   store: RuleStore;
   /** The catalogue's attributes and values, which conditions, boosts and filters must name. */
@@ -171,7 +174,7 @@ export class RuleBook implements LiveRules {
   }
 
   /** Makes the drafts live as a new release. */
-  async publish(actor: string, note: string, expectedRelease?: number | null): Promise<RuleRelease> {
+  async publish(actor: string, note: string, expectedRelease?: number | null): Promise<RuleReleaseView & { rules: RuleDefinition[] }> {
     return this.serialise(async () => {
       const drafts = await this.deps.store.listDrafts();
       const rules = drafts.filter((d) => !d.deleted).map((d) => d.rule);
@@ -180,12 +183,12 @@ export class RuleBook implements LiveRules {
       const gone = drafts.filter((d) => d.deleted).map((d) => d.rule.id);
       if (gone.length) await this.deps.store.removeDrafts(gone);
       await this.deps.store.appendAudit([this.audit(actor, 'PUBLISH', { releaseVersion: release.version, note })]);
-      return release;
+      return withCount(release);
     });
   }
 
   /** Publishes the rules of release `version` again (a new release) and resets the drafts to them. */
-  async rollback(version: number, actor: string, note: string): Promise<RuleRelease> {
+  async rollback(version: number, actor: string, note: string): Promise<RuleReleaseView & { rules: RuleDefinition[] }> {
     return this.serialise(async () => {
       const old = await this.deps.store.release(version);
       if (!old) throw new NotFoundError(`no rule release ${version}; ruleReleases lists them`, { version });
@@ -202,7 +205,7 @@ export class RuleBook implements LiveRules {
       const removed = drafts.filter((d) => !keep.has(d.rule.id)).map((d) => d.rule.id);
       if (removed.length) await this.deps.store.removeDrafts(removed);
       await this.deps.store.appendAudit([this.audit(actor, 'ROLLBACK', { releaseVersion: release.version, note: `restored release ${version}${note ? `: ${note}` : ''}` })]);
-      return release;
+      return withCount(release);
     });
   }
 
@@ -210,8 +213,9 @@ export class RuleBook implements LiveRules {
     return this.deps.store.listReleases(Math.max(1, Math.min(limit, MAX_LIST)));
   }
 
-  async releaseByVersion(version: number): Promise<RuleRelease | null> {
-    return this.deps.store.release(version);
+  async releaseByVersion(version: number): Promise<RuleReleaseView | null> {
+    const release = await this.deps.store.release(version);
+    return release ? withCount(release) : null;
   }
 
   async auditTrail(ruleId: string | null, limit: number): Promise<RuleAuditEntry[]> {
@@ -301,6 +305,11 @@ export class RuleBook implements LiveRules {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+function withCount(release: RuleRelease): RuleReleaseView & { rules: RuleDefinition[] } {
+  const { version, publishedAt, publishedBy, note, restoredFrom, rules } = release;
+  return { version, publishedAt, publishedBy, note, restoredFrom, rules, ruleCount: rules.length };
 }
 
 function checkRevision(id: string, current: RuleDraft | null, expected: number | null | undefined): void {

@@ -5,8 +5,8 @@ import type { SearchResult as SearchResultModel, SearchUnderstanding as SearchUn
 import type { ScorePart as ScorePartModel, FacetCount as FacetCountModel, FacetValueCount as FacetValueCountModel } from '../../stores/vector-store';
 import type { IngestStatus as IngestStatusModel, UpsertResult as UpsertResultModel } from '../../ingestion/ingest.types';
 import type { EvaluationJob as EvaluationJobModel } from '../../evaluation/evaluation-job.queue';
-import type { RuleView as RuleViewModel } from '../../rules/rule-book.service';
-import type { RuleDefinition as RuleDefinitionModel, RuleConditions as RuleConditionsModel, RuleQueryCondition as RuleQueryConditionModel, RuleActions as RuleActionsModel, RuleRelease as RuleReleaseModel, RuleAuditEntry as RuleAuditEntryModel } from '../../rules/rule';
+import type { RuleView as RuleViewModel, RuleReleaseView as RuleReleaseViewModel } from '../../rules/rule-book.service';
+import type { RuleDefinition as RuleDefinitionModel, RuleConditions as RuleConditionsModel, RuleQueryCondition as RuleQueryConditionModel, RuleActions as RuleActionsModel, RuleAuditEntry as RuleAuditEntryModel } from '../../rules/rule';
 import type { HitRuleEffect as HitRuleEffectModel } from '../../rules/rule-ranking';
 import type { RulePreview as RulePreviewModel, PreviewedQuery as PreviewedQueryModel, MetricComparison as MetricComparisonModel, ClickReplay as ClickReplayModel } from '../../rules/rule-preview.service';
 import type { GraphQLContext } from '../context';
@@ -871,7 +871,7 @@ export type QueryUnderstanding = {
   corrections: Array<SpellingCorrection>;
   /** The input that was read. */
   field: UnderstoodField;
-  /** The text as sent. */
+  /** The text as read: as sent, or as merchandising rules rewrote it (SearchConnection.rewrittenText). */
   originalText: Scalars['String']['output'];
   /** A price range the text states ("under 50", "between 20 and 40 euros"); null when none. */
   price?: Maybe<PriceConstraint>;
@@ -1536,7 +1536,7 @@ export type ResolversTypes = ResolversObject<{
   RulePriceRange: ResolverTypeWrapper<RulePriceRange>;
   RuleQueryCondition: ResolverTypeWrapper<RuleQueryConditionModel>;
   RuleQueryConditionInput: RuleQueryConditionInput;
-  RuleRelease: ResolverTypeWrapper<RuleReleaseModel>;
+  RuleRelease: ResolverTypeWrapper<RuleReleaseViewModel>;
   RuleStatus: RuleStatus;
   ScorePart: ResolverTypeWrapper<ScorePartModel>;
   SearchAnalytics: ResolverTypeWrapper<SearchAnalytics>;
@@ -1640,7 +1640,7 @@ export type ResolversParentTypes = ResolversObject<{
   RulePriceRange: RulePriceRange;
   RuleQueryCondition: RuleQueryConditionModel;
   RuleQueryConditionInput: RuleQueryConditionInput;
-  RuleRelease: RuleReleaseModel;
+  RuleRelease: RuleReleaseViewModel;
   ScorePart: ScorePartModel;
   SearchAnalytics: SearchAnalytics;
   SearchConnection: SearchResultModel;

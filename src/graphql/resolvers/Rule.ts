@@ -59,7 +59,7 @@ export const RuleFilter: RuleFilterResolvers = {
 };
 
 export const RuleRelease: RuleReleaseResolvers = {
-  ruleCount: (r) => (r as { ruleCount?: number }).ruleCount ?? r.rules.length,
+  ruleCount: (r) => r.ruleCount ?? r.rules?.length ?? 0,
   rules: async (r, _args, { services }) => r.rules ?? (await ruleBook(services).releaseByVersion(r.version))?.rules ?? [],
 };
 
