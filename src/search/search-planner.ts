@@ -90,10 +90,22 @@ export class SearchPlanner {
     private readonly options: PlannerOptions,
   ) {}
 
-  async plan(text: string | null, modifier: string | null, image: ImageSource | null, imageWeight: number, correctSpelling: boolean): Promise<PlannedSearch> {
+  /**
+   * `understood`: the understanding of the text (or of the modifier, with an image) when the caller
+   * already has it (merchandising rules' conditions read it first), so it is not computed twice.
+   */
+  async plan(
+    text: string | null,
+    modifier: string | null,
+    image: ImageSource | null,
+    imageWeight: number,
+    correctSpelling: boolean,
+    understood?: UnderstoodQuery | null,
+  ): Promise<PlannedSearch> {
+    const read = (t: string) => (understood !== undefined ? understood : this.understand(t, correctSpelling));
     if (image === null) {
       const t = text as string;
-      const understood = this.understand(t, correctSpelling);
+      const understood = read(t);
       const sources = this.options.textSources;
       const spaces = sources.filter((s): s is VectorSpace => s !== 'lexical');
       // The towers read the query in the catalogue's words (corrected, negations and prices out);
@@ -124,7 +136,7 @@ export class SearchPlanner {
     const referenceId = image.productId != null ? image.productId.trim() : null;
     const imageVector = referenceId !== null ? await this.storedImageVector(referenceId, 'input.image.productId') : await this.encodeImage(image);
     if (modifier !== null) {
-      const understood = this.understand(modifier, correctSpelling);
+      const understood = read(modifier);
       const [modVector] = await this.encodeText([modifier]);
       const [fused] = await this.deps.fusionEncoder.fuse([{ image: imageVector, text: modVector }]);
       // "same but in red" keeps what the reference is: its category restricts retrieval too.
@@ -143,7 +155,7 @@ export class SearchPlanner {
       };
     }
     if (text !== null) {
-      const understood = this.understand(text, correctSpelling);
+      const understood = read(text);
       const [textVector] = await this.encodeText([understood?.searchText || text]);
       const vector = weightedMean([
         { vector: imageVector, weight: imageWeight },

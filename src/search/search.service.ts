@@ -25,7 +25,7 @@ import type { Filter } from '../domain/filter';
 import { andFilters } from '../domain/filter';
 import type { Product } from '../domain/product';
 import type { FusionEncoder, ImageEncoder, TextEncoder } from '../encoders/encoder';
-import type { UnderstandingOptions } from '../query/query-understanding';
+import type { UnderstandingOptions, UnderstoodQuery } from '../query/query-understanding';
 import type { FacetCount, ScoredHit, SearchRequest, VectorStore } from '../stores/vector-store';
 import { AttributeReranker, matchAttributes } from './attribute.reranker';
 import { RankingCache, type CanonicalRanking } from './ranking-cache';
@@ -195,12 +195,17 @@ export class SearchService {
 
     const mode: SearchMode = image === null ? 'TEXT' : modifier !== null ? 'COMPOSED' : text !== null ? 'TEXT_AND_IMAGE' : 'IMAGE';
     const ruleText = text ?? modifier;
+    // Rules with attribute conditions read the understanding first; planning reuses it when no rule rewrote the text.
+    let understood: UnderstoodQuery | null | undefined;
     const effects = this.ruleEffects(run, {
       text: ruleText,
       mode,
       context,
       filterValues: filterInputValues(query.filter),
-      attributes: () => this.recognisedAttributes(ruleText, correctSpelling),
+      attributes: () => {
+        if (understood === undefined) understood = ruleText === null ? null : this.planner.understandText(ruleText, correctSpelling);
+        return includedAttributes(understood);
+      },
       now: Date.now(),
     });
     const versions = rankingVersions(catalogVersion, effects);
@@ -209,7 +214,7 @@ export class SearchService {
 
     const planText = mode === 'COMPOSED' ? text : (effects?.text ?? text);
     const planModifier = mode === 'COMPOSED' ? (effects?.text ?? modifier) : modifier;
-    const plan = await this.planner.plan(planText, planModifier, image, imageWeight, correctSpelling);
+    const plan = await this.planner.plan(planText, planModifier, image, imageWeight, correctSpelling, effects?.text ? undefined : understood);
     return this.execute(plan, {
       filter: andFilters(filter, plan.filter, effects?.filter),
       facets,
@@ -239,19 +244,11 @@ export class SearchService {
       mode: 'TEXT',
       context: query.context,
       filterValues: new Set(),
-      attributes: () => this.recognisedAttributes(query.text, true),
+      attributes: () => includedAttributes(this.planner.understandText(query.text, true)),
       now: Date.now(),
     });
   }
 
-  /** Included attribute values query understanding recognises in a text, for rule conditions. */
-  private recognisedAttributes(text: string | null, correctSpelling: boolean): ReadonlySet<string> {
-    const out = new Set<string>();
-    if (text === null) return out;
-    const understood = this.planner.understandText(text, correctSpelling);
-    for (const a of understood?.attributes ?? []) if (a.polarity === 'include') out.add(attributeKey(a.name, a.value));
-    return out;
-  }
 
   /** A redirect that replaces the results: the URL, no retrieval. */
   private redirectOnly(mode: SearchMode, effects: RuleEffects): SearchResult {
@@ -603,6 +600,13 @@ export class SearchService {
     }
     return names;
   }
+}
+
+/** Included attribute values of an understood text, as rule conditions name them. */
+function includedAttributes(understood: UnderstoodQuery | null): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const a of understood?.attributes ?? []) if (a.polarity === 'include') out.add(attributeKey(a.name, a.value));
+  return out;
 }
 
 interface RankedItem {
