@@ -1,6 +1,7 @@
 /**
  * Web routes: the GraphiQL playground (GET /graphql from a browser), the merchandisers' search lab
- * (/lab), their static assets (/static/*) and a whitelist of vendor bundles (/vendor/*) taken from
+ * (/lab, and its rules page /lab/rules: the same page, which shows the view its path names), their
+ * static assets (/static/*) and a whitelist of vendor bundles (/vendor/*) taken from
  * node_modules, so that everything works offline.
  *
  * `createWebRoutes()` returns a node:http handler `(req, res) => boolean` that answers and returns
@@ -44,7 +45,16 @@ export const VENDOR_FILES: Readonly<Record<string, string>> = {
 };
 
 /** Own assets served under /static/<name>. */
-export const STATIC_FILES: readonly string[] = ['lab.js', 'lab.css', 'playground.js', 'playground.css'];
+export const STATIC_FILES: readonly string[] = [
+  'lab.js',
+  'lab-api.js',
+  'lab-rules.js',
+  'lab-rule-editor.js',
+  'lab-rule-preview.js',
+  'lab.css',
+  'playground.js',
+  'playground.css',
+];
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -251,7 +261,7 @@ export function createWebRoutes(options: WebRoutesOptions = {}): WebRequestHandl
 
     let key: string | null = null;
     let owned = false;
-    if (pathname === labPath || pathname === `${labPath}/`) {
+    if (pathname === labPath || pathname === `${labPath}/` || pathname === `${labPath}/rules`) {
       owned = true;
       key = 'page:lab';
     } else if (pathname.startsWith(STATIC_PREFIX)) {

@@ -1,10 +1,14 @@
-// Search lab: a small client of the GraphQL API (no build step, no dependencies).
+// Search lab: a small client of the GraphQL API (no build step, no dependencies). This module is
+// the search page (/lab) and switches to the rules page (/lab/rules, lab-rules.js) without
+// reloading, so a search stays as it was while its results are turned into rules.
 // The operations it sends live in src/web/operations/lab.graphql and arrive via /static/operations.json.
+
+import { apiKey, clearErrorIn, graphql, h, LabError, showErrorIn } from './lab-api.js';
+import { createRulesView } from './lab-rules.js';
 
 const FACET_ATTRIBUTES = ['category', 'group', 'colorFamily', 'color', 'pattern', 'material', 'brand', 'gender', 'season', 'occasion', 'fit', 'size'];
 const CARD_ATTRIBUTES = ['category', 'color', 'pattern', 'material', 'brand'];
 
-const graphqlPath = document.body.dataset.graphqlPath || '/graphql';
 const $ = (id) => document.getElementById(id);
 
 const el = {
@@ -18,6 +22,7 @@ const el = {
   imagePreviewLabel: $('image-preview-label'),
   imageClear: $('image-clear'),
   modifier: $('q-modifier'),
+  context: $('q-context'),
   filterList: $('filter-list'),
   fAttribute: $('f-attribute'),
   fMode: $('f-mode'),
@@ -39,10 +44,18 @@ const el = {
   facetList: $('facet-list'),
   serviceInfo: $('service-info'),
   understanding: $('understanding'),
+  rulesFired: $('rules-fired'),
+  searchView: $('search-view'),
+  rulesView: $('rules-view'),
+  navSearch: $('nav-search'),
+  navRules: $('nav-rules'),
+  keyForm: $('key-form'),
+  key: $('api-key'),
+  keyForget: $('api-key-forget'),
+  ruleAttributes: $('rule-attributes'),
 };
 
 const state = {
-  document: null,
   /** null | { productId, title, imageUrl } | { base64, name, previewUrl } */
   image: null,
   /** [{ attribute, mode: 'anyOf' | 'noneOf', values: string[] }] */
@@ -56,91 +69,14 @@ const state = {
   nextCursor: null,
   /** false after "search instead for ...": the text is searched as typed. */
   correctSpelling: true,
+  /** The text (or modifier) and context of the search on screen: what rules made from its results match. */
+  lastSearch: null,
 };
-
-class LabError extends Error {
-  constructor(errors) {
-    super(errors.map((e) => e.message).join('; '));
-    this.errors = errors;
-  }
-}
-
-function h(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') node.className = value;
-    else if (key === 'text') node.textContent = value;
-    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-    else if (key === 'dataset') Object.assign(node.dataset, value);
-    else node.setAttribute(key, value === true ? '' : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-async function loadDocument() {
-  if (state.document) return state.document;
-  const response = await fetch('/static/operations.json', { headers: { Accept: 'application/json' } });
-  if (!response.ok) throw new LabError([{ message: `Could not load the lab operations (HTTP ${response.status}).`, code: 'LAB_ASSETS' }]);
-  state.document = (await response.json()).lab;
-  return state.document;
-}
-
-async function graphql(operationName, variables) {
-  const query = await loadDocument();
-  let response;
-  try {
-    response = await fetch(graphqlPath, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/graphql-response+json, application/json' },
-      body: JSON.stringify({ query, operationName, variables }),
-    });
-  } catch (error) {
-    throw new LabError([{ message: `Could not reach the server: ${error.message}`, code: 'NETWORK_ERROR' }]);
-  }
-  let body;
-  try {
-    body = await response.json();
-  } catch {
-    throw new LabError([{ message: `The server answered HTTP ${response.status} without a GraphQL response.`, code: `HTTP_${response.status}` }]);
-  }
-  if (Array.isArray(body.errors) && body.errors.length > 0) {
-    throw new LabError(
-      body.errors.map((e) => ({
-        message: e.message || 'Unknown error',
-        code: (e.extensions && e.extensions.code) || 'ERROR',
-        path: Array.isArray(e.path) ? e.path.join('.') : null,
-      })),
-    );
-  }
-  if (!body.data) throw new LabError([{ message: `The server answered HTTP ${response.status} without data.`, code: `HTTP_${response.status}` }]);
-  return body.data;
-}
 
 // ---- errors -------------------------------------------------------------------------------
 
-function showError(error) {
-  const errors = error instanceof LabError ? error.errors : [{ message: error.message || String(error), code: 'CLIENT_ERROR' }];
-  el.error.replaceChildren(
-    h(
-      'ul',
-      {},
-      errors.map((e) =>
-        h('li', { class: 'error-item' }, h('span', { class: 'error-code', text: e.code }), h('span', { class: 'error-message', text: e.message })),
-      ),
-    ),
-  );
-  el.error.hidden = false;
-}
-
-function clearError() {
-  el.error.hidden = true;
-  el.error.replaceChildren();
-}
+const showError = (error) => showErrorIn(el.error, error);
+const clearError = () => clearErrorIn(el.error);
 
 // ---- query image --------------------------------------------------------------------------
 
@@ -196,6 +132,7 @@ function renderAttributeOptions() {
   for (const facet of state.facets) names.add(facet.attribute);
   const current = el.fAttribute.value;
   el.fAttribute.replaceChildren(...[...names].map((name) => h('option', { value: name, text: name })));
+  el.ruleAttributes.replaceChildren(...[...names].map((name) => h('option', { value: name })));
   if (names.has(current)) el.fAttribute.value = current;
   renderValueSuggestions();
 }
@@ -287,6 +224,8 @@ function buildInput(after) {
   if (filter) input.filter = filter;
   if (after) input.after = after;
   if (!state.correctSpelling) input.correctSpelling = false;
+  const context = el.context.value.trim();
+  if (context) input.context = context;
   return input;
 }
 
@@ -330,7 +269,9 @@ function renderExplanation(edge) {
           ),
         ),
       ),
+      explanation.scoreParts.length === 0 ? h('div', { class: 'muted', text: 'No retrieval score reported for this result.' }) : null,
       h('div', { text: `Re-rank boost: ${explanation.rerankBoost.toFixed(4)} · final score ${edge.score.toFixed(4)}` }),
+      renderRuleEffects(explanation),
       h(
         'div',
         { class: 'all-attrs' },
@@ -338,6 +279,44 @@ function renderExplanation(edge) {
       ),
     ),
   );
+}
+
+const EFFECT_LABELS = { PIN: 'Pinned', BOOST: 'Boosted', BURY: 'Buried' };
+
+/** What merchandising rules did to a result, and where it would be without them. */
+function renderRuleEffects(explanation) {
+  if (explanation.rules.length === 0) {
+    return explanation.positionWithoutRules != null && state.lastSearch && state.lastSearch.rulesFired
+      ? h('div', { class: 'explain-rules muted', text: `No rule moved this result · position without rules: ${explanation.positionWithoutRules}` })
+      : null;
+  }
+  return h(
+    'div',
+    { class: 'explain-rules' },
+    h('strong', { text: 'Merchandising rules' }),
+    h(
+      'ul',
+      {},
+      explanation.rules.map((effect) =>
+        h(
+          'li',
+          { dataset: { ruleId: effect.ruleId, kind: effect.kind } },
+          h('button', { type: 'button', class: 'link rule-link', text: effect.ruleId, onclick: () => openRule(effect.ruleId) }),
+          `: ${effect.detail}`,
+        ),
+      ),
+    ),
+    explanation.positionWithoutRules != null ? h('div', { class: 'position-without-rules', text: `Position without rules: ${explanation.positionWithoutRules}` }) : null,
+  );
+}
+
+/** Opens the rules page on a rule for the text searched, made from this result: pin, hide or boost its brand. */
+function ruleFromResult(kind, product, position) {
+  const search = state.lastSearch;
+  if (!search || !search.text) return;
+  const brandAttribute = product.attributes.find((a) => a.name === 'brand');
+  showView('rules', { activate: false });
+  rules.draftFromResult({ kind, product, position, brand: brandAttribute ? brandAttribute.value : product.brand, text: search.text, context: search.context });
 }
 
 function renderCard(edge, position) {
@@ -353,6 +332,13 @@ function renderCard(edge, position) {
       h('img', { src: product.imageUrl, alt: product.title, loading: 'lazy', width: 200, height: 200 }),
       h('span', { class: 'rank', text: `#${position}` }),
       h('span', { class: 'score', title: 'Score', text: edge.score.toFixed(3) }),
+      edge.explanation.rules.length
+        ? h('span', {
+            class: 'rule-badge',
+            title: edge.explanation.rules.map((r) => `${r.ruleId}: ${r.detail}`).join('\n'),
+            text: [...new Set(edge.explanation.rules.map((r) => EFFECT_LABELS[r.kind] || r.kind))].join(' · '),
+          })
+        : null,
     ),
     h(
       'div',
@@ -381,8 +367,61 @@ function renderCard(edge, position) {
           onclick: () => useResultAsImage(product),
         }),
       ),
+      renderRuleActions(product, position),
     ),
   );
+}
+
+function renderRuleActions(product, position) {
+  const text = state.lastSearch && state.lastSearch.text;
+  const title = text ? null : 'Rules match the text or modifier of a search: search with text to make one';
+  const button = (kind, label, hint) =>
+    h('button', { type: 'button', class: `rule-${kind}`, text: label, disabled: !text, title: title || hint, onclick: () => ruleFromResult(kind, product, position) });
+  return h(
+    'div',
+    { class: 'card-actions rule-actions', 'aria-label': 'Make a rule' },
+    button('pin', 'Pin here', `Pin this product at position ${position} for “${text}”`),
+    button('hide', 'Hide', `Hide this product for “${text}”`),
+    button('boost', 'Boost brand', `Boost ${product.brand} for “${text}”`),
+  );
+}
+
+/** The rules that fired for the search, the text they rewrote it to and a redirect. */
+function renderRulesFired(connection) {
+  const parts = [];
+  if (connection.rules.length) {
+    parts.push(
+      h('h2', { text: 'Merchandising rules fired' }),
+      h(
+        'ul',
+        { class: 'chips', id: 'fired-rules' },
+        connection.rules.map((rule) =>
+          h(
+            'li',
+            { class: 'chip fired-rule', dataset: { ruleId: rule.id }, title: rule.description || null },
+            h('button', { type: 'button', class: 'link rule-link', text: rule.id, onclick: () => openRule(rule.id) }),
+            h('small', { text: ` ${rule.actions.join(', ')}` }),
+          ),
+        ),
+      ),
+    );
+  }
+  if (connection.rewrittenText) parts.push(h('p', { id: 'rewritten-text' }, 'Rules rewrote the text to ', h('strong', { text: `“${connection.rewrittenText}”` })));
+  if (connection.redirect) {
+    const url = connection.redirect.url;
+    const safe = /^https?:\/\//i.test(url);
+    parts.push(
+      h(
+        'p',
+        { id: 'redirect', class: 'redirect' },
+        'Redirect to ',
+        safe ? h('a', { href: url, rel: 'noopener noreferrer', target: '_blank', text: url }) : h('code', { text: url }),
+        connection.redirect.keepResults ? ' (results kept)' : ' (the storefront shows no results)',
+      ),
+    );
+  }
+  el.rulesFired.replaceChildren(...parts);
+  el.rulesFired.hidden = parts.length === 0;
 }
 
 function renderFacets(facets) {
@@ -510,6 +549,7 @@ function renderResults(connection) {
     h('span', { class: 'muted', text: ` · search ${connection.searchId}` }),
   );
   renderUnderstanding(connection.understanding);
+  renderRulesFired(connection);
   state.facets = connection.facets;
   renderFacets(connection.facets);
   renderAttributeOptions();
@@ -543,6 +583,7 @@ async function search({ reset = false } = {}) {
     if (sequence !== state.sequence) return;
     clearError();
     state.searched = true;
+    state.lastSearch = { text: input.text || input.modifier || null, context: input.context || null, rulesFired: data.search.rules.length > 0 };
     renderResults(data.search);
   } catch (error) {
     if (sequence !== state.sequence) return;
@@ -631,9 +672,73 @@ el.fValues.addEventListener('keydown', (event) => {
   }
 });
 
+// ---- pages and the API key ----------------------------------------------------------------
+
+const rules = createRulesView();
+// The lab's own path (/lab unless the server mounts it elsewhere); the rules page is <lab>/rules.
+const labPath = location.pathname.replace(/\/rules\/?$/, '').replace(/\/$/, '') || '/lab';
+const rulesPath = `${labPath}/rules`;
+el.navSearch.href = labPath;
+el.navRules.href = rulesPath;
+
+const viewOfPath = () => (/\/rules\/?$/.test(location.pathname) ? 'rules' : 'search');
+
+/** Shows the search or the rules page; `activate` reads the rule book again. */
+function showView(view, { push = true, activate = true } = {}) {
+  const onRules = view === 'rules';
+  el.searchView.hidden = onRules;
+  el.rulesView.hidden = !onRules;
+  for (const [link, current] of [
+    [el.navSearch, !onRules],
+    [el.navRules, onRules],
+  ]) {
+    if (current) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  document.title = `${onRules ? 'Rules' : 'Search lab'} · Fashion search`;
+  const path = onRules ? rulesPath : labPath;
+  if (push && location.pathname !== path) history.pushState({ view }, '', path + (onRules ? '' : location.search));
+  if (onRules && activate) rules.activate();
+}
+
+function openRule(id) {
+  showView('rules', { activate: false });
+  rules.openRule(id);
+}
+
+for (const [link, view] of [
+  [el.navSearch, 'search'],
+  [el.navRules, 'rules'],
+]) {
+  link.addEventListener('click', (event) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    showView(view);
+  });
+}
+window.addEventListener('popstate', () => showView(viewOfPath(), { push: false }));
+
+// The key is kept in sessionStorage as it is typed; the rules page reads the rule book again with it.
+el.key.value = apiKey.get();
+el.key.addEventListener('input', () => apiKey.set(el.key.value.trim()));
+const keyChanged = () => {
+  if (!el.rulesView.hidden) rules.activate();
+};
+el.key.addEventListener('change', keyChanged);
+el.keyForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  keyChanged();
+});
+el.keyForget.addEventListener('click', () => {
+  el.key.value = '';
+  apiKey.set('');
+  keyChanged();
+});
+
 renderAttributeOptions();
 renderConditions();
 renderImage();
+showView(viewOfPath(), { push: false });
 
 graphql('LabServiceInfo', {})
   .then(({ serviceInfo }) => {

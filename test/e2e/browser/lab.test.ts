@@ -2,97 +2,12 @@
  * The search lab and the GraphQL playground in headless Chromium.
  * Screenshots go to test-output/browser/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import net from 'node:net';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, startTarget, type Target } from './browser-target';
 
 jest.setTimeout(180_000);
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-interface Target {
-  url: string;
-  close: () => Promise<void>;
-  /** A text query with more than one page of results. */
-  text: string;
-}
-
-const ROOT = path.resolve(__dirname, '../../..');
-const SCREENSHOTS = path.join(ROOT, 'test-output/browser');
-
-/**
- * The real server (src/main.ts, as `npm start` runs it) in a child process on 127.0.0.1 with a
- * temporary DATA_DIR, serving the first 500 products of the demo catalogue. It runs the trained
- * models in models/ when they are there, else the tiny fixture models (this test checks the pages,
- * not the ranking quality). A child process keeps onnxruntime out of Jest's sandboxed globals.
- */
-async function startTarget(): Promise<Target> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lab-browser-'));
-  const modelsDir = existsSync(path.join(ROOT, 'models/manifest.json')) ? 'models' : 'test/fixtures/tiny-manifest';
-  const port = await freePort();
-  const output: string[] = [];
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      CATALOG_DIR: path.join(ROOT, 'seed/demo'),
-      CATALOG_LIMIT: '500',
-      MODELS_DIR: path.join(ROOT, modelsDir),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.on('data', (c: Buffer) => output.push(c.toString()));
-  child.stderr.on('data', (c: Buffer) => output.push(c.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let running = true;
-  void exited.then(() => (running = false));
-  const close = async () => {
-    if (running) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(killer);
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (!running) break;
-    const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
-    if (ready) return { url, close, text: 'red dress' };
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  await close();
-  throw new Error(`the server did not become ready:\n${output.join('').slice(-3000)}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('search lab in a browser', () => {
   let target: Target;
@@ -104,7 +19,7 @@ describe('search lab in a browser', () => {
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     target = await startTarget();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     page = await context.newPage();
     page.on('console', (message) => {

@@ -69,9 +69,24 @@ describe('web operations', () => {
     const names = document.definitions
       .filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')
       .map((d) => d.name?.value);
-    expect(names.sort()).toEqual(['LabProduct', 'LabSearch', 'LabServiceInfo']);
-    const labJs = readFileSync(path.join(root, 'src/web/assets/lab.js'), 'utf8');
-    const sent = [...labJs.matchAll(/graphql\('(\w+)'/g)].map((m) => m[1]);
+    expect(names.sort()).toEqual([
+      'LabDeleteRule',
+      'LabPreviewRule',
+      'LabProduct',
+      'LabProducts',
+      'LabPublishRules',
+      'LabRollbackRules',
+      'LabRuleAudit',
+      'LabRuleBook',
+      'LabSearch',
+      'LabServiceInfo',
+      'LabUpsertRule',
+    ]);
+    // The lab's modules (lab.js and the rules page's lab-*.js) send exactly these.
+    const assets = path.join(root, 'src/web/assets');
+    const labModules = readdirSync(assets).filter((f) => /^lab(-[\w-]+)?\.js$/.test(f));
+    expect(labModules).toEqual(expect.arrayContaining(['lab.js', 'lab-rules.js']));
+    const sent = labModules.flatMap((f) => [...readFileSync(path.join(assets, f), 'utf8').matchAll(/graphql\('(\w+)'/g)].map((m) => m[1]));
     expect(new Set(sent)).toEqual(new Set(names));
   });
 
@@ -86,7 +101,35 @@ describe('web operations', () => {
       facets: ['category'],
       first: 24,
       after: 'cursor',
+      context: 'sale',
     };
     expect(getVariableValues(schema, operation.variableDefinitions ?? [], { input }).errors ?? []).toEqual([]);
+  });
+
+  it('the rules page builds rule inputs the schema accepts', () => {
+    const document = parse(operations.lab);
+    // What the editor sends for a rule made from result cards (pin, hide, boost brand) with its common fields.
+    const rule = {
+      id: 'overcoat-for-women.sale',
+      description: 'Merchandising for “overcoat for women” in sale',
+      enabled: true,
+      conditions: { query: { is: ['overcoat for women'], contains: ['overcoat'] }, contexts: ['sale'] },
+      actions: {
+        pins: [{ productId: 'p-1', position: 1 }],
+        hide: ['p-2'],
+        boosts: [{ attribute: 'brand', values: ['Hollis'], weight: 0.5 }],
+        synonyms: [{ terms: ['overcoat', 'coat'], oneWay: false }],
+        redirect: { url: '/sale', keepResults: true },
+        filter: { attributes: [{ attribute: 'color', anyOf: ['red'] }], and: [{ not: { inStock: false } }] },
+      },
+    };
+    const coerce = (name: string, variables: Record<string, unknown>) =>
+      (getVariableValues(schema, (getOperationAST(document, name) as OperationDefinitionNode).variableDefinitions ?? [], variables).errors ?? []).map((e) => e.message);
+    expect(coerce('LabUpsertRule', { rule, expectedRevision: 0 })).toEqual([]);
+    expect(coerce('LabPreviewRule', { rule, queries: ['overcoat for women'], context: 'sale', depth: 20 })).toEqual([]);
+    expect(coerce('LabDeleteRule', { id: rule.id, expectedRevision: 3 })).toEqual([]);
+    expect(coerce('LabPublishRules', { note: 'pin', expectedRelease: 0 })).toEqual([]);
+    expect(coerce('LabRollbackRules', { version: 1, note: null })).toEqual([]);
+    expect(coerce('LabRuleAudit', { ruleId: null, first: 50 })).toEqual([]);
   });
 });

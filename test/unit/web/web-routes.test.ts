@@ -96,13 +96,13 @@ describe('web routes', () => {
   });
 
   it('leaves paths it does not own alone', async () => {
-    for (const path of ['/', '/healthz', '/media/p-1.webp', '/labs', '/vendorx/graphiql.min.js']) {
+    for (const path of ['/', '/healthz', '/media/p-1.webp', '/labs', '/lab/rulesx', '/lab/other', '/vendorx/graphiql.min.js']) {
       const reply = await request(server.url, path);
       expect([path, reply.status]).toEqual([path, 418]);
     }
   });
 
-  it.each(['/lab', '/lab/', '/lab?text=dress'])('serves the search lab page at %s', async (path) => {
+  it.each(['/lab', '/lab/', '/lab?text=dress', '/lab/rules'])('serves the search lab page at %s', async (path) => {
     const reply = await request(server.url, path);
     expect(reply.status).toBe(200);
     expect(reply.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -116,6 +116,10 @@ describe('web routes', () => {
   it.each([
     ['/static/lab.js', 'text/javascript; charset=utf-8'],
     ['/static/lab.css', 'text/css; charset=utf-8'],
+    ['/static/lab-api.js', 'text/javascript; charset=utf-8'],
+    ['/static/lab-rules.js', 'text/javascript; charset=utf-8'],
+    ['/static/lab-rule-editor.js', 'text/javascript; charset=utf-8'],
+    ['/static/lab-rule-preview.js', 'text/javascript; charset=utf-8'],
     ['/static/playground.js', 'text/javascript; charset=utf-8'],
     ['/static/playground.css', 'text/css; charset=utf-8'],
     ['/static/operations.json', 'application/json; charset=utf-8'],
