@@ -182,7 +182,7 @@ export class RulePreviewService {
 
     const { candidates, truncated, judgementSets } = await this.candidates(request.queries, alone, context, warnings);
     const afterSet = rule.enabled ? timeless(after, rule) : before.without(rule.id);
-    const rows = await this.runAll(candidates, before, afterSet, context, depth);
+    const rows = await this.runAll(candidates, before, afterSet, context, depth, rule.enabled ? rule.id : null);
 
     const judgements = this.compareJudgements(rows, depth);
     const clickReplay = this.replayClicks(rows);
@@ -291,7 +291,7 @@ export class RulePreviewService {
     }
   }
 
-  private async runAll(candidates: Candidate[], before: RuleSet, after: RuleSet, context: string | null, depth: number) {
+  private async runAll(candidates: Candidate[], before: RuleSet, after: RuleSet, context: string | null, depth: number, ruleId: string | null) {
     const rows: { candidate: Candidate; row: PreviewedQuery }[] = new Array(candidates.length);
     let next = 0;
     const worker = async () => {
@@ -308,8 +308,6 @@ export class RulePreviewService {
         const afterIds = a.hits.map((h) => h.product.id);
         const inBefore = new Set(beforeIds);
         const inAfter = new Set(afterIds);
-        const firedAfter = new Set((a.rules ?? []).map((r) => r.id));
-        const firedBefore = new Set((b.rules ?? []).map((r) => r.id));
         const redirect = (a.rules ?? []).find((r) => r.redirect)?.redirect?.url ?? null;
         rows[i] = {
           candidate: c,
@@ -319,7 +317,8 @@ export class RulePreviewService {
             recordedSearches: c.recorded,
             before: beforeIds,
             after: afterIds,
-            fired: [...firedAfter].some((id) => !firedBefore.has(id)) || (firedAfter.size > 0 && firedAfter.size !== firedBefore.size) || [...firedBefore].some((id) => !firedAfter.has(id)),
+            // the previewed rule fired on the "after" side (a disabled rule never does)
+            fired: ruleId !== null && (a.rules ?? []).some((r) => r.id === ruleId),
             changed: beforeIds.length !== afterIds.length || beforeIds.some((id, k) => afterIds[k] !== id) || redirect !== null,
             entered: afterIds.filter((id) => !inBefore.has(id)),
             left: beforeIds.filter((id) => !inAfter.has(id)),

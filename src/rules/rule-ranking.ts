@@ -57,10 +57,12 @@ export function applyBoosts(products: readonly Product[], boosts: readonly Appli
  */
 export function placePins<T extends { product: Product }>(ranked: readonly T[], pins: readonly PlacedPin[], items: ReadonlyMap<string, T>, exhausted: boolean): { ranked: T[]; placed: Map<string, PlacedPin> } {
   const pinnedIds = new Set(pins.filter((p) => items.has(p.productId)).map((p) => p.productId));
+  // A pinned product the ranking holds keeps its retrieval scores in the explanation.
+  const inRanking = new Map(ranked.filter((x) => pinnedIds.has(x.product.id)).map((x) => [x.product.id, x]));
   const out = ranked.filter((x) => !pinnedIds.has(x.product.id));
   const placed = new Map<string, PlacedPin>();
   for (const pin of [...pins].sort((a, b) => a.position - b.position)) {
-    const item = items.get(pin.productId);
+    const item = pinnedIds.has(pin.productId) ? (inRanking.get(pin.productId) ?? items.get(pin.productId)) : undefined;
     if (!item) continue;
     if (pin.position - 1 <= out.length) out.splice(pin.position - 1, 0, item);
     else if (exhausted) out.push(item);

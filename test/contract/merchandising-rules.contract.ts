@@ -79,6 +79,8 @@ export function describeMerchandisingRulesContract(name: string, factory: StoreF
       const from = r.hits[0].positionWithoutRules;
       expect(from === null || from > 10).toBe(true);
       expect(r.hits[1].positionWithoutRules).toBe(4);
+      // a pinned product the search retrieved keeps its retrieval scores
+      expect(r.hits[1].parts).toEqual(base.hits[3].parts);
       expect(r.hits[2].positionWithoutRules).toBe(1);
       expect(r.rules?.map((f) => [f.id, f.actions])).toEqual([['pins', ['pins']]]);
       expect(r.totalCount).toBe(base.totalCount);

@@ -80,6 +80,10 @@ describe('RulePreviewService on judgement sets', () => {
     const p = await preview.preview({ rule: { ...live, enabled: false }, queries: ['red shirt'] });
     expect(p.queries[0].before).not.toContain('p-0000');
     expect(p.queries[0].after).toContain('p-0000');
+    expect(p.queries[0].fired).toBe(false);
+    // an edit of a live rule fires on both sides: it still counts as firing
+    const edited = await preview.preview({ rule: { ...live, actions: { hide: ['p-0001'] } }, queries: ['red shirt'] });
+    expect(edited.queries[0]).toMatchObject({ fired: true, changed: true });
     expect(p.warnings.join(' ')).toMatch(/disabled/);
   });
 

@@ -45,6 +45,13 @@ describe('placePins', () => {
     expect([...placed.keys()]).toEqual(['d']);
   });
 
+  it('keeps the ranked item (its scores) of a pinned product the ranking holds', () => {
+    const ranked = [...wrap(['a', 'b']), { product: product({ id: 'c' }), score: 0.7 }];
+    const placeholder = new Map([['c', { product: product({ id: 'c' }), score: 0 }]]);
+    const { ranked: out } = placePins(ranked as { product: ReturnType<typeof product>; score?: number }[], [pin('c', 1)], placeholder, false);
+    expect(out[0]).toMatchObject({ score: 0.7 });
+  });
+
   it('brings in a product the ranking did not hold, and places pins in position order', () => {
     const ranked = wrap(['a', 'b', 'c']);
     const extra = wrap(['x', 'y']);
