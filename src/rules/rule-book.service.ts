@@ -21,7 +21,7 @@ import { canonicalJson } from '../search/cursor';
 import type { RuleAuditEntry, RuleDefinition, RuleDraft, RuleRelease } from './rule';
 import { RuleSet, type LiveRules, type RuleSetOptions } from './rule-set';
 import { RuleStoreConflictError, type RuleReleaseSummary, type RuleStore } from './rule-store';
-import { checkRuleBook, validateRule, type RuleValidationContext } from './rule-validation';
+import { checkPattern, checkRuleBook, validateRule, type RuleValidationContext } from './rule-validation';
 
 export type RuleStatus = 'DRAFT' | 'PUBLISHED' | 'MODIFIED' | 'DELETED';
 
@@ -126,6 +126,8 @@ export class RuleBook implements LiveRules {
   /** Checks a rule as `upsert` would, without saving it (previews): the rule in canonical form. */
   async check(rule: RuleDefinition): Promise<RuleDefinition> {
     const checked = validateRule(rule, this.validationContext());
+    const pattern = checked.conditions.query?.matches;
+    if (pattern) await checkPattern(pattern, 'conditions.query.matches');
     await this.checkProducts(checked);
     return checked;
   }

@@ -14,7 +14,7 @@
  *   replacements across the rule book: checkRuleBook below);
  * - UNKNOWN_PRODUCT is decided by the rule book, which can read the catalogue.
  */
-import { checkSync } from 'recheck';
+import { check } from 'recheck';
 import { InvalidInputError } from '../domain/errors';
 import { listKnownAttributes, toDomainFilter } from '../search/filter-input';
 import type { SearchMode } from '../search/search.types';
@@ -88,15 +88,24 @@ function instant(value: string | null | undefined, field: string): string | null
   return new Date(t).toISOString();
 }
 
-/** Throws SLOW_PATTERN (or BAD_TEXT for a pattern that does not compile). */
-export function checkPattern(source: string, field: string): void {
+/** Throws BAD_TEXT for a pattern that does not compile, TOO_MANY for an overlong one. */
+export function compilePattern(source: string, field: string): RegExp {
   if (source.length > RULE_LIMITS.pattern) fail(field, 'TOO_MANY', `is ${source.length} characters long; the limit is ${RULE_LIMITS.pattern}`);
   try {
-    new RegExp(source, 'u');
+    return new RegExp(source, 'u');
   } catch (e) {
-    fail(field, 'BAD_TEXT', `is not a valid regular expression: ${(e as Error).message}`);
+    return fail(field, 'BAD_TEXT', `is not a valid regular expression: ${(e as Error).message}`);
   }
-  const diagnostics = checkSync(source, 'u', { timeout: PATTERN_CHECK_TIMEOUT_MS });
+}
+
+/**
+ * Throws SLOW_PATTERN unless recheck shows the pattern runs in linear time. recheck's asynchronous
+ * check runs in its own process (its native agent) or a worker thread, so a pattern that takes it
+ * long to analyse never holds up the server's event loop.
+ */
+export async function checkPattern(source: string, field: string): Promise<void> {
+  compilePattern(source, field);
+  const diagnostics = await check(source, 'u', { timeout: PATTERN_CHECK_TIMEOUT_MS });
   if (diagnostics.status === 'vulnerable') {
     const attack = diagnostics.attack?.pattern ? ` (an input like ${diagnostics.attack.pattern.slice(0, 80)} makes it backtrack)` : '';
     fail(field, 'SLOW_PATTERN', `could take ${diagnostics.complexity.type} time on some queries${attack}; rewrite it without nested or overlapping repetition, or use query.contains`);
@@ -116,8 +125,8 @@ function conditions(c: RuleConditions | null | undefined, ctx: RuleValidationCon
     const contains = texts(q.contains, 'conditions.query.contains');
     if (contains) query.contains = contains;
     if (q.matches != null && q.matches !== '') {
-      checkPattern(q.matches, 'conditions.query.matches');
-      query.matches = q.matches;
+      compilePattern(q.matches, 'conditions.query.matches');
+      query.matches = q.matches; // its running time is checked by checkPattern (asynchronous)
     }
     if (q.attributes?.length) query.attributes = dedupeValues(q.attributes.map((a, i) => attributeValue(a, `conditions.query.attributes[${i}]`, ctx)));
     if (Object.keys(query).length) out.query = query;
@@ -259,7 +268,10 @@ export function hasActions(a: RuleActions): boolean {
   return Object.values(a).some((v) => (Array.isArray(v) ? v.length > 0 : v != null));
 }
 
-/** The rule in canonical form, or InvalidInputError (see the header). */
+/**
+ * The rule in canonical form, or InvalidInputError (see the header). A pattern's running time is
+ * checked apart, asynchronously: checkPattern.
+ */
 export function validateRule(rule: RuleDefinition, ctx: RuleValidationContext): RuleDefinition {
   const id = (rule.id ?? '').trim();
   if (!RULE_ID.test(id)) fail('id', 'BAD_ID', `must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit; got ${JSON.stringify(rule.id)}`);

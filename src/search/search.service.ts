@@ -23,6 +23,7 @@ import { InvalidInputError } from '../domain/errors';
 import { cleanFreeText } from '../domain/input-text';
 import type { Filter } from '../domain/filter';
 import { andFilters } from '../domain/filter';
+import { matchesFilter } from '../domain/filter-evaluator';
 import type { Product } from '../domain/product';
 import type { FusionEncoder, ImageEncoder, TextEncoder } from '../encoders/encoder';
 import type { UnderstandingOptions, UnderstoodQuery } from '../query/query-understanding';
@@ -391,13 +392,16 @@ export class SearchService {
 
   /**
    * The products rules pin that the search's filter (hidden products included) lets through, by
-   * id: pins never show a product the shopper filtered out. One scroll, so both stores decide alike.
+   * id: pins never show a product the shopper filtered out. The filter is decided on the products
+   * read (src/domain/filter-evaluator.ts, the semantics every store is held to), so no store scan.
    */
-  private async pinnedProducts(ids: string[], filter: Filter | undefined): Promise<Map<string, { hit: ScoredHit; product: Product; boost: number; rules: HitRuleEffect[] }>> {
-    const out = new Map<string, { hit: ScoredHit; product: Product; boost: number; rules: HitRuleEffect[] }>();
+  private async pinnedProducts(ids: string[], filter: Filter | undefined): Promise<Map<string, RankedItem>> {
+    const out = new Map<string, RankedItem>();
     if (ids.length === 0) return out;
-    const page = await this.store.scroll({ limit: ids.length, filter: andFilters(filter, { must: [{ kind: 'hasId', ids }] }) });
-    for (const { product } of page.items) out.set(product.id, { hit: { id: product.id, score: 0, parts: [] }, product, boost: 0, rules: [] });
+    const products = await this.store.getProducts(ids);
+    for (const product of products) {
+      if (product && matchesFilter(product, filter)) out.set(product.id, { hit: { id: product.id, score: 0, parts: [] }, product, boost: 0, rules: [] });
+    }
     return out;
   }
 

@@ -1,7 +1,7 @@
 /**
  * In-memory attribute index over product slots: keyword postings (key -> value -> slots, with a
  * bitset per value), the price column, the in-stock set and the live set. Filters evaluate to
- * bitsets of slots with the semantics of filter-evaluator.ts.
+ * bitsets of slots with the semantics of src/domain/filter-evaluator.ts.
  *
  * Counts and facets without scans: a filter's bitset and its popcount are kept per filter until the
  * next write (filter-cache.ts), so `totalCount`, the search candidates and the facets of one request
@@ -15,7 +15,7 @@ import type { Condition, Filter } from '../../domain/filter';
 import { IN_STOCK_KEY, PRICE_KEY, type Product } from '../../domain/product';
 import { Bitset } from './bitset';
 import { FilterCache, type FacetValue, type FilterEntry } from './filter-cache';
-import { inRange, keywordPayload } from './filter-evaluator';
+import { inRange, keywordPayload } from '../../domain/filter-evaluator';
 
 /**
  * The products holding one value: a set while they are few, a bitset once it is smaller than the

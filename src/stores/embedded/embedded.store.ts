@@ -52,7 +52,7 @@ import type { SpaceRecord } from '../vector-store';
 import { lexicalDocument, lexicalQuery } from '../bm25';
 import { AttributeIndex } from './attribute-index';
 import { Bitset } from './bitset';
-import { validateFilter } from './filter-evaluator';
+import { validateFilter } from '../../domain/filter-evaluator';
 import { fuse, type RankedList } from './fusion';
 import { buildLexicalIndex, LexicalIndex } from './lexical/lexical-index';
 import { StoreDatabase, type RowToWrite } from './store-database';

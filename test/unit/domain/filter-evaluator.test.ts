@@ -1,7 +1,7 @@
-import type { Condition, Filter } from '../../../../src/domain/filter';
-import type { Product } from '../../../../src/domain/product';
-import { AttributeIndex } from '../../../../src/stores/embedded/attribute-index';
-import { matchesFilter, validateFilter } from '../../../../src/stores/embedded/filter-evaluator';
+import type { Condition, Filter } from '../../../src/domain/filter';
+import type { Product } from '../../../src/domain/product';
+import { AttributeIndex } from '../../../src/stores/embedded/attribute-index';
+import { matchesFilter, validateFilter } from '../../../src/domain/filter-evaluator';
 
 const product = (id: string, attributes: Record<string, string[]>, extra: Partial<Product> = {}): Product => ({
   id,

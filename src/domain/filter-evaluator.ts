@@ -1,5 +1,7 @@
 /**
- * Filter semantics of the embedded store, written as a pure predicate over one product.
+ * Filter semantics as a pure predicate over one product: the embedded store's definition, which the
+ * store contract holds every store to (Qdrant's included), so the search service can also decide on
+ * a product it has read (a pinned product and the shopper's filter).
  * They follow Qdrant's filter language (see src/domain/filter.ts); the attribute index
  * (attribute-index.ts) computes the same sets with bitsets and is tested against this predicate.
  *
@@ -7,9 +9,9 @@
  * product's scalar text fields `brand`, `currency`, `styleId` and `split`, so filters such as
  * `split = test` work on every catalogue. `price` is the only numeric key, `inStock` the only boolean key.
  */
-import type { Condition, Filter } from '../../domain/filter';
-import { InvalidInputError } from '../../domain/errors';
-import { IN_STOCK_KEY, PRICE_KEY, type Product } from '../../domain/product';
+import type { Condition, Filter } from './filter';
+import { InvalidInputError } from './errors';
+import { IN_STOCK_KEY, PRICE_KEY, type Product } from './product';
 
 export const FALLBACK_KEYWORD_FIELDS = ['brand', 'currency', 'styleId', 'split'] as const;
 
