@@ -20,6 +20,8 @@ export interface ServerStart {
   readyTimeoutMs: number;
   /** Told every line the server writes (stdout and stderr), e.g. to follow ingest progress. */
   onLine?: (line: string) => void;
+  /** Options of node before the script, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
 }
 
 export interface RunningServer {
@@ -48,7 +50,7 @@ export async function startServer(start: ServerStart): Promise<RunningServer> {
   const port = await freePort();
   const log: string[] = [];
   const t0 = performance.now();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+  const child: ChildProcess = spawn(process.execPath, [...(start.nodeArgs ?? []), '--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...start.env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -104,7 +106,8 @@ export function residentMemoryMb(pid: number): { rssMb: number; peakMb: number }
 
 // ---- GraphQL over HTTP ------------------------------------------------------------------------
 
-export function post(agent: http.Agent, port: number, body: string): Promise<{ status: number; text: string }> {
+/** `headers` go on top of the JSON content headers (e.g. `Authorization: Bearer <key>` for the operations that need a role). */
+export function post(agent: http.Agent, port: number, body: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -113,7 +116,7 @@ export function post(agent: http.Agent, port: number, body: string): Promise<{ s
         path: '/graphql',
         method: 'POST',
         agent,
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        headers: { ...headers, 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -128,8 +131,8 @@ export function post(agent: http.Agent, port: number, body: string): Promise<{ s
 }
 
 /** Posts one GraphQL request body and returns `data`; throws on a non-JSON answer or any GraphQL error. */
-export async function graphqlOnce(agent: http.Agent, port: number, body: string): Promise<any> {
-  const { status, text } = await post(agent, port, body);
+export async function graphqlOnce(agent: http.Agent, port: number, body: string, headers?: Record<string, string>): Promise<any> {
+  const { status, text } = await post(agent, port, body, headers);
   let parsed: any;
   try {
     parsed = JSON.parse(text);
@@ -143,10 +146,10 @@ export async function graphqlOnce(agent: http.Agent, port: number, body: string)
 }
 
 /** One query on a fresh connection (set-up reads such as serviceInfo). */
-export async function graphqlQuery(port: number, query: string, variables?: Record<string, unknown>): Promise<any> {
+export async function graphqlQuery(port: number, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<any> {
   const agent = new http.Agent({ keepAlive: false });
   try {
-    return await graphqlOnce(agent, port, JSON.stringify({ query, variables }));
+    return await graphqlOnce(agent, port, JSON.stringify({ query, variables }), headers);
   } finally {
     agent.destroy();
   }
