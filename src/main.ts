@@ -34,6 +34,7 @@ import { MeanFusionEncoder } from './search/mean.fusion';
 import { DEFAULT_SEARCH_OPTIONS, SearchService, type SearchOptions, type SearchServiceDeps } from './search/search.service';
 import { RuleBook } from './rules/rule-book.service';
 import { RulePreviewService } from './rules/rule-preview.service';
+import { workerStatistics } from './evaluation/statistics-worker.runner';
 import { DEFAULT_UNDERSTANDING_POLICY, type UnderstandingPolicy } from './search/understood-conditions';
 import { createHttpServer, listen } from './server/http.server';
 import { InFlightLimiter } from './server/in-flight.limiter';
@@ -387,7 +388,7 @@ export async function startApplication(
     evaluation: { perMinute: config.rateLimits.evaluationPerMinute },
   });
   const admission = new InFlightLimiter(config.maxInFlight);
-  const rulePreview = new RulePreviewService({ rules: ruleBook, search, judgements: judgementSets, traffic: events });
+  const rulePreview = new RulePreviewService({ rules: ruleBook, search, judgements: judgementSets, traffic: events, statistics: workerStatistics });
 
   let modelsLoaded = false;
   /** Set at the start of close(): /readyz turns 503 so balancers stop sending requests. */

@@ -19,7 +19,7 @@ export type RateLimiter = Pick<TokenBucketLimiter<RateLimitedKind>, 'take' | 'pe
 const WHAT: Record<RateLimitedKind, string> = {
   imageSearch: 'image searches (an uploaded or fetched image)',
   catalogWrite: 'catalogue writes (upsertProducts, deleteProducts)',
-  evaluation: 'evaluations',
+  evaluation: 'evaluations and rule previews',
 };
 
 /** The limit a root field call draws on, or null for calls that are not rate limited. */
@@ -27,6 +27,7 @@ export function rateLimitedKind(type: string, field: string, args: Record<string
   if (type === 'Query' && field === 'search') return searchesAnImage(args.input) ? 'imageSearch' : null;
   if (type === 'Mutation' && (field === 'upsertProducts' || field === 'deleteProducts')) return 'catalogWrite';
   if (type === 'Mutation' && field === 'evaluate') return 'evaluation';
+  if (type === 'Query' && field === 'previewRule') return 'evaluation';
   return null;
 }
 

@@ -16,13 +16,16 @@
  *   after: the reciprocal rank of the clicked products (0 beyond the preview depth), compared the
  *   same way, and how many clicked products moved up, down, out of or into the ranking.
  *
- * A rule is flagged when any comparison shows a loss with p < 0.05. Recorded searches are replayed
+ * A rule is flagged when any comparison shows a loss with p < 0.05. The intervals and tests run
+ * through a StatisticsRunner: in the server on a worker thread, as evaluations' do, so a preview
+ * over 1,000 queries does not hold up other requests while they run. Recorded searches are replayed
  * without the storefront context they were made in (the search log does not keep it): the preview's
  * `context` stands for all of them.
  */
 import { InvalidInputError } from '../domain/errors';
 import { computeMetric, parseMetric, type Judgements, type MetricSpec } from '../evaluation/metrics';
-import { pairedTest } from '../evaluation/statistics';
+import type { PairedTestResult } from '../evaluation/statistics';
+import { inProcessStatistics, type StatisticsRunner } from '../evaluation/statistics-task';
 import type { JudgementSet } from '../evaluation/evaluation-run';
 import type { StoredSearch, StoredSearchEvent, TimeRange } from '../events/event-log';
 import type { SearchQuery, SearchResult } from '../search/search.types';
@@ -121,6 +124,8 @@ export interface RulePreviewDeps {
   };
   judgements?: JudgementSource;
   traffic?: RecordedTraffic;
+  /** Where bootstrap intervals and paired tests run (the server: a worker thread, as evaluations); default in process. */
+  statistics?: StatisticsRunner;
   options?: Partial<RulePreviewOptions>;
 }
 
@@ -135,6 +140,8 @@ export interface RulePreviewOptions {
   trafficDays: number;
   metrics: string[];
   seed: number;
+  bootstrapSamples: number;
+  permutationSamples: number;
 }
 
 export const DEFAULT_RULE_PREVIEW_OPTIONS: RulePreviewOptions = {
@@ -146,6 +153,9 @@ export const DEFAULT_RULE_PREVIEW_OPTIONS: RulePreviewOptions = {
   trafficDays: 30,
   metrics: ['ndcg@10', 'mrr', 'p@10'],
   seed: 42,
+  // as evaluations default to
+  bootstrapSamples: 1000,
+  permutationSamples: 10000,
 };
 
 const SIGNIFICANCE = 0.05;
@@ -160,9 +170,11 @@ interface Candidate {
 
 export class RulePreviewService {
   private readonly options: RulePreviewOptions;
+  private readonly statistics: StatisticsRunner;
 
   constructor(private readonly deps: RulePreviewDeps) {
     this.options = { ...DEFAULT_RULE_PREVIEW_OPTIONS, ...deps.options };
+    this.statistics = deps.statistics ?? inProcessStatistics;
   }
 
   async preview(request: RulePreviewRequest): Promise<RulePreview> {
@@ -184,9 +196,18 @@ export class RulePreviewService {
     const afterSet = rule.enabled ? timeless(after, rule) : before.without(rule.id);
     const rows = await this.runAll(candidates, before, afterSet, context, depth, rule.enabled ? rule.id : null);
 
-    const judgements = this.compareJudgements(rows, depth);
-    const clickReplay = this.replayClicks(rows);
-    const comparisons = [...judgements, ...(clickReplay.reciprocalRank ? [clickReplay.reciprocalRank] : [])];
+    // Per-query values first; their tests in one statistics task (on a worker thread in the server).
+    const metrics = this.judgedValues(rows, depth);
+    const replay = this.replayClicks(rows);
+    const compared = [...metrics, ...(replay.values ? [{ metric: 'clicked reciprocal rank', ...replay.values }] : [])];
+    const tests = await this.statistics({
+      settings: { bootstrapSamples: this.options.bootstrapSamples, permutationSamples: this.options.permutationSamples, seed: this.options.seed, confidenceLevel: 0.95 },
+      intervals: [],
+      pairs: compared.map((c) => ({ a: c.before, b: c.after })),
+    });
+    const comparisons = compared.map((c, i) => comparison(c.metric, c.before, c.after, tests.pairs[i]));
+    const judgements = comparisons.slice(0, metrics.length);
+    const clickReplay: ClickReplay = { ...replay.counts, reciprocalRank: replay.values ? comparisons[metrics.length] : null };
     if (candidates.length === 0) warnings.push('no judgement-set or recorded query matches the rule\'s conditions; give queries to preview it on');
     return {
       rule,
@@ -331,19 +352,23 @@ export class RulePreviewService {
     return rows;
   }
 
-  private compareJudgements(rows: { candidate: Candidate; row: PreviewedQuery }[], depth: number): MetricComparison[] {
+  /** Each metric's per-query values before and after, over the judged queries. */
+  private judgedValues(rows: { candidate: Candidate; row: PreviewedQuery }[], depth: number): { metric: string; before: number[]; after: number[] }[] {
     const specs: MetricSpec[] = this.options.metrics.map(parseMetric);
     const judged = rows.flatMap((r) => r.candidate.judgements.map((j) => ({ row: r.row, judgements: j.judgements })));
     if (judged.length === 0) return [];
-    return specs.map((spec, i) => {
-      const name = this.options.metrics[i];
-      const b = judged.map((j) => computeMetric(spec, j.row.before, j.judgements));
-      const a = judged.map((j) => computeMetric(spec, j.row.after, j.judgements));
-      return this.compare(spec.kind === 'mrr' ? `mrr@${depth}` : name, b, a);
-    });
+    return specs.map((spec, i) => ({
+      metric: spec.kind === 'mrr' ? `mrr@${depth}` : this.options.metrics[i],
+      before: judged.map((j) => computeMetric(spec, j.row.before, j.judgements)),
+      after: judged.map((j) => computeMetric(spec, j.row.after, j.judgements)),
+    }));
   }
 
-  private replayClicks(rows: { candidate: Candidate; row: PreviewedQuery }[]): ClickReplay {
+  /** Where clicked products rank before and after: counts, and per search the mean reciprocal rank of its clicks. */
+  private replayClicks(rows: { candidate: Candidate; row: PreviewedQuery }[]): {
+    counts: Omit<ClickReplay, 'reciprocalRank'>;
+    values: { before: number[]; after: number[] } | null;
+  } {
     const rrBefore: number[] = [];
     const rrAfter: number[] = [];
     let clicks = 0;
@@ -371,33 +396,27 @@ export class RulePreviewService {
       }
     }
     return {
-      searches: rrBefore.length,
-      clicks,
-      reciprocalRank: rrBefore.length ? this.compare('clicked reciprocal rank', rrBefore, rrAfter) : null,
-      movedUp,
-      movedDown,
-      droppedOut,
-      broughtIn,
+      counts: { searches: rrBefore.length, clicks, movedUp, movedDown, droppedOut, broughtIn },
+      values: rrBefore.length ? { before: rrBefore, after: rrAfter } : null,
     };
   }
+}
 
-  private compare(metric: string, before: number[], after: number[]): MetricComparison {
-    const t = pairedTest(before, after, { seed: this.options.seed });
-    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-    const difference = t.meanDifference;
-    return {
-      metric,
-      before: mean(before),
-      after: mean(after),
-      difference,
-      lower: t.differenceCI.lower,
-      upper: t.differenceCI.upper,
-      pValue: t.permutationP,
-      queries: before.length,
-      significantLoss: difference < 0 && t.permutationP < SIGNIFICANCE,
-      significantGain: difference > 0 && t.permutationP < SIGNIFICANCE,
-    };
-  }
+function comparison(metric: string, before: number[], after: number[], t: PairedTestResult): MetricComparison {
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const difference = t.meanDifference;
+  return {
+    metric,
+    before: mean(before),
+    after: mean(after),
+    difference,
+    lower: t.differenceCI.lower,
+    upper: t.differenceCI.upper,
+    pValue: t.permutationP,
+    queries: before.length,
+    significantLoss: difference < 0 && t.permutationP < SIGNIFICANCE,
+    significantGain: difference > 0 && t.permutationP < SIGNIFICANCE,
+  };
 }
 
 /** The set with `rule` applied whatever its active window says (a preview shows what it would do). */

@@ -1,7 +1,7 @@
 /**
  * What an operation costs, before it runs: every selected field costs 1, and the root fields that
  * do real work add what their work weighs (a text search 10, a search with an uploaded or fetched
- * image 50, an evaluation 100, one per upserted product ...). The sum, computed by
+ * image 50, an evaluation or a rule preview 100, one per upserted product ...). The sum, computed by
  * graphql-query-complexity (aliases, fragments, @skip/@include and variables taken into account),
  * must stay within GRAPHQL_MAX_COST. The table is the one place these weights live.
  */
@@ -34,6 +34,11 @@ export const FIELD_WEIGHTS: Readonly<Record<string, Weight>> = {
   'Mutation.deleteProducts': (args) => Math.ceil(count(args.ids) / 10),
   'Mutation.recordSearchEvents': (args) => Math.ceil(count(args.events) / 10),
   'Mutation.evaluate': 100,
+  // up to 2,000 searches (1,000 queries, with and without the rule) and their statistics
+  'Query.previewRule': 100,
+  'Mutation.upsertRule': 5,
+  'Mutation.publishRules': 5,
+  'Mutation.rollbackRules': 5,
 };
 
 /** The cost of one field given its arguments (variables substituted) and its selections' cost. */

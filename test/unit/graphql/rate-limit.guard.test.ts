@@ -13,6 +13,8 @@ describe('rateLimitedKind', () => {
     ['Mutation', 'upsertProducts', { products: [] }, 'catalogWrite'],
     ['Mutation', 'deleteProducts', { ids: ['p1'] }, 'catalogWrite'],
     ['Mutation', 'evaluate', { input: {} }, 'evaluation'],
+    ['Query', 'previewRule', { rule: { id: 'r' } }, 'evaluation'],
+    ['Mutation', 'upsertRule', { rule: { id: 'r' } }, null],
     ['Mutation', 'recordSearchEvents', { events: [] }, null],
   ])('%s.%s %j -> %s', (type, field, args, expected) => {
     expect(rateLimitedKind(type, field, args)).toBe(expected);

@@ -57,6 +57,7 @@ describe('fieldCost', () => {
     ['an upsert of 256 products', 'Mutation.upsertProducts', { products: new Array(256).fill({}) }, 2, 1 + 256 + 2],
     ['a delete of 1000 ids', 'Mutation.deleteProducts', { ids: new Array(1000).fill('p') }, 1, 1 + 100 + 1],
     ['an evaluation', 'Mutation.evaluate', { input: { set: 'text' } }, 1, 102],
+    ['a rule preview', 'Query.previewRule', { rule: { id: 'r' } }, 4, 105],
     ['products by 25 ids', 'Query.products', { ids: new Array(25).fill('p') }, 2, 1 + 3 + 2],
   ])('%s', (_name, field, args, children, expected) => {
     const [type, name] = field.split('.');
