@@ -250,7 +250,6 @@ export class SearchService {
     });
   }
 
-
   /** A redirect that replaces the results: the URL, no retrieval. */
   private redirectOnly(mode: SearchMode, effects: RuleEffects): SearchResult {
     return {
@@ -347,7 +346,6 @@ export class SearchService {
     ]);
 
     const hydrated = await this.rankAndHydrate(pinned, segments, plan.queryAttributes, needed, effects);
-    const positions = new Map(hydrated.map((item, i) => [item.product.id, i + 1]));
     const { ranked, placed } = rulePins.length
       ? placePins(hydrated, rulePins, pinnedItems, exhausted)
       : { ranked: hydrated, placed: new Map<string, never>() };
@@ -366,7 +364,7 @@ export class SearchService {
         unmatched,
         rerankBoost: item.boost,
         rules: ruleEffects,
-        positionWithoutRules: effects ? (positions.get(item.product.id) ?? null) : q.offset + i + 1,
+        positionWithoutRules: effects ? (item.basePosition ?? null) : q.offset + i + 1,
         cursor: encodeCursor(q.offset + i + 1, q.fingerprint, q.versions.cursor),
       };
     });
@@ -400,7 +398,7 @@ export class SearchService {
     if (ids.length === 0) return out;
     const products = await this.store.getProducts(ids);
     for (const product of products) {
-      if (product && matchesFilter(product, filter)) out.set(product.id, { hit: { id: product.id, score: 0, parts: [] }, product, boost: 0, rules: [] });
+      if (product && matchesFilter(product, filter)) out.set(product.id, { hit: { id: product.id, score: 0, parts: [] }, product, boost: 0, rules: [], basePosition: null });
     }
     return out;
   }
@@ -490,7 +488,7 @@ export class SearchService {
     if (pinned.length) {
       const products = await this.store.getProducts(pinned.map((h) => h.id));
       pinned.forEach((hit, i) => {
-        if (products[i]) out.push({ hit, product: products[i] as Product, boost: 0, rules: [] });
+        if (products[i]) out.push({ hit, product: products[i] as Product, boost: 0, rules: [], basePosition: out.length + 1 });
       });
     }
     let position = out.length;
@@ -503,7 +501,7 @@ export class SearchService {
       let items: RankedItem[] = [];
       considered.forEach((hit, i) => {
         const product = products[i];
-        if (product) items.push({ hit, product, boost: 0, rules: [] });
+        if (product) items.push({ hit, product, boost: 0, rules: [], basePosition: null });
       });
       if (rerank) {
         const { order, boosts: rerankBoosts } = reranker.rerank(
@@ -512,6 +510,8 @@ export class SearchService {
         );
         items = order.map((i) => ({ ...items[i], boost: rerankBoosts[i] }));
       }
+      // Where each would rank without the rules' boosts (and pins).
+      items.forEach((item, i) => (item.basePosition = out.length + i + 1));
       if (boosts.length) {
         const { order, effects: boosted } = applyBoosts(
           items.map((x) => x.product),
@@ -618,6 +618,8 @@ interface RankedItem {
   product: Product;
   boost: number;
   rules: HitRuleEffect[];
+  /** 1-based position before rules' boosts and pins; null for a pinned product the ranking did not hold. */
+  basePosition: number | null;
 }
 
 /**

@@ -66,7 +66,7 @@ export interface SearchHit {
   rerankBoost: number;
   /** What merchandising rules did to this result (pins, boosts, buries). */
   rules: HitRuleEffect[];
-  /** 1-based position the result would have without the rules that fired. */
+  /** 1-based position the result would have without the rules' boosts and pins (null: a pinned product the ranking did not hold). */
   positionWithoutRules: number | null;
   cursor: string;
 }

@@ -123,8 +123,11 @@ export function describeMerchandisingRulesContract(name: string, factory: StoreF
     });
 
     it('boosts and buries by an attribute value', async () => {
+      const plain = ids(await search({ text: 'cotton shirt', first: N }));
       use([rule({ id: 'up', actions: { boosts: [{ attribute: 'brand', values: ['Nordwind'], weight: 1 }] } })]);
       const up = await search({ text: 'cotton shirt', first: N });
+      // where each result ranks without the boost
+      expect(up.hits.map((h) => h.positionWithoutRules)).toEqual(up.hits.map((h) => plain.indexOf(h.product.id) + 1));
       const brands = up.hits.map((h) => h.product.brand);
       expect(brands.slice(0, N / 2).every((b) => b === 'Nordwind')).toBe(true);
       expect(up.hits[0].rules[0]).toMatchObject({ kind: 'BOOST', detail: 'boosted by 1 (brand = Nordwind)' });

@@ -338,7 +338,10 @@ export type Explanation = {
   __typename?: 'Explanation';
   /** Attributes of the query text that the product has. */
   matchedAttributes: Array<Attribute>;
-  /** 1-based position the result would have without the rules that fired. */
+  /**
+   * 1-based position the result would have without the rules' boosts and pins (products hidden and
+   * filters added by rules stay applied); null for a pinned product the ranking did not hold.
+   */
   positionWithoutRules?: Maybe<Scalars['Int']['output']>;
   /** Score added by attribute re-ranking (0 when off). */
   rerankBoost: Scalars['Float']['output'];
