@@ -55,6 +55,7 @@ const config: CodegenConfig = {
           MetricDelta: '../../rules/rule-preview.service#MetricComparison',
           ClickReplay: '../../rules/rule-preview.service#ClickReplay',
           RuleFilter: '../../search/search.types#FilterInput',
+          CategoryPrediction: '../../attributes/category-prediction#CategoryPrediction',
         },
       },
     },

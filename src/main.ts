@@ -33,6 +33,9 @@ import { CatalogVocabulary } from './search/catalog-vocabulary';
 import { MeanFusionEncoder } from './search/mean.fusion';
 import { DEFAULT_SEARCH_OPTIONS, SearchService, type SearchOptions, type SearchServiceDeps } from './search/search.service';
 import { RuleBook } from './rules/rule-book.service';
+import { OnnxAttributePredictor } from './attributes/attribute-predictor';
+import { predictingStore } from './attributes/predicting.store';
+import { CategoryPredictor } from './attributes/category-prediction';
 import { RulePreviewService } from './rules/rule-preview.service';
 import { workerStatistics } from './evaluation/statistics-worker.runner';
 import { DEFAULT_UNDERSTANDING_POLICY, type UnderstandingPolicy } from './search/understood-conditions';
@@ -135,7 +138,7 @@ export async function buildEncoders(config: Config, observer?: EncoderObserver):
 
 import { currentEmbeddedDirectory, openGalleryTarget, openStore, removeReplacedGallery, ruleStore } from './gallery/gallery-locations';
 import { GalleryRebuildService, type GalleryModels, type GalleryTarget, type RebuildStatus } from './gallery/gallery-rebuild.service';
-import { otherWeights, spaceIdentity, spaceModels } from './gallery/space-models';
+import { modelRecord, otherWeights, spaceIdentity, spaceModels } from './gallery/space-models';
 import { SwitchableStore } from './gallery/switchable.store';
 
 export { openStore };
@@ -165,6 +168,26 @@ export function understandingPolicy(search: Config['search']): UnderstandingPoli
   };
 }
 
+/**
+ * The attributes model (models/fashion-attributes), or null when it is missing or reads another
+ * image tower's embeddings than the running one's (logged: predictions and category prediction are off).
+ */
+async function openAttributePredictor(config: Config, encoders: Encoders, logger: Logger): Promise<OnnxAttributePredictor | null> {
+  const image = encoders.models.find((m) => m.role === 'image');
+  try {
+    const predictor = await OnnxAttributePredictor.open(path.join(config.modelsDir, 'fashion-attributes'), new OnnxSessionFactory({ intraOpThreads: config.onnxThreads }));
+    if (image && predictor.spec.requires !== image.name) {
+      logger.warn('attribute predictions are off: the attributes model reads another image tower', { requires: predictor.spec.requires, image: image.name });
+      return null;
+    }
+    await predictor.load();
+    return predictor;
+  } catch (error) {
+    logger.warn('attribute predictions are off', { error: (error as Error).message });
+    return null;
+  }
+}
+
 /** The search service as the API runs it; `overrides` replaces configured options (evaluations). */
 export function createSearchService(
   deps: Omit<SearchServiceDeps, 'options'>,
@@ -179,6 +202,7 @@ export function createSearchService(
       reranker: search.rerank ? new AttributeReranker({ weight: search.rerankWeight }) : null,
       understand: search.understand,
       understanding: understandingPolicy(search),
+      categoryPrediction: search.categoryPrediction,
       ...overrides,
     },
   });
@@ -208,7 +232,11 @@ export async function startApplication(
   const encoders = overrides.encoders ?? (await buildEncoders(config, metrics));
   checkFusion(encoders, config);
   // One stable store in front of the current gallery's store: a gallery rebuild switches it.
-  const store = new SwitchableStore(timedStore(await openStore(config, encoders.dim, logger), metrics));
+  // Attributes predicted from images (src/attributes/): every product written gets them, whatever writes it.
+  const attributes = await openAttributePredictor(config, encoders, logger);
+  const predicting = <S extends VectorStore>(s: S): S => (attributes ? predictingStore(s, attributes) : s);
+  const attributeModels = attributes ? [await modelRecord('attributes', attributes.model.name, attributes.model.version, attributes.file)] : [];
+  const store = new SwitchableStore(timedStore(predicting(await openStore(config, encoders.dim, logger)), metrics));
   const apiKeys = new ApiKeyStore(ApiKeyStore.fileIn(config.dataDir));
   const authorizer = new Authorizer(apiKeys, { searchRequiresKey: config.auth.searchRequiresKey });
   if (apiKeys.list().length === 0) logger.info('no API keys yet: only open operations are served; create one with npm run keys -- create --role admin');
@@ -257,7 +285,8 @@ export async function startApplication(
       }
     : null;
   const canReload = !overrides.encoders && encoders.registry !== null;
-  const searchParts = { store, textEncoder: queryModels.text, imageEncoder: queryModels.image, fusionEncoder: queryModels.fusion, images, vocabulary };
+  const categories = attributes?.spec.categoryFusion ? new CategoryPredictor({ predictor: attributes, store }) : undefined;
+  const searchParts = { store, textEncoder: queryModels.text, imageEncoder: queryModels.image, fusionEncoder: queryModels.fusion, images, vocabulary, categories };
   // Merchandising rules (src/rules/): kept beside the catalogue, live ones compiled for searches.
   const ruleBook = new RuleBook({
     store: ruleStore(config),
@@ -297,7 +326,7 @@ export async function startApplication(
   });
   const openTarget = (space: string, dim: number) => async (): Promise<GalleryTarget> => {
     const target = await openGalleryTarget(config, space, dim, logger);
-    return { ...target, store: timedStore(target.store, metrics) };
+    return { ...target, store: timedStore(predicting(target.store), metrics) };
   };
   const afterSwitch = (previousDirectory: string | null) => async (status: RebuildStatus) => {
     await ingest.adoptIndexKey(status.to as string);
@@ -317,7 +346,7 @@ export async function startApplication(
     }
     const models: GalleryModels = {
       key: next.indexKey,
-      models: await spaceModels(nextRegistry, next.models),
+      models: [...(await spaceModels(nextRegistry, next.models)), ...attributeModels],
       image: next.image,
       text: next.galleryText ?? next.text,
     };
@@ -336,7 +365,7 @@ export async function startApplication(
   // What embedded the stored vectors: the store's space record, or for a store from before records,
   // the models the last catalogue ingest used. Vectors of other models are not searched (their
   // space is not the running models'): they are re-embedded at start, before the server is ready.
-  const runningSpace = { key: encoders.indexKey, models: await spaceModels(encoders.registry, encoders.models) };
+  const runningSpace = { key: encoders.indexKey, models: [...(await spaceModels(encoders.registry, encoders.models)), ...attributeModels] };
   const recorded = await store.spaceRecord();
   // A store from before records: the last catalogue ingest says which models embedded it. With no
   // ingest either (a Qdrant collection shared with other replicas, opened from a fresh DATA_DIR), the
@@ -348,8 +377,10 @@ export async function startApplication(
   }
   // Same names and versions but other weights (a model retrained under its old version) count as other models too.
   const retrained = recorded !== null && recorded.key === encoders.indexKey && otherWeights(recorded.models, runningSpace.models);
-  const staleGallery = storedKey !== encoders.indexKey || retrained;
-  if (staleGallery) {
+  // A store written before the attributes model (or without it) holds no predictions: rebuilt too.
+  const unpredicted = recorded !== null && attributes !== null && !recorded.models.some((m) => m.role === 'attributes');
+  const staleGallery = storedKey !== encoders.indexKey || retrained || unpredicted;
+  if (staleGallery && (storedKey !== encoders.indexKey || retrained)) {
     const stored = retrained ? `${storedKey} (other weights: ${recorded!.models.map((m) => `${m.role} sha256 ${m.sha256?.slice(0, 12)}`).join(', ')})` : storedKey;
     store.refuseSearches(
       new IncompatibleModelsError(
@@ -359,6 +390,9 @@ export async function startApplication(
       ),
     );
     logger.warn('the stored vectors belong to other models: the gallery is re-embedded before the server is ready', { stored: storedKey, retrained, running: encoders.indexKey });
+  } else if (staleGallery) {
+    // Same vectors, no predictions yet: searches go on while the rebuild adds them.
+    logger.warn('the store holds no attribute predictions: the gallery is rebuilt with them before the server is ready', { attributes: attributes?.model });
   } else if (!recorded) {
     await store.recordSpace({ ...runningSpace, recordedAt: new Date().toISOString() });
   }

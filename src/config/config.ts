@@ -53,6 +53,8 @@ export interface Config {
     filterConfidence: number | null;
     /** Understood exclusions at least this sure exclude products. */
     excludeConfidence: number;
+    /** What an image query's predicted category does by default (requests may say otherwise). */
+    categoryPrediction: 'AUTO' | 'BOOST' | 'FILTER' | 'OFF';
   };
   /** Upper bound on a request body, in bytes. */
   maxBodyBytes: number;
@@ -269,6 +271,7 @@ export function loadConfig(env: Env = process.env): Config {
       rerankWeight: r.number('SEARCH_RERANK_WEIGHT', 2, 0, 100),
       defaultImageWeight: r.number('SEARCH_IMAGE_WEIGHT', 0.5, 0, 1),
       understand: r.bool('SEARCH_UNDERSTANDING', true),
+      categoryPrediction: r.oneOf('SEARCH_CATEGORY_PREDICTION', ['AUTO', 'BOOST', 'FILTER', 'OFF'] as const, 'AUTO'),
       restrictConfidence: r.number('SEARCH_RESTRICT_CONFIDENCE', 0.3, 0, 1),
       filterConfidence: r.numberOrOff('SEARCH_FILTER_CONFIDENCE', null, 0, 1),
       excludeConfidence: r.number('SEARCH_EXCLUDE_CONFIDENCE', 0.5, 0, 1),

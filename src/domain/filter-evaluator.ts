@@ -7,16 +7,18 @@
  *
  * Keyword keys address `product.attributes`; a key absent from the attributes falls back to the
  * product's scalar text fields `brand`, `currency`, `styleId` and `split`, so filters such as
- * `split = test` work on every catalogue. `price` is the only numeric key, `inStock` the only boolean key.
+ * `split = test` work on every catalogue. Keys `predicted:<name>` address the filterable predicted
+ * values of an attribute (product.ts). `price` is the only numeric key, `inStock` the only boolean key.
  */
 import type { Condition, Filter } from './filter';
 import { InvalidInputError } from './errors';
-import { IN_STOCK_KEY, PRICE_KEY, type Product } from './product';
+import { filterablePredictions, IN_STOCK_KEY, PREDICTED_KEY_PREFIX, predictedKey, PRICE_KEY, type Product } from './product';
 
 export const FALLBACK_KEYWORD_FIELDS = ['brand', 'currency', 'styleId', 'split'] as const;
 
 /** Keyword values of a product under a key; undefined when the key is absent. */
 export function keywordValues(product: Product, key: string): string[] | undefined {
+  if (key.startsWith(PREDICTED_KEY_PREFIX)) return filterablePredictions(product)[key.slice(PREDICTED_KEY_PREFIX.length)];
   const attr = product.attributes[key];
   if (attr !== undefined) return attr;
   if ((FALLBACK_KEYWORD_FIELDS as readonly string[]).includes(key)) {
@@ -34,6 +36,7 @@ export function keywordPayload(product: Product): Record<string, string[]> {
     if (typeof v === 'string') out[f] = [v];
   }
   for (const [k, v] of Object.entries(product.attributes)) out[k] = v;
+  for (const [k, v] of Object.entries(filterablePredictions(product))) out[predictedKey(k)] = v;
   return out;
 }
 

@@ -16,10 +16,41 @@ export interface Product {
   /** URL a browser can load: a server path such as /media/<file> or an absolute http(s) URL. */
   imageUrl: string;
   attributes: Record<string, string[]>;
+  /**
+   * Attribute values predicted from the product's image (src/attributes/), kept apart from the
+   * merchant's: per attribute, the likeliest values with their calibrated confidence, best first.
+   * Values marked `filterable` (confident enough, for an attribute the merchant left empty) are
+   * what filters and facets that include predictions see, under the key `predicted:<name>`.
+   */
+  predictedAttributes?: Record<string, PredictedValue[]>;
   /** Product family (all variants of one Fashion-MNIST image share it). */
   styleId?: string;
   /** Which Fashion-MNIST split the product derives from; evaluation only uses 'test'. */
   split?: 'train' | 'test';
+}
+
+export interface PredictedValue {
+  value: string;
+  /** Calibrated probability, 0 to 1. */
+  confidence: number;
+  filterable: boolean;
+}
+
+/** Filter and facet keys of predicted values: `predicted:color` holds the filterable predicted colours. */
+export const PREDICTED_KEY_PREFIX = 'predicted:';
+
+export function predictedKey(attribute: string): string {
+  return `${PREDICTED_KEY_PREFIX}${attribute}`;
+}
+
+/** The filterable predicted values of each attribute that has some. */
+export function filterablePredictions(product: Product): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(product.predictedAttributes ?? {})) {
+    const kept = values.filter((v) => v.filterable).map((v) => v.value);
+    if (kept.length) out[name] = kept;
+  }
+  return out;
 }
 
 export const ATTRIBUTE_NAMES = [

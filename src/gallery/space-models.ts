@@ -19,6 +19,11 @@ async function sha256(file: string): Promise<string | null> {
   return hash.digest('hex');
 }
 
+/** The record of one model file: its role, name, version and SHA-256 (null when unreadable). */
+export async function modelRecord(role: string, name: string, version: string, file: string): Promise<SpaceRecord['models'][number]> {
+  return { role, name, version, sha256: await sha256(file) };
+}
+
 /** The gallery models of a registry with their file hashes; without a registry (another model adapter), the models as named, no hash. */
 export async function spaceModels(registry: ModelRegistry | null, models: { role: string; name: string; version: string }[]): Promise<SpaceRecord['models']> {
   if (!registry) return models.filter((m) => m.role === 'image' || m.role === 'text').map((m) => ({ role: m.role, name: m.name, version: m.version, sha256: null }));

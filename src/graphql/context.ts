@@ -13,14 +13,19 @@ import type { OutfitService } from '../outfits/outfit.service';
 import type { SearchEventInput } from '../events/event-log';
 import type { RebuildStatus } from '../gallery/gallery-rebuild.service';
 import type { IngestStatus, ProductDraft, UpsertResult } from '../ingestion/ingest.types';
-import type { SearchQuery, SearchResult, ServiceInfo, SimilarQuery } from '../search/search.types';
+import type { ImageSource, SearchQuery, SearchResult, ServiceInfo, SimilarQuery } from '../search/search.types';
+import type { CategoryPrediction } from '../attributes/category-prediction';
 import type { RateLimiter } from './rate-limit.guard';
 import type { RuleBook } from '../rules/rule-book.service';
 import type { RulePreviewService } from '../rules/rule-preview.service';
 import { createProductByIdLoader, type ProductSource } from './loaders/product-by-id.loader';
 
 export interface ApiServices {
-  search: { search(query: SearchQuery): Promise<SearchResult>; similar(query: SimilarQuery): Promise<SearchResult> };
+  search: {
+    search(query: SearchQuery): Promise<SearchResult>;
+    similar(query: SimilarQuery): Promise<SearchResult>;
+    predictCategory(image: ImageSource): Promise<CategoryPrediction | null>;
+  };
   products: ProductSource;
   writer: { upsert(drafts: ProductDraft[]): Promise<UpsertResult>; delete(ids: string[]): Promise<number> };
   events: { recordEvents(events: SearchEventInput[]): number };

@@ -25,6 +25,7 @@ const WHAT: Record<RateLimitedKind, string> = {
 /** The limit a root field call draws on, or null for calls that are not rate limited. */
 export function rateLimitedKind(type: string, field: string, args: Record<string, unknown>): RateLimitedKind | null {
   if (type === 'Query' && field === 'search') return searchesAnImage(args.input) ? 'imageSearch' : null;
+  if (type === 'Query' && field === 'predictCategory') return searchesAnImage({ image: args.image }) ? 'imageSearch' : null;
   if (type === 'Mutation' && (field === 'upsertProducts' || field === 'deleteProducts')) return 'catalogWrite';
   if (type === 'Mutation' && field === 'evaluate') return 'evaluation';
   if (type === 'Query' && field === 'previewRule') return 'evaluation';

@@ -9,7 +9,7 @@
  */
 import { InvalidInputError } from '../domain/errors';
 import type { Condition, Filter } from '../domain/filter';
-import { IN_STOCK_KEY, PRICE_KEY } from '../domain/product';
+import { IN_STOCK_KEY, predictedKey, PRICE_KEY } from '../domain/product';
 import type { FilterInput } from './search.types';
 
 export const MAX_FILTER_DEPTH = 8;
@@ -74,13 +74,17 @@ function translate(
     if (anyOf === undefined && noneOf === undefined) {
       throw new InvalidInputError(`${at}: give anyOf and/or noneOf for attribute "${name}"`, { path: at });
     }
+    const any = (key: string, values: string[]): Condition => (values.length === 1 ? { kind: 'match', key, value: values[0] } : { kind: 'matchAny', key, any: values });
+    // With includePredicted, values predicted from the image count too (for products whose merchant gave none).
+    const predicted = cond.includePredicted === true;
     if (anyOf) {
       count();
-      must.push(anyOf.length === 1 ? { kind: 'match', key: name, value: anyOf[0] } : { kind: 'matchAny', key: name, any: anyOf });
+      must.push(predicted ? { kind: 'nested', filter: { should: [any(name, anyOf), any(predictedKey(name), anyOf)] } } : any(name, anyOf));
     }
     if (noneOf) {
       count();
       mustNot.push({ kind: 'matchAny', key: name, any: noneOf });
+      if (predicted) mustNot.push({ kind: 'matchAny', key: predictedKey(name), any: noneOf });
     }
   });
 

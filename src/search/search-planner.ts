@@ -24,6 +24,7 @@ import type { FusionEncoder, ImageEncoder, TextEncoder } from '../encoders/encod
 import type { UnderstandingOptions, UnderstoodQuery } from '../query/query-understanding';
 import type { DenseSource, VectorSpace, VectorStore } from '../stores/vector-store';
 import type { CatalogVocabulary } from './catalog-vocabulary';
+import type { CategoryPrediction, CategoryPredictor } from '../attributes/category-prediction';
 import type { AttributeValue, ImageSource, SearchMode, SearchUnderstanding } from './search.types';
 import { understoodConditions, type UnderstandingPolicy } from './understood-conditions';
 
@@ -49,6 +50,8 @@ export interface PlannedSearch {
   understanding: SearchUnderstanding | null;
   referenceId: string | null;
   imageKind: ImageKind | null;
+  /** The image query's predicted category and what it did. */
+  categoryPrediction?: CategoryPrediction & { use: 'FILTER' | 'BOOST' };
 }
 
 export interface PlannerDeps {
@@ -58,6 +61,8 @@ export interface PlannerDeps {
   fusionEncoder: FusionEncoder;
   images: QueryImageLoader;
   vocabulary: CatalogVocabulary;
+  /** Category prediction for image queries; absent without an attributes model. */
+  categories?: Pick<CategoryPredictor, 'available' | 'predict'>;
 }
 
 export interface PlannerOptions {
@@ -69,6 +74,12 @@ export interface PlannerOptions {
 
 /** Label of the dense source restricted to the attributes understood in the query. */
 export const ATTRIBUTES_SOURCE = 'attributes';
+
+/** Label of the dense source restricted to an image query's predicted category (a boost). */
+export const CATEGORY_SOURCE = 'category';
+
+/** What category prediction may do to an image search. */
+export type CategoryUse = 'AUTO' | 'BOOST' | 'FILTER' | 'OFF';
 
 /**
  * Words that look like identifiers (product codes, SKUs): at least 4 characters of letters,
@@ -100,8 +111,9 @@ export class SearchPlanner {
     image: ImageSource | null,
     imageWeight: number,
     correctSpelling: boolean,
-    understood?: UnderstoodQuery | null,
+    extras: { understood?: UnderstoodQuery | null; categoryUse?: CategoryUse } = {},
   ): Promise<PlannedSearch> {
+    const { understood } = extras;
     const read = (t: string) => (understood !== undefined ? understood : this.understand(t, correctSpelling));
     if (image === null) {
       const t = text as string;
@@ -174,7 +186,34 @@ export class SearchPlanner {
         imageKind,
       };
     }
-    return { mode: 'IMAGE', dense: [{ space: 'image', vector: imageVector }], queryAttributes: [], understanding: null, referenceId, imageKind };
+    const dense: DenseSource[] = [{ space: 'image', vector: imageVector }];
+    const category = await this.categoryCondition(imageVector, referenceId, extras.categoryUse ?? 'OFF');
+    if (category?.use === 'BOOST') dense.push({ space: 'image', vector: imageVector, filter: category.filter, label: CATEGORY_SOURCE });
+    return {
+      mode: 'IMAGE',
+      dense,
+      filter: category?.use === 'FILTER' ? category.filter : undefined,
+      queryAttributes: [],
+      understanding: null,
+      referenceId,
+      imageKind,
+      categoryPrediction: category ? { ...category.prediction, use: category.use } : undefined,
+    };
+  }
+
+  /**
+   * What category prediction does to an image search (attributes/category-prediction.ts): AUTO
+   * filters by the predicted category when the prediction is confident and boosts it otherwise;
+   * FILTER and BOOST always do that; OFF (or no attributes model) nothing.
+   */
+  private async categoryCondition(vector: Float32Array, referenceId: string | null, use: CategoryUse): Promise<{ use: 'FILTER' | 'BOOST'; filter: Filter; prediction: CategoryPrediction } | null> {
+    const categories = this.deps.categories;
+    if (use === 'OFF' || !categories?.available) return null;
+    const prediction = await categories.predict(vector, referenceId !== null ? [referenceId] : undefined);
+    const top = prediction?.categories[0];
+    if (!prediction || !top) return null;
+    const applied = use === 'AUTO' ? (prediction.confident ? 'FILTER' : 'BOOST') : use;
+    return { use: applied, filter: { must: [{ kind: 'match', key: prediction.attribute, value: top.value }] }, prediction };
   }
 
   /** Query understanding of a text as planning reads it; null when understanding is off. */
@@ -207,6 +246,11 @@ export class SearchPlanner {
   async planSimilar(id: string): Promise<PlannedSearch> {
     const vector = await this.storedImageVector(id, 'id');
     return { mode: 'SIMILAR', dense: [{ space: 'image', vector }], excludeIds: [id], queryAttributes: [], understanding: null, referenceId: id, imageKind: 'productId' };
+  }
+
+  /** The image tower's vector of an image source: the stored one of a catalogue product, else the encoded image. */
+  async imageVector(image: ImageSource): Promise<Float32Array> {
+    return image.productId != null ? this.storedImageVector(image.productId.trim(), 'image.productId') : this.encodeImage(image);
   }
 
   async storedImageVector(id: string, what: string): Promise<Float32Array> {

@@ -27,14 +27,15 @@ import { matchesFilter } from '../domain/filter-evaluator';
 import type { Product } from '../domain/product';
 import type { FusionEncoder, ImageEncoder, TextEncoder } from '../encoders/encoder';
 import type { UnderstandingOptions, UnderstoodQuery } from '../query/query-understanding';
+import type { CategoryPrediction } from '../attributes/category-prediction';
 import type { FacetCount, ScoredHit, SearchRequest, VectorStore } from '../stores/vector-store';
 import { AttributeReranker, matchAttributes } from './attribute.reranker';
 import { RankingCache, type CanonicalRanking } from './ranking-cache';
 import type { CatalogVocabulary } from './catalog-vocabulary';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor';
 import { listKnownAttributes, toDomainFilter } from './filter-input';
-import { SearchPlanner, type ImageKind, type PlannedSearch, type QueryImageLoader, type TextSource } from './search-planner';
-import type { AttributeValue, FilterInput, FiredRule, ImageSource, SearchHit, SearchMode, SearchQuery, SearchResult, SimilarQuery } from './search.types';
+import { SearchPlanner, type CategoryUse, type PlannerDeps, type ImageKind, type PlannedSearch, type QueryImageLoader, type TextSource } from './search-planner';
+import type { AttributeValue, FilterInput, FiredRule, ImageSource, PredictedAttributeMatch, SearchHit, SearchMode, SearchQuery, SearchResult, SimilarQuery } from './search.types';
 import { DEFAULT_UNDERSTANDING_POLICY, type UnderstandingPolicy } from './understood-conditions';
 import { applyBoosts, placePins, type HitRuleEffect } from '../rules/rule-ranking';
 import { attributeKey, filterInputValues, type LiveRules, type RuleEffects, type RuleSet } from '../rules/rule-set';
@@ -62,6 +63,8 @@ export interface SearchOptions {
   reranker: AttributeReranker | null;
   /** How recognised attributes, exclusions and prices shape a search (understood-conditions.ts). */
   understanding: UnderstandingPolicy;
+  /** What category prediction does to image searches by default (a request may say otherwise). */
+  categoryPrediction: CategoryUse;
   /** Whether query understanding runs at all; off, text goes to the towers and BM25 as typed. */
   understand: boolean;
   /** Query-understanding settings other than the catalogue vocabulary's own (tuning, evaluations). */
@@ -81,6 +84,7 @@ export const DEFAULT_SEARCH_OPTIONS: SearchOptions = {
   reranker: null,
   understanding: DEFAULT_UNDERSTANDING_POLICY,
   understand: true,
+  categoryPrediction: 'AUTO',
 };
 
 export interface SearchLogEntry {
@@ -111,6 +115,8 @@ export interface SearchServiceDeps {
   fusionEncoder: FusionEncoder;
   images: QueryImageLoader;
   vocabulary: CatalogVocabulary;
+  /** Category prediction for image queries (src/attributes/); none without. */
+  categories?: PlannerDeps['categories'];
   log?: SearchLog;
   /** The live merchandising rules; none apply without. */
   rules?: LiveRules;
@@ -191,7 +197,7 @@ export class SearchService {
     const correctSpelling = query.correctSpelling ?? true;
     const sessionId = checkSessionId(query.sessionId);
     const context = query.context == null ? null : checkContext(query.context, 'input.context');
-    const fingerprint = queryFingerprint({ kind: 'search', text, modifier, image, imageWeight, filter: query.filter ?? null, correctSpelling, context });
+    const fingerprint = queryFingerprint({ kind: 'search', text, modifier, image, imageWeight, filter: query.filter ?? null, correctSpelling, context, category: query.categoryPrediction ?? null });
     const catalogVersion = await this.store.catalogVersion();
 
     const mode: SearchMode = image === null ? 'TEXT' : modifier !== null ? 'COMPOSED' : text !== null ? 'TEXT_AND_IMAGE' : 'IMAGE';
@@ -215,7 +221,10 @@ export class SearchService {
 
     const planText = mode === 'COMPOSED' ? text : (effects?.text ?? text);
     const planModifier = mode === 'COMPOSED' ? (effects?.text ?? modifier) : modifier;
-    const plan = await this.planner.plan(planText, planModifier, image, imageWeight, correctSpelling, effects?.text ? undefined : understood);
+    const plan = await this.planner.plan(planText, planModifier, image, imageWeight, correctSpelling, {
+      understood: effects?.text ? undefined : understood,
+      categoryUse: this.categoryUse(query.categoryPrediction),
+    });
     return this.execute(plan, {
       filter: andFilters(filter, plan.filter, effects?.filter),
       facets,
@@ -228,7 +237,21 @@ export class SearchService {
       sessionId,
       effects,
       record: run.record ?? true,
+      predictedFilter: predictedFilterValues(query.filter),
     });
+  }
+
+  /**
+   * The predicted category of an image (attributes/category-prediction.ts); null when no attributes
+   * model predicts categories.
+   */
+  async predictCategory(image: ImageSource): Promise<CategoryPrediction | null> {
+    this.checkImageSource(image);
+    const categories = this.deps.categories;
+    if (!categories?.available) return null;
+    const referenceId = image.productId != null ? image.productId.trim() : null;
+    const vector = await this.planner.imageVector(image);
+    return categories.predict(vector, referenceId !== null ? [referenceId] : undefined);
   }
 
   /** The effects of the rules that fire, or null (no rules, none fires, or the rules failed: logged by the rule set). */
@@ -236,6 +259,10 @@ export class SearchService {
     const rules = run.rules !== undefined ? run.rules : (this.deps.rules?.current() ?? null);
     if (!rules || rules.size === 0) return null;
     return rules.effects(signal);
+  }
+
+  private categoryUse(requested: CategoryUse | null | undefined): CategoryUse {
+    return requested ?? this.options.categoryPrediction;
   }
 
   /** The rules of `rules` whose conditions a text search matches (previews choose their queries with it). */
@@ -319,6 +346,8 @@ export class SearchService {
       sessionId: string | null;
       effects: RuleEffects | null;
       record: boolean;
+      /** Attribute values of filter conditions that include predictions (explanations). */
+      predictedFilter?: Map<string, Set<string>>;
     },
   ): Promise<SearchResult> {
     if (q.offset >= this.options.maxResults) {
@@ -352,6 +381,7 @@ export class SearchService {
     const pageItems = ranked.slice(q.offset, q.offset + q.page);
     const edges: SearchHit[] = pageItems.map((item, i) => {
       const { matched, unmatched } = matchAttributes(plan.queryAttributes, item.product.attributes);
+      const predictedMatches = matchedByPrediction(item.product, unmatched, q.predictedFilter);
       const pin = placed.get(item.product.id);
       const ruleEffects: HitRuleEffect[] = pin
         ? [{ rule: pin.rule, kind: 'PIN', detail: `pinned at position ${pin.position}${pin.requestedPosition !== null ? ` (asked for ${pin.requestedPosition}, which an earlier rule had taken)` : ''}` }]
@@ -364,6 +394,7 @@ export class SearchService {
         unmatched,
         rerankBoost: item.boost,
         rules: ruleEffects,
+        predictedMatches,
         positionWithoutRules: effects ? (item.basePosition ?? null) : q.offset + i + 1,
         cursor: encodeCursor(q.offset + i + 1, q.fingerprint, q.versions.cursor),
       };
@@ -383,6 +414,7 @@ export class SearchService {
       queryAttributes: plan.queryAttributes,
       understanding: plan.understanding,
       rules: effects ? firedRules(effects) : undefined,
+      categoryPrediction: plan.categoryPrediction,
     };
     if (q.record) this.logSearch(result, plan, q);
     return result;
@@ -604,6 +636,44 @@ export class SearchService {
     }
     return names;
   }
+}
+
+/** Attribute values of the filter's conditions that include predictions (top level and inside `and`). */
+function predictedFilterValues(input: FilterInput | null | undefined, out = new Map<string, Set<string>>()): Map<string, Set<string>> {
+  if (!input) return out;
+  for (const c of input.attributes ?? []) {
+    if (c.includePredicted !== true || !c.anyOf?.length) continue;
+    const set = out.get(c.attribute) ?? new Set<string>();
+    for (const v of c.anyOf) set.add(v.trim());
+    out.set(c.attribute, set);
+  }
+  for (const f of input.and ?? []) predictedFilterValues(f, out);
+  return out;
+}
+
+/**
+ * What a product matched only through its predicted values: query attributes it has no merchant
+ * value of, and values of filter conditions that include predictions.
+ */
+function matchedByPrediction(product: Product, unmatched: AttributeValue[], filter: Map<string, Set<string>> | undefined): PredictedAttributeMatch[] {
+  const predicted = product.predictedAttributes;
+  if (!predicted) return [];
+  const out: PredictedAttributeMatch[] = [];
+  const seen = new Set<string>();
+  const add = (name: string, value: string) => {
+    const hit = predicted[name]?.find((p) => p.value === value && p.filterable);
+    const key = `${name}\u0000${value}`;
+    if (hit && !seen.has(key)) {
+      seen.add(key);
+      out.push({ name, ...hit });
+    }
+  };
+  for (const a of unmatched) add(a.name, a.value);
+  for (const [name, values] of filter ?? []) {
+    if ((product.attributes[name] ?? []).some((v) => values.has(v))) continue;
+    for (const v of values) add(name, v);
+  }
+  return out;
 }
 
 /** Included attribute values of an understood text, as rule conditions name them. */

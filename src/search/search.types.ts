@@ -7,6 +7,8 @@ import type { RecognisedAttribute, UnderstoodQuery } from '../query/query-unders
 import type { FacetCount, ScorePart } from '../stores/vector-store';
 import type { AttributeUse } from './understood-conditions';
 import type { HitRuleEffect } from '../rules/rule-ranking';
+import type { CategoryPrediction } from '../attributes/category-prediction';
+import type { CategoryUse } from './search-planner';
 
 export type SearchMode = 'TEXT' | 'IMAGE' | 'COMPOSED' | 'TEXT_AND_IMAGE' | 'SIMILAR';
 
@@ -19,7 +21,7 @@ export interface ImageSource {
 
 /** The API's filter input, before translation to the domain Filter. */
 export interface FilterInput {
-  attributes?: { attribute: string; anyOf?: string[] | null; noneOf?: string[] | null }[] | null;
+  attributes?: { attribute: string; anyOf?: string[] | null; noneOf?: string[] | null; includePredicted?: boolean | null }[] | null;
   price?: { min?: number | null; max?: number | null } | null;
   inStock?: boolean | null;
   and?: FilterInput[] | null;
@@ -42,6 +44,8 @@ export interface SearchQuery {
   sessionId?: string | null;
   /** The storefront's context (page, segment), for merchandising rules' conditions. */
   context?: string | null;
+  /** What the predicted category does to an image search (default: the service's, AUTO). */
+  categoryPrediction?: CategoryUse | null;
 }
 
 export interface SimilarQuery {
@@ -64,11 +68,21 @@ export interface SearchHit {
   matched: AttributeValue[];
   unmatched: AttributeValue[];
   rerankBoost: number;
+  /** Values the product matched only through predictions from its image. */
+  predictedMatches: PredictedAttributeMatch[];
   /** What merchandising rules did to this result (pins, boosts, buries). */
   rules: HitRuleEffect[];
   /** 1-based position the result would have without the rules' boosts and pins (null: a pinned product the ranking did not hold). */
   positionWithoutRules: number | null;
   cursor: string;
+}
+
+/** A predicted attribute value a result matched on. */
+export interface PredictedAttributeMatch {
+  name: string;
+  value: string;
+  confidence: number;
+  filterable: boolean;
 }
 
 export interface PageInfo {
@@ -91,6 +105,8 @@ export interface SearchResult {
   understanding: SearchUnderstanding | null;
   /** The merchandising rules that fired, in the order they applied; absent when none did. */
   rules?: FiredRule[];
+  /** An image query's predicted category and what the search did with it; absent when none was predicted. */
+  categoryPrediction?: CategoryPrediction & { use: 'FILTER' | 'BOOST' };
 }
 
 /** A merchandising rule that fired for a search, and what it did. */

@@ -430,6 +430,47 @@ export function describeVectorStoreContract(name: string, factory: StoreFactory)
       });
     });
 
+    describe('predicted attributes', () => {
+      const rand = seededRandom(31);
+      const pv = (value: string, confidence: number, filterable: boolean) => ({ value, confidence, filterable });
+      const products = [
+        aProduct('pa-1', { attributes: {}, predictedAttributes: { color: [pv('navy', 0.97, true), pv('blue', 0.02, false)], category: [pv('dress', 0.99, true)] } }),
+        aProduct('pa-2', { attributes: { color: ['red'] }, predictedAttributes: { color: [pv('navy', 0.9, false)] } }),
+        aProduct('pa-3', { attributes: {}, predictedAttributes: { color: [pv('navy', 0.6, false)] } }),
+        aProduct('pa-4', { attributes: { color: ['navy'] } }),
+        aProduct('pa-5', { attributes: {}, predictedAttributes: { color: [pv('white', 0.99, true)], 'fit type': [pv('slim', 0.95, true)] } }),
+      ];
+      const store = useStore((s) => s.upsert(products.map((p) => aStoredProduct(p, rand))));
+
+      test('are stored apart from the merchant\'s attributes and read back as written', async () => {
+        const [one, two, four] = await store().getProducts(['pa-1', 'pa-2', 'pa-4']);
+        expect(one?.attributes).toEqual({});
+        expect(one?.predictedAttributes).toEqual(products[0].predictedAttributes);
+        expect(two?.predictedAttributes).toEqual(products[1].predictedAttributes);
+        expect(four?.predictedAttributes).toBeUndefined();
+        expect(await store().attributeNames()).toEqual(['color']);
+      });
+
+      test('filterable values answer filters on predicted:<name>, alone or beside the merchant\'s values', async () => {
+        const navy = { must: [{ kind: 'match' as const, key: 'predicted:color', value: 'navy' }] };
+        expect(sorted((await store().scroll({ limit: 10, filter: navy })).items.map((i) => i.product.id))).toEqual(['pa-1']);
+        const either = { should: [{ kind: 'match' as const, key: 'color', value: 'navy' }, { kind: 'match' as const, key: 'predicted:color', value: 'navy' }] };
+        expect(await store().count(either)).toBe(2);
+        const spaced = { must: [{ kind: 'match' as const, key: 'predicted:fit type', value: 'slim' }] };
+        expect(await store().count(spaced)).toBe(1);
+        const hits = await store().search({ dense: [{ space: 'image', vector: randomVector(rand, CONTRACT_DIMENSIONS.image) }], filter: navy, limit: 5 });
+        expect(ids(hits)).toEqual(['pa-1']);
+      });
+
+      test('facets count predicted:<name> values', async () => {
+        const [facet] = await store().facets(['predicted:color']);
+        expect(facet.values).toEqual([
+          { value: 'navy', count: 1 },
+          { value: 'white', count: 1 },
+        ]);
+      });
+    });
+
     describe('lexical analysis', () => {
       const rand = seededRandom(13);
       const products = [

@@ -9,6 +9,7 @@ import type { RuleView as RuleViewModel, RuleReleaseView as RuleReleaseViewModel
 import type { RuleDefinition as RuleDefinitionModel, RuleConditions as RuleConditionsModel, RuleQueryCondition as RuleQueryConditionModel, RuleActions as RuleActionsModel, RuleAuditEntry as RuleAuditEntryModel } from '../../rules/rule';
 import type { HitRuleEffect as HitRuleEffectModel } from '../../rules/rule-ranking';
 import type { RulePreview as RulePreviewModel, PreviewedQuery as PreviewedQueryModel, MetricComparison as MetricComparisonModel, ClickReplay as ClickReplayModel } from '../../rules/rule-preview.service';
+import type { CategoryPrediction as CategoryPredictionModel } from '../../attributes/category-prediction';
 import type { GraphQLContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -39,6 +40,12 @@ export type Attribute = {
 export type AttributeCondition = {
   anyOf?: InputMaybe<Array<Scalars['String']['input']>>;
   attribute: Scalars['String']['input'];
+  /**
+   * Also match values predicted from the product's image (Product.predictedAttributes), for products
+   * whose merchant gave no value of this attribute, when the prediction is confident enough (the
+   * attributes model's minConfidence). Default false: the merchant's values only.
+   */
+  includePredicted?: InputMaybe<Scalars['Boolean']['input']>;
   noneOf?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
@@ -84,6 +91,45 @@ export type BoostInput = {
   values: Array<Scalars['String']['input']>;
   /** -1 to 1, not 0: 1 ranks products with the value above every product without it, -1 below every one, 0.5 lifts them by half the ranked window. */
   weight: Scalars['Float']['input'];
+};
+
+/**
+ * An image's category, predicted by fusing the classifier with the categories of its nearest
+ * neighbours in the catalogue: p = w * classifier + (1 - w) * share of the k neighbours (w and k
+ * chosen on validation).
+ */
+export type CategoryPrediction = {
+  __typename?: 'CategoryPrediction';
+  /** The attribute predicted (category). */
+  attribute: Scalars['String']['output'];
+  /** Fused probabilities, best first. */
+  categories: Array<CategoryProbability>;
+  /** The classifier alone. */
+  classifier: Array<CategoryProbability>;
+  /** Whether the best category reaches filterConfidence (AUTO filters by it). */
+  confident: Scalars['Boolean']['output'];
+  filterConfidence: Scalars['Float']['output'];
+  /** The nearest neighbours' categories alone. */
+  neighbours: Array<CategoryProbability>;
+  /** What the search did with it (FILTER or BOOST); null outside a search. */
+  use?: Maybe<CategoryPredictionUse>;
+};
+
+/** What an image query's predicted category does to the search. */
+export type CategoryPredictionUse =
+  /** Filter when the prediction is confident (the model's filterConfidence), boost otherwise (the default). */
+  | 'AUTO'
+  /** Rank products of the predicted category higher (an extra retrieval source fused by RRF). */
+  | 'BOOST'
+  /** Only products of the predicted category. */
+  | 'FILTER'
+  /** No category prediction. */
+  | 'OFF';
+
+export type CategoryProbability = {
+  __typename?: 'CategoryProbability';
+  probability: Scalars['Float']['output'];
+  value: Scalars['String']['output'];
 };
 
 /** Recorded searches with clicks, replayed: where the clicked products rank before and after. */
@@ -343,6 +389,11 @@ export type Explanation = {
    * filters added by rules stay applied); null for a pinned product the ranking did not hold.
    */
   positionWithoutRules?: Maybe<Scalars['Int']['output']>;
+  /**
+   * Values the product matched only through predictions from its image: query attributes it has no
+   * merchant value for, and filter values of conditions with includePredicted.
+   */
+  predictedMatches: Array<PredictedAttribute>;
   /** Score added by attribute re-ranking (0 when off). */
   rerankBoost: Scalars['Float']['output'];
   /** Merchandising rules that moved this result. */
@@ -639,6 +690,23 @@ export type PinInput = {
   productId: Scalars['ID']['input'];
 };
 
+/**
+ * Attributes predicted from a product's image by the attributes model (heads on the image tower's
+ * embedding, calibrated on validation), kept apart from the merchant's attributes.
+ */
+export type PredictedAttribute = {
+  __typename?: 'PredictedAttribute';
+  /** Calibrated probability, 0 to 1. */
+  confidence: Scalars['Float']['output'];
+  /**
+   * Whether filters and facets that include predictions see it: the likeliest value of an attribute
+   * the merchant gave no value for, at or above the model's minimum confidence.
+   */
+  filterable: Scalars['Boolean']['output'];
+  name: Scalars['String']['output'];
+  value: Scalars['String']['output'];
+};
+
 /** Where the queries of a preview come from. */
 export type PreviewQuerySource =
   | 'GIVEN'
@@ -692,6 +760,8 @@ export type Product = {
   /** URL of the product image: a path on this server (/media/...) or an absolute http(s) URL. */
   imageUrl: Scalars['String']['output'];
   inStock: Scalars['Boolean']['output'];
+  /** Attribute values predicted from the image, likeliest first per attribute (at most 3 each). */
+  predictedAttributes: Array<PredictedAttribute>;
   price: Scalars['Float']['output'];
   /** Product family: every variant of one style shares it. */
   styleId?: Maybe<Scalars['String']['output']>;
@@ -743,6 +813,8 @@ export type Query = {
   /** Recorded evaluation runs, newest first. */
   evaluationRuns: EvaluationRunList;
   ingestStatus: IngestStatus;
+  /** The category of an image, predicted (classifier fused with nearest neighbours); null without an attributes model. */
+  predictCategory?: Maybe<CategoryPrediction>;
   /**
    * What a rule would do before it is saved or published: rankings before and after and metric
    * deltas on the given queries, or on every judgement-set and recorded query its conditions match.
@@ -792,6 +864,11 @@ export type QueryEvaluationRunArgs = {
 export type QueryEvaluationRunsArgs = {
   limit?: InputMaybe<Scalars['Int']['input']>;
   offset?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryPredictCategoryArgs = {
+  image: ImageInput;
 };
 
 
@@ -1082,6 +1159,7 @@ export type RuleFilterCondition = {
   __typename?: 'RuleFilterCondition';
   anyOf: Array<Scalars['String']['output']>;
   attribute: Scalars['String']['output'];
+  includePredicted: Scalars['Boolean']['output'];
   noneOf: Array<Scalars['String']['output']>;
 };
 
@@ -1209,6 +1287,8 @@ export type SearchAnalytics = {
 
 export type SearchConnection = {
   __typename?: 'SearchConnection';
+  /** The image query's predicted category and what it did; null for other searches, OFF, or without an attributes model. */
+  categoryPrediction?: Maybe<CategoryPrediction>;
   edges: Array<SearchEdge>;
   facets: Array<Facet>;
   mode: SearchMode;
@@ -1279,6 +1359,8 @@ export type SearchInput = {
    * written since the search's first page: run the search again without it.
    */
   after?: InputMaybe<Scalars['String']['input']>;
+  /** What the predicted category of an image query (image without text or modifier) does; default AUTO. */
+  categoryPrediction?: InputMaybe<CategoryPredictionUse>;
   /**
    * Where the search is made (a page or a segment of the storefront, 1 to 64 characters, e.g.
    * "home", "sale", "vip"): merchandising rules can apply in some contexts only.
@@ -1458,6 +1540,9 @@ export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Boost: ResolverTypeWrapper<Boost>;
   BoostInput: BoostInput;
+  CategoryPrediction: ResolverTypeWrapper<CategoryPredictionModel>;
+  CategoryPredictionUse: CategoryPredictionUse;
+  CategoryProbability: ResolverTypeWrapper<CategoryProbability>;
   ClickReplay: ResolverTypeWrapper<ClickReplayModel>;
   CompleteTheLook: ResolverTypeWrapper<Omit<CompleteTheLook, 'bestOutfit' | 'product' | 'slots'> & { bestOutfit: ResolversTypes['Outfit'], product: ResolversTypes['Product'], slots: Array<ResolversTypes['OutfitSlot']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -1506,6 +1591,7 @@ export type ResolversTypes = ResolversObject<{
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Pin: ResolverTypeWrapper<Pin>;
   PinInput: PinInput;
+  PredictedAttribute: ResolverTypeWrapper<PredictedAttribute>;
   PreviewQuerySource: PreviewQuerySource;
   PreviewedQuery: ResolverTypeWrapper<PreviewedQueryModel>;
   PriceConstraint: ResolverTypeWrapper<SearchUnderstandingModel>;
@@ -1570,6 +1656,8 @@ export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
   Boost: Boost;
   BoostInput: BoostInput;
+  CategoryPrediction: CategoryPredictionModel;
+  CategoryProbability: CategoryProbability;
   ClickReplay: ClickReplayModel;
   CompleteTheLook: Omit<CompleteTheLook, 'bestOutfit' | 'product' | 'slots'> & { bestOutfit: ResolversParentTypes['Outfit'], product: ResolversParentTypes['Product'], slots: Array<ResolversParentTypes['OutfitSlot']> };
   DateTime: Scalars['DateTime']['output'];
@@ -1614,6 +1702,7 @@ export type ResolversParentTypes = ResolversObject<{
   PageInfo: PageInfo;
   Pin: Pin;
   PinInput: PinInput;
+  PredictedAttribute: PredictedAttribute;
   PreviewedQuery: PreviewedQueryModel;
   PriceConstraint: SearchUnderstandingModel;
   PriceRange: PriceRange;
@@ -1670,6 +1759,21 @@ export type BoostResolvers<ContextType = GraphQLContext, ParentType extends Reso
   attribute?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   values?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   weight?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type CategoryPredictionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CategoryPrediction'] = ResolversParentTypes['CategoryPrediction']> = ResolversObject<{
+  attribute?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  categories?: Resolver<Array<ResolversTypes['CategoryProbability']>, ParentType, ContextType>;
+  classifier?: Resolver<Array<ResolversTypes['CategoryProbability']>, ParentType, ContextType>;
+  confident?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  filterConfidence?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  neighbours?: Resolver<Array<ResolversTypes['CategoryProbability']>, ParentType, ContextType>;
+  use?: Resolver<Maybe<ResolversTypes['CategoryPredictionUse']>, ParentType, ContextType>;
+}>;
+
+export type CategoryProbabilityResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CategoryProbability'] = ResolversParentTypes['CategoryProbability']> = ResolversObject<{
+  probability?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type ClickReplayResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ClickReplay'] = ResolversParentTypes['ClickReplay']> = ResolversObject<{
@@ -1827,6 +1931,7 @@ export type EvaluationVariantQueriesResolvers<ContextType = GraphQLContext, Pare
 export type ExplanationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Explanation'] = ResolversParentTypes['Explanation']> = ResolversObject<{
   matchedAttributes?: Resolver<Array<ResolversTypes['Attribute']>, ParentType, ContextType>;
   positionWithoutRules?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  predictedMatches?: Resolver<Array<ResolversTypes['PredictedAttribute']>, ParentType, ContextType>;
   rerankBoost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   rules?: Resolver<Array<ResolversTypes['RuleEffect']>, ParentType, ContextType>;
   scoreParts?: Resolver<Array<ResolversTypes['ScorePart']>, ParentType, ContextType>;
@@ -1957,6 +2062,13 @@ export type PinResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
+export type PredictedAttributeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PredictedAttribute'] = ResolversParentTypes['PredictedAttribute']> = ResolversObject<{
+  confidence?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  filterable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type PreviewedQueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PreviewedQuery'] = ResolversParentTypes['PreviewedQuery']> = ResolversObject<{
   after?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   before?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -1986,6 +2098,7 @@ export type ProductResolvers<ContextType = GraphQLContext, ParentType extends Re
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   imageUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   inStock?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  predictedAttributes?: Resolver<Array<ResolversTypes['PredictedAttribute']>, ParentType, ContextType>;
   price?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   styleId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1997,6 +2110,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   evaluationRun?: Resolver<Maybe<ResolversTypes['EvaluationRun']>, ParentType, ContextType, RequireFields<QueryEvaluationRunArgs, 'id'>>;
   evaluationRuns?: Resolver<ResolversTypes['EvaluationRunList'], ParentType, ContextType, RequireFields<QueryEvaluationRunsArgs, 'limit' | 'offset'>>;
   ingestStatus?: Resolver<ResolversTypes['IngestStatus'], ParentType, ContextType>;
+  predictCategory?: Resolver<Maybe<ResolversTypes['CategoryPrediction']>, ParentType, ContextType, RequireFields<QueryPredictCategoryArgs, 'image'>>;
   previewRule?: Resolver<ResolversTypes['RulePreview'], ParentType, ContextType, RequireFields<QueryPreviewRuleArgs, 'rule'>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   products?: Resolver<Array<Maybe<ResolversTypes['Product']>>, ParentType, ContextType, RequireFields<QueryProductsArgs, 'ids'>>;
@@ -2121,6 +2235,7 @@ export type RuleFilterResolvers<ContextType = GraphQLContext, ParentType extends
 export type RuleFilterConditionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RuleFilterCondition'] = ResolversParentTypes['RuleFilterCondition']> = ResolversObject<{
   anyOf?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   attribute?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  includePredicted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   noneOf?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
@@ -2185,6 +2300,7 @@ export type SearchAnalyticsResolvers<ContextType = GraphQLContext, ParentType ex
 }>;
 
 export type SearchConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SearchConnection'] = ResolversParentTypes['SearchConnection']> = ResolversObject<{
+  categoryPrediction?: Resolver<Maybe<ResolversTypes['CategoryPrediction']>, ParentType, ContextType>;
   edges?: Resolver<Array<ResolversTypes['SearchEdge']>, ParentType, ContextType>;
   facets?: Resolver<Array<ResolversTypes['Facet']>, ParentType, ContextType>;
   mode?: Resolver<ResolversTypes['SearchMode'], ParentType, ContextType>;
@@ -2256,6 +2372,8 @@ export type UpsertProductsPayloadResolvers<ContextType = GraphQLContext, ParentT
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Attribute?: AttributeResolvers<ContextType>;
   Boost?: BoostResolvers<ContextType>;
+  CategoryPrediction?: CategoryPredictionResolvers<ContextType>;
+  CategoryProbability?: CategoryProbabilityResolvers<ContextType>;
   ClickReplay?: ClickReplayResolvers<ContextType>;
   CompleteTheLook?: CompleteTheLookResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
@@ -2292,6 +2410,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   OutfitSuggestion?: OutfitSuggestionResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Pin?: PinResolvers<ContextType>;
+  PredictedAttribute?: PredictedAttributeResolvers<ContextType>;
   PreviewedQuery?: PreviewedQueryResolvers<ContextType>;
   PriceConstraint?: PriceConstraintResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;

@@ -25,6 +25,7 @@ export const IMAGE_SEARCH_COST = 50;
 export const FIELD_WEIGHTS: Readonly<Record<string, Weight>> = {
   'Query.search': (args) => (searchesAnImage(args.input) ? IMAGE_SEARCH_COST : SEARCH_COST),
   'Query.similarProducts': SEARCH_COST,
+  'Query.predictCategory': (args) => (searchesAnImage({ image: args.image }) ? IMAGE_SEARCH_COST : SEARCH_COST),
   'Query.completeTheLook': 20,
   'Query.products': (args) => Math.ceil(count(args.ids) / 10),
   'Query.searchAnalytics': 50,

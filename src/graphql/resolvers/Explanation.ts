@@ -5,4 +5,5 @@ export const Explanation: ExplanationResolvers = {
   unmatchedAttributes: (hit) => hit.unmatched,
   scoreParts: (hit) => hit.parts,
   rules: (hit) => hit.rules,
+  predictedMatches: (hit) => hit.predictedMatches,
 };

@@ -7,4 +7,8 @@ export const Product: ProductResolvers = {
       .flatMap(([name, values]) => values.map((value) => ({ name, value }))),
   attribute: (product, { name }) => product.attributes[name] ?? [],
   styleId: (product) => product.styleId ?? null,
+  predictedAttributes: (product) =>
+    Object.entries(product.predictedAttributes ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .flatMap(([name, values]) => values.map((v) => ({ name, ...v }))),
 };

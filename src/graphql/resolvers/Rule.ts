@@ -50,7 +50,7 @@ export const RuleActions: RuleActionsResolvers = {
 };
 
 export const RuleFilter: RuleFilterResolvers = {
-  attributes: (f) => (f.attributes ?? []).map((c) => ({ attribute: c.attribute, anyOf: c.anyOf ?? [], noneOf: c.noneOf ?? [] })),
+  attributes: (f) => (f.attributes ?? []).map((c) => ({ attribute: c.attribute, anyOf: c.anyOf ?? [], noneOf: c.noneOf ?? [], includePredicted: c.includePredicted ?? false })),
   price: (f) => f.price ?? null,
   inStock: (f) => f.inStock ?? null,
   and: (f) => f.and ?? [],

@@ -5,4 +5,5 @@ export const SearchConnection: SearchConnectionResolvers = {
   rules: (result) => result.rules ?? [],
   rewrittenText: (result) => result.rules?.[0]?.rewrittenText ?? null,
   redirect: (result) => result.rules?.find((r) => r.redirect)?.redirect ?? null,
+  categoryPrediction: (result) => result.categoryPrediction ?? null,
 };

@@ -34,6 +34,8 @@ import { SearchConnection } from './SearchConnection';
 import { SearchEdge } from './SearchEdge';
 import { FiredRule, Rule, RuleActions, RuleConditions, RuleEffect, RuleFilter, RuleQueryCondition, RuleRelease } from './Rule';
 import { rules } from './Query/rules';
+import { predictCategory } from './Query/predictCategory';
+import { CategoryPrediction } from './CategoryPrediction';
 import { rule } from './Query/rule';
 import { ruleReleases } from './Query/ruleReleases';
 import { ruleRelease } from './Query/ruleRelease';
@@ -63,6 +65,7 @@ export const resolvers: Resolvers = guardRootResolvers<Resolvers>(limitStringArg
     ruleRelease,
     ruleAudit,
     previewRule,
+    predictCategory,
   },
   Mutation: {
     upsertProducts,
@@ -93,4 +96,5 @@ export const resolvers: Resolvers = guardRootResolvers<Resolvers>(limitStringArg
   RuleRelease,
   FiredRule,
   RuleEffect,
+  CategoryPrediction,
 })));

@@ -5,7 +5,7 @@
 import type { Schemas } from '@qdrant/js-client-rest';
 import { InvalidInputError } from '../../domain/errors';
 import type { Condition, Filter } from '../../domain/filter';
-import { IN_STOCK_KEY, PRICE_KEY } from '../../domain/product';
+import { IN_STOCK_KEY, PREDICTED_KEY_PREFIX, PRICE_KEY } from '../../domain/product';
 import { productPointId } from './point-id';
 
 export type QdrantFilter = Schemas['Filter'];
@@ -22,6 +22,9 @@ export const PAYLOAD_FIELDS: Readonly<Record<string, string>> = {
 /** Attributes live under this payload object: `attributes.color` holds ["red", "navy"]. */
 export const ATTRIBUTES_PATH = 'attributes';
 
+/** Filterable predicted values live under this one: `predicted.color` holds ["navy"] (key `predicted:color`). */
+export const PREDICTED_PATH = 'predicted';
+
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /** The payload path of a filter or facet key. */
@@ -29,11 +32,15 @@ export function payloadKey(key: string): string {
   const field = PAYLOAD_FIELDS[key];
   if (field) return field;
   if (key.length === 0) throw new InvalidInputError('filter key must not be empty');
-  if (PLAIN_KEY.test(key)) return `${ATTRIBUTES_PATH}.${key}`;
-  if (key.includes('"') || key.includes('\\')) {
-    throw new InvalidInputError(`attribute name ${JSON.stringify(key)} must not contain quotes or backslashes`, { key });
+  const predicted = key.startsWith(PREDICTED_KEY_PREFIX);
+  const root = predicted ? PREDICTED_PATH : ATTRIBUTES_PATH;
+  const name = predicted ? key.slice(PREDICTED_KEY_PREFIX.length) : key;
+  if (name.length === 0) throw new InvalidInputError(`filter key ${JSON.stringify(key)} names no attribute`);
+  if (PLAIN_KEY.test(name)) return `${root}.${name}`;
+  if (name.includes('"') || name.includes('\\')) {
+    throw new InvalidInputError(`attribute name ${JSON.stringify(name)} must not contain quotes or backslashes`, { key });
   }
-  return `${ATTRIBUTES_PATH}."${key}"`;
+  return `${root}."${name}"`;
 }
 
 function unique<T>(values: T[]): T[] {

@@ -5,12 +5,12 @@
 import type { Schemas } from '@qdrant/js-client-rest';
 import { InvalidInputError } from '../../domain/errors';
 import { andFilters, type Filter } from '../../domain/filter';
-import { ATTRIBUTE_NAMES, type Product } from '../../domain/product';
+import { ATTRIBUTE_NAMES, filterablePredictions, type Product } from '../../domain/product';
 import type { ScoredHit, ScorePart, SearchRequest, StoredProduct, VectorSpace } from '../vector-store';
 import { VECTOR_SPACES, denseSourceName, validateDenseSource } from '../vector-store';
 import { documentTerms, queryTerms, type Bm25Params } from './lexical-terms';
 import { productPointId } from './point-id';
-import { ATTRIBUTES_PATH, payloadKey, toQdrantFilter, type QdrantFilter } from './qdrant-filter';
+import { ATTRIBUTES_PATH, payloadKey, PREDICTED_PATH, toQdrantFilter, type QdrantFilter } from './qdrant-filter';
 import type { QdrantStoreOptions } from './qdrant-options';
 
 /** Name of the sparse vector holding BM25 term weights. */
@@ -63,7 +63,7 @@ export function buildCreateCollection(
   return body;
 }
 
-/** Payload indexes for the filterable fields and the given attribute names. */
+/** Payload indexes for the filterable fields and the given attribute names (and `predicted:<name>` keys). */
 export function buildFieldIndexes(attributeNames: readonly string[] = ATTRIBUTE_NAMES): FieldIndex[] {
   const indexes: FieldIndex[] = [
     { field_name: PRODUCT_ID_KEY, field_schema: 'keyword' },
@@ -148,7 +148,23 @@ export function productPayload(product: Product): Schemas['Payload'] {
   };
   if (product.styleId !== undefined) payload.style_id = product.styleId;
   if (product.split !== undefined) payload.split = product.split;
+  if (product.predictedAttributes) {
+    payload.predicted_attributes = product.predictedAttributes as unknown as Record<string, unknown>;
+    payload[PREDICTED_PATH] = filterablePredictions(product);
+  }
   return payload;
+}
+
+function readPredicted(raw: unknown): Product['predictedAttributes'] | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const out: NonNullable<Product['predictedAttributes']> = {};
+  for (const [name, values] of Object.entries(raw as Record<string, unknown>)) {
+    if (!Array.isArray(values)) continue;
+    out[name] = values
+      .filter((v): v is Record<string, unknown> => !!v && typeof v === 'object')
+      .map((v) => ({ value: String(v.value), confidence: Number(v.confidence), filterable: v.filterable === true }));
+  }
+  return out;
 }
 
 function str(payload: Record<string, unknown>, key: string): string {
@@ -177,6 +193,8 @@ export function payloadProduct(payload: Record<string, unknown>): Product {
   };
   if (typeof payload.style_id === 'string') product.styleId = payload.style_id;
   if (payload.split === 'train' || payload.split === 'test') product.split = payload.split;
+  const predicted = readPredicted(payload.predicted_attributes);
+  if (predicted) product.predictedAttributes = predicted;
   return product;
 }
 

@@ -6,7 +6,7 @@
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { InvalidInputError, UnavailableError } from '../../domain/errors';
 import type { Filter } from '../../domain/filter';
-import type { Product } from '../../domain/product';
+import { filterablePredictions, predictedKey, type Product } from '../../domain/product';
 import type {
   FacetCount,
   ScoredHit,
@@ -121,6 +121,7 @@ export class QdrantStore implements VectorStore {
     items.forEach((item, i) => {
       validateStoredProduct(item, i, dims);
       for (const name of Object.keys(item.product.attributes)) attributeNames.add(name);
+      for (const name of Object.keys(filterablePredictions(item.product))) attributeNames.add(predictedKey(name));
     });
     if (items.length === 0) return;
     await this.ensureIndexes(buildFieldIndexes([...attributeNames]));

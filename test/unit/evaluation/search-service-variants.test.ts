@@ -38,6 +38,7 @@ class FakeSearch implements QueryableSearch {
       unmatched: [],
       rerankBoost: 0,
       rules: [],
+      predictedMatches: [],
       positionWithoutRules: offset + i + 1,
       cursor: String(offset + i + 1),
     }));

@@ -4,7 +4,7 @@
  */
 import { dot } from '../../../src/domain/embedding';
 import type { Condition, Filter } from '../../../src/domain/filter';
-import type { Product } from '../../../src/domain/product';
+import { filterablePredictions, PREDICTED_KEY_PREFIX, type Product } from '../../../src/domain/product';
 import { denseSourceName } from '../../../src/stores/vector-store';
 import type {
   FacetCount,
@@ -22,6 +22,7 @@ import type {
 function fieldValues(p: Product, key: string): (string | number | boolean)[] {
   if (key === 'price') return [p.price];
   if (key === 'inStock') return [p.inStock];
+  if (key.startsWith(PREDICTED_KEY_PREFIX)) return filterablePredictions(p)[key.slice(PREDICTED_KEY_PREFIX.length)] ?? [];
   return p.attributes[key] ?? [];
 }
 
@@ -134,7 +135,7 @@ export class MemoryStore implements VectorStore {
     const pool = this.candidates(filter);
     return attributes.map((attribute) => {
       const counts = new Map<string, number>();
-      for (const it of pool) for (const v of it.product.attributes[attribute] ?? []) counts.set(v, (counts.get(v) ?? 0) + 1);
+      for (const it of pool) for (const v of fieldValues(it.product, attribute) as string[]) counts.set(v, (counts.get(v) ?? 0) + 1);
       const values = [...counts.entries()]
         .map(([value, count]) => ({ value, count }))
         .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1))

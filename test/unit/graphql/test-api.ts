@@ -25,6 +25,9 @@ import { MemoryStore } from '../fakes/memory.store';
 import { MemoryRuleStore } from '../fakes/memory-rule.store';
 import { RuleBook } from '../../../src/rules/rule-book.service';
 import { RulePreviewService } from '../../../src/rules/rule-preview.service';
+import { predictingStore } from '../../../src/attributes/predicting.store';
+import { CategoryPredictor } from '../../../src/attributes/category-prediction';
+import { FakeAttributePredictor } from '../fakes/fake-attribute.predictor';
 
 export async function createTestApi(n = 30, options: { observer?: GraphQLObserver; services?: Partial<ApiServices> } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'graphql-unit-'));
@@ -41,13 +44,17 @@ export async function createTestApi(n = 30, options: { observer?: GraphQLObserve
   const ruleErrors: { ruleId: string; error: unknown }[] = [];
   const rules = new RuleBook({ store: new MemoryRuleStore(), vocabulary, products: store, maxPosition: 6400, refreshIntervalMs: 0, onRuleError: (ruleId, error) => ruleErrors.push({ ruleId, error }) });
   await rules.open();
-  const search = new SearchService({ store, textEncoder: text, imageEncoder: image, fusionEncoder: new FakeFusionEncoder(), images, vocabulary, log: events, rules });
+  // Products written through the API get attribute predictions (a fake attributes model), as in main.ts.
+  const predictor = new FakeAttributePredictor();
+  const written = predictingStore(store, predictor);
+  const categories = new CategoryPredictor({ predictor, store });
+  const search = new SearchService({ store: written, textEncoder: text, imageEncoder: image, fusionEncoder: new FakeFusionEncoder(), images, vocabulary, log: events, rules, categories });
   const services: ApiServices = {
     search,
     rules: { book: rules, preview: new RulePreviewService({ rules, search, traffic: events }) },
     products: store,
     writer: new ProductWriterService({
-      store,
+      store: written,
       textEncoder: text,
       imageEncoder: image,
       images,

@@ -1,0 +1,31 @@
+/**
+ * A store that predicts attributes as products are written: every product upserted with an image
+ * vector gets Product.predictedAttributes from the attributes model (attribute-predictor.ts), so
+ * catalogue ingests, API writes and gallery rebuilds all store predictions the same way, and
+ * filters and facets that include predictions find them on both stores. Everything else passes
+ * through.
+ */
+import type { StoredProduct, VectorStore } from '../stores/vector-store';
+import { predictedAttributes, type AttributePredictor } from './attribute-predictor';
+
+export function predictingStore<S extends VectorStore>(store: S, predictor: AttributePredictor): S {
+  const upsert = async (items: StoredProduct[]): Promise<void> => {
+    const withImage = items.filter((item) => item.vectors.image instanceof Float32Array);
+    if (withImage.length === 0) return store.upsert(items);
+    const probabilities = await predictor.predict(withImage.map((item) => item.vectors.image as Float32Array));
+    const predicted = new Map(withImage.map((item, i) => [item, predictedAttributes(item.product, probabilities[i], predictor.spec)]));
+    return store.upsert(
+      items.map((item) => {
+        const p = predicted.get(item);
+        return p ? { ...item, product: { ...item.product, predictedAttributes: p } } : item;
+      }),
+    );
+  };
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'upsert') return upsert;
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
