@@ -24,6 +24,7 @@ import { cleanFreeText } from '../domain/input-text';
 import type { Filter } from '../domain/filter';
 import { andFilters } from '../domain/filter';
 import { matchesFilter } from '../domain/filter-evaluator';
+import { predictedKey } from '../domain/product';
 import type { Product } from '../domain/product';
 import type { FusionEncoder, ImageEncoder, TextEncoder } from '../encoders/encoder';
 import type { UnderstandingOptions, UnderstoodQuery } from '../query/query-understanding';
@@ -238,6 +239,23 @@ export class SearchService {
       effects,
       record: run.record ?? true,
       predictedFilter: predictedFilterValues(query.filter),
+      facetsIncludePredicted: query.facetsIncludePredicted ?? false,
+    });
+  }
+
+  /**
+   * Facet counts; with predictions, each value also counts the products that have it only as a
+   * filterable predicted value (key predicted:<name>). The two sets are disjoint (a predicted value
+   * is filterable only where the merchant gave none), so the counts add up exactly.
+   */
+  private async facetCounts(names: string[], filter: Filter | undefined, withPredicted: boolean): Promise<FacetCount[]> {
+    if (!withPredicted) return this.store.facets(names, filter);
+    const counts = await this.store.facets([...names, ...names.map(predictedKey)], filter);
+    return names.map((attribute, i) => {
+      const merged = new Map<string, number>();
+      for (const v of [...counts[i].values, ...counts[names.length + i].values]) merged.set(v.value, (merged.get(v.value) ?? 0) + v.count);
+      const values = [...merged].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1));
+      return { attribute, values };
     });
   }
 
@@ -348,6 +366,8 @@ export class SearchService {
       record: boolean;
       /** Attribute values of filter conditions that include predictions (explanations). */
       predictedFilter?: Map<string, Set<string>>;
+      /** Facet counts include filterable predicted values. */
+      facetsIncludePredicted?: boolean;
     },
   ): Promise<SearchResult> {
     if (q.offset >= this.options.maxResults) {
@@ -370,7 +390,7 @@ export class SearchService {
     const [{ pinned, segments, exhausted }, totalCount, facets, pinnedItems] = await Promise.all([
       this.canonicalRanking(plan, request, q, needed),
       this.store.count(countFilter),
-      q.facets.length ? this.store.facets(q.facets, countFilter) : Promise.resolve([] as FacetCount[]),
+      q.facets.length ? this.facetCounts(q.facets, countFilter, q.facetsIncludePredicted === true) : Promise.resolve([] as FacetCount[]),
       this.pinnedProducts(rulePins.map((p) => p.productId), countFilter),
     ]);
 

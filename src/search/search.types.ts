@@ -44,6 +44,8 @@ export interface SearchQuery {
   sessionId?: string | null;
   /** The storefront's context (page, segment), for merchandising rules' conditions. */
   context?: string | null;
+  /** Facet counts include values predicted from images (filterable ones, where the merchant gave none). */
+  facetsIncludePredicted?: boolean | null;
   /** What the predicted category does to an image search (default: the service's, AUTO). */
   categoryPrediction?: CategoryUse | null;
 }

@@ -1373,6 +1373,8 @@ export type SearchInput = {
   correctSpelling?: InputMaybe<Scalars['Boolean']['input']>;
   /** Attributes to count over the whole filtered result (e.g. ["color", "brand"]). */
   facets?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Facet counts also count values predicted from images (the filterable ones: confident, for products whose merchant gave no value of the attribute), as filters with includePredicted match them. Default false. */
+  facetsIncludePredicted?: InputMaybe<Scalars['Boolean']['input']>;
   filter?: InputMaybe<ProductFilter>;
   /** Page size, 1 to 100 (default 20). */
   first?: InputMaybe<Scalars['Int']['input']>;

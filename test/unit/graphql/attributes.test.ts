@@ -81,3 +81,27 @@ describe('attributes from pictures over GraphQL', () => {
     expect(off.data!.search.categoryPrediction).toBeNull();
   });
 });
+
+describe('facets with predictions', () => {
+  let api: Awaited<ReturnType<typeof createTestApi>>;
+
+  beforeAll(async () => {
+    api = await createTestApi(40);
+    await api.exec(`mutation($p: [ProductInput!]!) { upsertProducts(products: $p) { upserted } }`, {
+      p: [{ id: 'bare', title: 'Evening piece', price: 80, brand: 'Velour', attributes: [], image: { base64: b64('navy dress') } }],
+    });
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('count filterable predicted values when asked, and only then', async () => {
+    const q = `query($p: Boolean) { search(input: { text: "piece", facets: ["color"], facetsIncludePredicted: $p }) { facets { attribute values { value count } } } }`;
+    const count = (r: any, value: string) => r.data.search.facets[0].values.find((v: any) => v.value === value)?.count ?? 0;
+    const plain = await api.exec(q, { p: false }, { key: null });
+    const predicted = await api.exec(q, { p: true }, { key: null });
+    expect(count(predicted, 'navy')).toBe(count(plain, 'navy') + 1);
+    expect(count(predicted, 'red')).toBe(count(plain, 'red'));
+  });
+});
