@@ -31,6 +31,8 @@ import { exportFiles, exportRun } from '../evaluation/exports';
 import { DEFAULT_SECTION, metricTables, replaceMetricsSection, SECTION_NAME, SET_METRICS } from '../evaluation/models-readme';
 import { renderReport } from '../evaluation/report.html';
 import { searchServiceVariants } from '../evaluation/evaluation.factory';
+import { OnnxAttributePredictor } from '../attributes/attribute-predictor';
+import { CategoryPredictor } from '../attributes/category-prediction';
 import { CombinedVariants } from '../evaluation/search-service-variants';
 import { assertEvaluationSplit, EVALUATION_SPLITS, SEED_SETS, SeedJudgementSets, type EvaluationSplit } from '../evaluation/seed-judgement-sets';
 import { OnnxSessionFactory } from '../encoders/onnx/onnx-session.factory';
@@ -242,7 +244,14 @@ export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOut
     // The query understanding the server runs: the lexicon of the evaluated models, the colour dictionary.
     const vocabulary = await openVocabulary(gallery.store, { ...config, modelsDir: args.modelsDir });
     await vocabulary.refresh();
+    // Category prediction of image queries, when the attributes model is there (src/attributes/).
+    const attributes = await OnnxAttributePredictor.open(path.join(args.modelsDir, 'fashion-attributes'), new OnnxSessionFactory()).catch((e: Error) => {
+      logger.warn(`attributes model not loaded (no category prediction): ${e.message}`);
+      return null;
+    });
+    const categories = attributes?.spec.categoryFusion ? new CategoryPredictor({ predictor: attributes, store: gallery.store }) : undefined;
     const searchParts = {
+      categories,
       store: gallery.store,
       textEncoder: registry.textEncoder(),
       imageEncoder: registry.imageEncoder(),

@@ -10,7 +10,9 @@
  * - composed, composed-meaning: `search` with the reference product as image and the modifier, and
  *             `search-no-understanding` (the fusion network alone);
  * - realshot, realshot-indist: `search` with the query photo (sent as base64 bytes, as a client
- *             would).
+ *             would; the predicted category filters when confident and boosts otherwise), and
+ *             `search-no-category` (no category prediction), `search-category-boost` and
+ *             `search-category-filter` (always that use of it).
  *
  * The service's scores are not comparable across re-ranked segments, so documents are scored by
  * their position (1 / rank): the evaluation keeps the service's order exactly.
@@ -37,8 +39,8 @@ export const SEARCH_VARIANTS: Readonly<Record<string, readonly string[]>> = {
   text: ['search-lexical-only', 'search-no-understanding', 'search-no-rerank', 'search'],
   composed: ['search-no-understanding', 'search'],
   'composed-meaning': ['search-no-understanding', 'search'],
-  realshot: ['search'],
-  'realshot-indist': ['search'],
+  realshot: ['search-no-category', 'search-category-boost', 'search-category-filter', 'search'],
+  'realshot-indist': ['search-no-category', 'search-category-boost', 'search-category-filter', 'search'],
 };
 
 export interface SearchServiceVariantsDeps {
@@ -99,7 +101,10 @@ export class SearchServiceVariants implements VariantProvider {
           : 'search service: reference product as image plus the modifier (fusion; the values the modifier asks for and the reference category restrict an extra source; re-ranking)';
       return this.configured(set, name, description, name === 'search-no-understanding' ? { understand: false } : {});
     }
-    return this.configured(set, name, 'search service: the query photo as an uploaded image', {});
+    const category = { 'search-no-category': 'OFF', 'search-category-boost': 'BOOST', 'search-category-filter': 'FILTER', search: 'AUTO' } as const;
+    const use = category[name as keyof typeof category] ?? 'AUTO';
+    const what = { OFF: 'without category prediction', BOOST: 'the predicted category boosted', FILTER: 'the predicted category as a filter', AUTO: 'the predicted category as a filter when confident, else boosted' }[use];
+    return this.configured(set, name, `search service: the query photo as an uploaded image, ${what}`, { categoryPrediction: use });
   }
 
   /** A variant of a set ranked by the search service with some options replaced (also used to tune them). */

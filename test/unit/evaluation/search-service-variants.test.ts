@@ -94,8 +94,8 @@ describe('SearchServiceVariants', () => {
     expect(variants.variantNames('text')).toEqual(['search-lexical-only', 'search-no-understanding', 'search-no-rerank', 'search']);
     expect(variants.variantNames('composed')).toEqual(['search-no-understanding', 'search']);
     expect(variants.variantNames('composed-meaning')).toEqual(['search-no-understanding', 'search']);
-    expect(variants.variantNames('realshot')).toEqual(['search']);
-    expect(variants.variantNames('realshot-indist')).toEqual(['search']);
+    expect(variants.variantNames('realshot')).toEqual(['search-no-category', 'search-category-boost', 'search-category-filter', 'search']);
+    expect(variants.variantNames('realshot-indist')).toEqual(['search-no-category', 'search-category-boost', 'search-category-filter', 'search']);
     expect(variants.variantNames('outfits')).toEqual([]);
     expect(variants.variantNames('index')).toEqual([]);
   });
@@ -165,6 +165,17 @@ describe('SearchServiceVariants', () => {
     expect((await v.rank({ id: 'r', imagePath: '/photos/a.jpg' }, 10)).map((d) => d.id)).toEqual(['match']);
     expect(built[0].service.calls[0].image).toEqual({ base64: expected });
     await expect(v.rank({ id: 'r2' }, 10)).rejects.toThrow('query "r2" has no image');
+  });
+
+  it.each([
+    ['search-no-category', 'OFF'],
+    ['search-category-boost', 'BOOST'],
+    ['search-category-filter', 'FILTER'],
+    ['search', 'AUTO'],
+  ])('builds the realshot variant %s with category prediction %s', async (name, use) => {
+    const { variants, built } = setup(() => ['match']);
+    await one(variants, 'realshot', name);
+    expect(built[0].overrides).toEqual({ categoryPrediction: use });
   });
 
   it('records no fusion model when the service fuses by mean', async () => {
