@@ -175,7 +175,9 @@ export function understandingPolicy(search: Config['search']): UnderstandingPoli
 async function openAttributePredictor(config: Config, encoders: Encoders, logger: Logger): Promise<OnnxAttributePredictor | null> {
   const image = encoders.models.find((m) => m.role === 'image');
   try {
-    const predictor = await OnnxAttributePredictor.open(path.join(config.modelsDir, 'fashion-attributes'), new OnnxSessionFactory({ intraOpThreads: config.onnxThreads }));
+    const predictor = await OnnxAttributePredictor.open(path.join(config.modelsDir, 'fashion-attributes'), new OnnxSessionFactory({ intraOpThreads: config.onnxThreads }), {
+      minConfidence: config.predictedAttributesMinConfidence,
+    });
     if (image && predictor.spec.requires !== image.name) {
       logger.warn('attribute predictions are off: the attributes model reads another image tower', { requires: predictor.spec.requires, image: image.name });
       return null;

@@ -65,8 +65,11 @@ export class OnnxAttributePredictor implements AttributePredictor {
     this.session = once(() => this.open());
   }
 
-  /** Reads `<dir>/model.json`; the ONNX file is loaded on first use (or by `load`). */
-  static async open(dir: string, sessions: SessionFactory): Promise<OnnxAttributePredictor> {
+  /**
+   * Reads `<dir>/model.json`; the ONNX file is loaded on first use (or by `load`). `minConfidence`
+   * replaces the model's own (configuration), when given.
+   */
+  static async open(dir: string, sessions: SessionFactory, options: { minConfidence?: number | null } = {}): Promise<OnnxAttributePredictor> {
     const file = path.join(dir, 'model.json');
     const text = await fs.readFile(file, 'utf8').catch(() => {
       throw new ModelLoadError('fashion-attributes', `${file} not found (train it with npm run train:attributes)`);
@@ -77,7 +80,9 @@ export class OnnxAttributePredictor implements AttributePredictor {
     } catch (e) {
       throw new ModelLoadError('fashion-attributes', `${file} is not valid JSON (${(e as Error).message})`);
     }
-    return new OnnxAttributePredictor(parseAttributeModelSpec(json, file), dir, sessions);
+    const spec = parseAttributeModelSpec(json, file);
+    if (options.minConfidence != null) spec.minConfidence = options.minConfidence;
+    return new OnnxAttributePredictor(spec, dir, sessions);
   }
 
   /** The ONNX file this model runs (for the gallery's space record). */

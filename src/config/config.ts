@@ -94,6 +94,12 @@ export interface Config {
   rateLimits: { imageSearchPerMinute: number; catalogWritePerMinute: number; evaluationPerMinute: number };
   /** Evaluation jobs that may wait behind the running one. */
   evaluationQueueSize: number;
+  /**
+   * Predicted attributes: the confidence from which a predicted value is filterable
+   * (PREDICTED_ATTRIBUTES_MIN_CONFIDENCE; null: the attributes model's own, chosen on validation).
+   * Applies to products written from then on; a gallery rebuild re-predicts every product.
+   */
+  predictedAttributesMinConfidence: number | null;
   /** Merchandising rules: how often each server looks for a release published by another (RULES_REFRESH_MS; 0: never). */
   rules: { refreshMs: number };
 }
@@ -303,6 +309,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     evaluationQueueSize: r.int('EVALUATION_QUEUE_SIZE', 4, 0, 1000),
     rules: { refreshMs: r.int('RULES_REFRESH_MS', 5000, 0, 3_600_000) },
+    predictedAttributesMinConfidence: r.numberOrOff('PREDICTED_ATTRIBUTES_MIN_CONFIDENCE', null, 0, 1),
   };
   if (store === 'qdrant' && !config.qdrant.url) r.problems.push('STORE=qdrant needs QDRANT_URL (e.g. http://localhost:6333)');
   if (modelAdapter === 'clip-hf' && !config.clipModelDir) {
