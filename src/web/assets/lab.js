@@ -272,11 +272,24 @@ function renderExplanation(edge) {
       explanation.scoreParts.length === 0 ? h('div', { class: 'muted', text: 'No retrieval score reported for this result.' }) : null,
       h('div', { text: `Re-rank boost: ${explanation.rerankBoost.toFixed(4)} · final score ${edge.score.toFixed(4)}` }),
       renderRuleEffects(explanation),
+      explanation.predictedMatches.length > 0
+        ? h('div', { class: 'explain-predicted', text: `Matched through predictions from the image: ${explanation.predictedMatches.map((a) => `${a.name}: ${a.value} (${Math.round(a.confidence * 100)}%)`).join(', ')}` })
+        : null,
       h(
         'div',
         { class: 'all-attrs' },
         `All attributes: ${edge.node.attributes.map((a) => `${a.name}=${a.value}`).join(', ')}`,
       ),
+      edge.node.predictedAttributes.length > 0
+        ? h(
+            'div',
+            { class: 'predicted-attrs muted' },
+            `Predicted from the image: ${edge.node.predictedAttributes
+              .filter((a, i, all) => all.findIndex((b) => b.name === a.name) === i)
+              .map((a) => `${a.name}=${a.value} ${Math.round(a.confidence * 100)}%${a.filterable ? '' : ' (not filterable)'}`)
+              .join(', ')}`,
+          )
+        : null,
     ),
   );
 }
@@ -407,6 +420,13 @@ function renderRulesFired(connection) {
     );
   }
   if (connection.rewrittenText) parts.push(h('p', { id: 'rewritten-text' }, 'Rules rewrote the text to ', h('strong', { text: `“${connection.rewrittenText}”` })));
+  if (connection.categoryPrediction) {
+    const [top] = connection.categoryPrediction.categories;
+    if (top) {
+      const use = connection.categoryPrediction.use === 'FILTER' ? 'only this category is shown' : 'this category ranks higher';
+      parts.push(h('p', { id: 'category-prediction' }, 'Predicted category: ', h('strong', { text: `${top.value} (${Math.round(top.probability * 100)}%)` }), ` · ${use}`));
+    }
+  }
   if (connection.redirect) {
     const url = connection.redirect.url;
     const safe = /^https?:\/\//i.test(url);
