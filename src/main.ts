@@ -414,6 +414,7 @@ export async function startApplication(
     runsDir: path.join(config.dataDir, 'evaluations'),
     // Evaluation searches go through the same service, unlogged (they are not user searches).
     searchService: (overrides) => createSearchService(searchParts, config.search, overrides),
+    categoryPrediction: categories !== undefined,
     maxQueuedJobs: config.evaluationQueueSize,
     onUnexpectedError: (error, jobId) => logger.error('evaluation job failed', { jobId, error: (error as Error)?.stack ?? String(error) }),
   });

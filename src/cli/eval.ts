@@ -259,7 +259,7 @@ export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOut
       images: new ImageLoader({ maxBytes: config.maxImageBytes, fetchTimeoutMs: config.imageFetchTimeoutMs, allowedDir: null, allowPrivateNetworks: false }),
       vocabulary,
     };
-    const provider = new CombinedVariants(variants, searchServiceVariants(registry, (overrides) => createSearchService(searchParts, config.search, overrides)));
+    const provider = new CombinedVariants(variants, searchServiceVariants(registry, (overrides) => createSearchService(searchParts, config.search, overrides), { categoryPrediction: categories !== undefined }));
     const sets = new SeedJudgementSets({ catalogDir: args.catalogDir, split: args.split, exactJudge: variants.exactJudge(), indexQueries: args.limit ?? 500 });
     const service = new EvaluationService(new FileEvaluationRunStore(args.runsDir), sets, provider, {
       defaultMetrics: SET_METRICS,

@@ -27,6 +27,8 @@ export interface EvaluationDeps {
   outfitScorer?: OutfitScorer | null;
   /** The API's search service with options replaced; adds the search-service variants (see search-service-variants.ts). */
   searchService?: SearchServiceFactory;
+  /** Whether image searches can predict categories (the real-shot sets then compare with and without). */
+  categoryPrediction?: boolean;
   /** Evaluation jobs that may wait behind the running one (EVALUATION_QUEUE_SIZE; default 4). */
   maxQueuedJobs?: number;
   /** Hears of evaluation jobs failing with an unexpected error (logged by main.ts). */
@@ -39,7 +41,7 @@ export function createEvaluationServices(deps: EvaluationDeps): { evaluation?: E
   if (!deps.models) return { analytics };
   const variants = new EncoderVariants(deps.models, deps.store, deps.outfitScorer ?? null);
   const sets = new SeedJudgementSets({ catalogDir: deps.catalogDir, exactJudge: variants.exactJudge() });
-  const provider = deps.searchService ? new CombinedVariants(variants, searchServiceVariants(deps.models, deps.searchService)) : variants;
+  const provider = deps.searchService ? new CombinedVariants(variants, searchServiceVariants(deps.models, deps.searchService, { categoryPrediction: deps.categoryPrediction })) : variants;
   const evaluation = new EvaluationService(new FileEvaluationRunStore(deps.runsDir), sets, provider, {
     defaultMetrics: SET_METRICS,
     catalogSource: deps.catalogDir,
@@ -52,9 +54,10 @@ export function createEvaluationServices(deps: EvaluationDeps): { evaluation?: E
 }
 
 /** Search-service variants recording the registry's default models. */
-export function searchServiceVariants(models: EvaluationModels, searchService: SearchServiceFactory): SearchServiceVariants {
+export function searchServiceVariants(models: EvaluationModels, searchService: SearchServiceFactory, options: { categoryPrediction?: boolean } = {}): SearchServiceVariants {
   return new SearchServiceVariants({
     searchService,
     models: { text: models.textEncoder().model, image: models.imageEncoder().model, fusion: models.fusionEncoder()?.model ?? null },
+    categoryPrediction: options.categoryPrediction ?? false,
   });
 }

@@ -10,8 +10,8 @@
  * - composed, composed-meaning: `search` with the reference product as image and the modifier, and
  *             `search-no-understanding` (the fusion network alone);
  * - realshot, realshot-indist: `search` with the query photo (sent as base64 bytes, as a client
- *             would; the predicted category filters when confident and boosts otherwise), and
- *             `search-no-category` (no category prediction), `search-category-boost` and
+ *             would; category prediction as configured), and, when an attributes model predicts
+ *             categories, `search-no-category` (none), `search-category-boost` and
  *             `search-category-filter` (always that use of it).
  *
  * The service's scores are not comparable across re-ranked segments, so documents are scored by
@@ -39,9 +39,12 @@ export const SEARCH_VARIANTS: Readonly<Record<string, readonly string[]>> = {
   text: ['search-lexical-only', 'search-no-understanding', 'search-no-rerank', 'search'],
   composed: ['search-no-understanding', 'search'],
   'composed-meaning': ['search-no-understanding', 'search'],
-  realshot: ['search-no-category', 'search-category-boost', 'search-category-filter', 'search'],
-  'realshot-indist': ['search-no-category', 'search-category-boost', 'search-category-filter', 'search'],
+  realshot: ['search'],
+  'realshot-indist': ['search'],
 };
+
+/** The real-shot variants when image searches can predict categories (an attributes model is loaded). */
+export const CATEGORY_VARIANTS: readonly string[] = ['search-no-category', 'search-category-boost', 'search-category-filter', 'search'];
 
 export interface SearchServiceVariantsDeps {
   searchService: SearchServiceFactory;
@@ -50,6 +53,8 @@ export interface SearchServiceVariantsDeps {
   /** Page size of each service call (the service's largest page). */
   pageSize?: number;
   readImage?: (file: string) => Promise<Buffer>;
+  /** Image searches can predict categories: the real-shot sets compare the uses of it (CATEGORY_VARIANTS). */
+  categoryPrediction?: boolean;
 }
 
 export class SearchServiceVariants implements VariantProvider {
@@ -63,6 +68,7 @@ export class SearchServiceVariants implements VariantProvider {
   }
 
   variantNames(set: string): string[] {
+    if (this.deps.categoryPrediction && (set === 'realshot' || set === 'realshot-indist')) return [...CATEGORY_VARIANTS];
     return [...(SEARCH_VARIANTS[set] ?? [])];
   }
 
@@ -101,10 +107,11 @@ export class SearchServiceVariants implements VariantProvider {
           : 'search service: reference product as image plus the modifier (fusion; the values the modifier asks for and the reference category restrict an extra source; re-ranking)';
       return this.configured(set, name, description, name === 'search-no-understanding' ? { understand: false } : {});
     }
-    const category = { 'search-no-category': 'OFF', 'search-category-boost': 'BOOST', 'search-category-filter': 'FILTER', search: 'AUTO' } as const;
-    const use = category[name as keyof typeof category] ?? 'AUTO';
-    const what = { OFF: 'without category prediction', BOOST: 'the predicted category boosted', FILTER: 'the predicted category as a filter', AUTO: 'the predicted category as a filter when confident, else boosted' }[use];
-    return this.configured(set, name, `search service: the query photo as an uploaded image, ${what}`, { categoryPrediction: use });
+    // `search` runs as configured (SEARCH_CATEGORY_PREDICTION, AUTO by default); the others fix the use.
+    const category = { 'search-no-category': 'OFF', 'search-category-boost': 'BOOST', 'search-category-filter': 'FILTER' } as const;
+    const use = category[name as keyof typeof category];
+    const what = use === undefined ? 'category prediction as configured' : { OFF: 'without category prediction', BOOST: 'the predicted category boosted', FILTER: 'the predicted category as a filter' }[use];
+    return this.configured(set, name, `search service: the query photo as an uploaded image, ${what}`, use === undefined ? {} : { categoryPrediction: use });
   }
 
   /** A variant of a set ranked by the search service with some options replaced (also used to tune them). */

@@ -94,8 +94,10 @@ describe('SearchServiceVariants', () => {
     expect(variants.variantNames('text')).toEqual(['search-lexical-only', 'search-no-understanding', 'search-no-rerank', 'search']);
     expect(variants.variantNames('composed')).toEqual(['search-no-understanding', 'search']);
     expect(variants.variantNames('composed-meaning')).toEqual(['search-no-understanding', 'search']);
-    expect(variants.variantNames('realshot')).toEqual(['search-no-category', 'search-category-boost', 'search-category-filter', 'search']);
-    expect(variants.variantNames('realshot-indist')).toEqual(['search-no-category', 'search-category-boost', 'search-category-filter', 'search']);
+    expect(variants.variantNames('realshot')).toEqual(['search']);
+    expect(variants.variantNames('realshot-indist')).toEqual(['search']);
+    const withCategories = new SearchServiceVariants({ searchService: () => new FakeSearch(() => []), models: MODELS, categoryPrediction: true });
+    expect(withCategories.variantNames('realshot')).toEqual(['search-no-category', 'search-category-boost', 'search-category-filter', 'search']);
     expect(variants.variantNames('outfits')).toEqual([]);
     expect(variants.variantNames('index')).toEqual([]);
   });
@@ -171,11 +173,16 @@ describe('SearchServiceVariants', () => {
     ['search-no-category', 'OFF'],
     ['search-category-boost', 'BOOST'],
     ['search-category-filter', 'FILTER'],
-    ['search', 'AUTO'],
+    ['search', undefined],
   ])('builds the realshot variant %s with category prediction %s', async (name, use) => {
-    const { variants, built } = setup(() => ['match']);
+    const built: { overrides: object }[] = [];
+    const variants = new SearchServiceVariants({
+      searchService: (overrides) => (built.push({ overrides }), new FakeSearch(() => [])),
+      models: MODELS,
+      categoryPrediction: true,
+    });
     await one(variants, 'realshot', name);
-    expect(built[0].overrides).toEqual({ categoryPrediction: use });
+    expect(built[0].overrides).toEqual(use === undefined ? {} : { categoryPrediction: use });
   });
 
   it('records no fusion model when the service fuses by mean', async () => {
