@@ -52,6 +52,31 @@ export function predictedAttributes(product: Pick<Product, 'attributes'>, probab
 
 const RUN_BATCH = 1024;
 
+async function readJson(file: string): Promise<unknown | undefined> {
+  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ModelLoadError('fashion-attributes', `${file} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/**
+ * The model's description: `<dir>/model.json`, or else the entry of role "attributes" in the
+ * models' manifest (`<dir>/../manifest.json`, whose file paths are relative to the models folder).
+ */
+async function readSpec(dir: string): Promise<{ json: unknown; file: string; base: string }> {
+  const own = path.join(dir, 'model.json');
+  const json = await readJson(own);
+  if (json !== undefined) return { json, file: own, base: dir };
+  const manifestFile = path.join(path.dirname(dir), 'manifest.json');
+  const manifest = (await readJson(manifestFile)) as { models?: { role?: string; name?: string }[] } | undefined;
+  const entry = manifest?.models?.find((m) => m.role === 'attributes' && m.name === path.basename(dir)) ?? manifest?.models?.find((m) => m.role === 'attributes');
+  if (!entry) throw new ModelLoadError('fashion-attributes', `${own} not found, nor an entry of role "attributes" in ${manifestFile} (train it with npm run train:attributes)`);
+  return { json: entry, file: `${manifestFile} (${entry.name ?? 'attributes'})`, base: path.dirname(dir) };
+}
+
 export class OnnxAttributePredictor implements AttributePredictor {
   readonly model: ModelVersion;
   private readonly session: () => Promise<ModelSession>;
@@ -70,17 +95,9 @@ export class OnnxAttributePredictor implements AttributePredictor {
    * replaces the model's own (configuration), when given.
    */
   static async open(dir: string, sessions: SessionFactory, options: { minConfidence?: number | null } = {}): Promise<OnnxAttributePredictor> {
-    const file = path.join(dir, 'model.json');
-    const text = await fs.readFile(file, 'utf8').catch(() => {
-      throw new ModelLoadError('fashion-attributes', `${file} not found (train it with npm run train:attributes)`);
-    });
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      throw new ModelLoadError('fashion-attributes', `${file} is not valid JSON (${(e as Error).message})`);
-    }
+    const { json, file, base } = await readSpec(dir);
     const spec = parseAttributeModelSpec(json, file);
+    if (base !== dir) spec.file = path.relative(dir, path.join(base, spec.file));
     if (options.minConfidence != null) spec.minConfidence = options.minConfidence;
     return new OnnxAttributePredictor(spec, dir, sessions);
   }

@@ -183,6 +183,13 @@ function preprocessing(r: Reader, v: Json, field: string): ImagePreprocessing {
   };
 }
 
+/** Roles of manifest entries that are not encoders (read by their own loaders). */
+export const READER_ROLES = ['attributes'] as const;
+
+function isReader(v: Json): boolean {
+  return typeof v === 'object' && v !== null && (READER_ROLES as readonly string[]).includes(String((v as Record<string, Json>).role));
+}
+
 function modelEntry(r: Reader, v: Json, field: string): ModelEntry {
   const o = r.object(v, field);
   const role = r.oneOf(o.role, `${field}.role`, ['text', 'image', 'fusion'] as const);
@@ -233,7 +240,9 @@ export function parseManifest(json: Json, file = 'models/manifest.json'): ModelM
   const trainingData = { profile: r.optionalString(td.profile, 'trainingData.profile'), hash: r.optionalString(td.hash, 'trainingData.hash') };
   const list = root.models;
   if (!Array.isArray(list) || list.length === 0) r.fail('models', 'must be a non-empty array');
-  const models: ModelEntry[] = list.map((m: Json, i: number) => modelEntry(r, m, `models[${i}]`));
+  // Models that read embeddings rather than make them (role "attributes": src/attributes/) are not
+  // encoders; their own loader reads their entry.
+  const models: ModelEntry[] = list.flatMap((m: Json, i: number) => (isReader(m) ? [] : [modelEntry(r, m, `models[${i}]`)]));
 
   const seen = new Map<string, number>();
   models.forEach((m, i) => {

@@ -106,3 +106,40 @@ describe('CategoryPredictor', () => {
     expect(await categories.predict(bagOfWords('x'))).toBeNull();
   });
 });
+
+describe('the attributes model beside the encoders', () => {
+  const entry = {
+    name: 'fashion-attributes',
+    role: 'attributes',
+    version: '1.0.0',
+    file: 'fashion-attributes/model.onnx',
+    requires: ['fashion-image'],
+    inputs: [{ name: 'embedding', type: 'float32', shape: ['batch', 8] }],
+    outputs: [{ name: 'color', type: 'float32', shape: ['batch', 2] }],
+    labels: { color: ['red', 'navy'] },
+    minConfidence: 0.9,
+  };
+
+  it('is skipped by the encoders\' manifest and read from it by its own loader when it has no model.json', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { parseManifest } = await import('../../../src/encoders/manifest');
+    const { OnnxAttributePredictor } = await import('../../../src/attributes/attribute-predictor');
+    const real = JSON.parse(readFileSync(path.join(__dirname, '..', '..', '..', 'models', 'manifest.json'), 'utf8'));
+    const manifest = { ...real, models: [...real.models, entry] };
+    expect(parseManifest(manifest).models.map((m) => m.name)).not.toContain('fashion-attributes');
+    const dir = mkdtempSync(path.join(tmpdir(), 'attributes-'));
+    try {
+      mkdirSync(path.join(dir, 'fashion-attributes'));
+      writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+      const predictor = await OnnxAttributePredictor.open(path.join(dir, 'fashion-attributes'), { create: async () => { throw new Error('not loaded in this test'); } });
+      expect(predictor.spec).toMatchObject({ name: 'fashion-attributes', requires: 'fashion-image', file: 'model.onnx', minConfidence: 0.9 });
+      expect(predictor.file).toBe(path.join(dir, 'fashion-attributes', 'model.onnx'));
+      writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(real));
+      await expect(OnnxAttributePredictor.open(path.join(dir, 'fashion-attributes'), { create: async () => { throw new Error('x'); } })).rejects.toThrow(/npm run train:attributes/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
