@@ -169,8 +169,9 @@ export function understandingPolicy(search: Config['search']): UnderstandingPoli
 }
 
 /**
- * The attributes model (models/fashion-attributes), or null when it is missing or reads another
- * image tower's embeddings than the running one's (logged: predictions and category prediction are off).
+ * The attributes model (models/fashion-attributes), or null when it is missing, or reads another
+ * image tower's embeddings than the running one's (another name or dimension, or no image tower at
+ * all; logged: predictions and category prediction are off).
  */
 async function openAttributePredictor(config: Config, encoders: Encoders, logger: Logger): Promise<OnnxAttributePredictor | null> {
   const image = encoders.models.find((m) => m.role === 'image');
@@ -178,8 +179,13 @@ async function openAttributePredictor(config: Config, encoders: Encoders, logger
     const predictor = await OnnxAttributePredictor.open(path.join(config.modelsDir, 'fashion-attributes'), new OnnxSessionFactory({ intraOpThreads: config.onnxThreads }), {
       minConfidence: config.predictedAttributesMinConfidence,
     });
-    if (image && predictor.spec.requires !== image.name) {
-      logger.warn('attribute predictions are off: the attributes model reads another image tower', { requires: predictor.spec.requires, image: image.name });
+    if (!image || predictor.spec.requires !== image.name || predictor.spec.input.dim !== encoders.dim) {
+      logger.warn('attribute predictions are off: the attributes model reads another image tower', {
+        requires: predictor.spec.requires,
+        image: image?.name ?? null,
+        dim: predictor.spec.input.dim,
+        imageDim: encoders.dim,
+      });
       return null;
     }
     await predictor.load();

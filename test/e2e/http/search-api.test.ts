@@ -102,14 +102,21 @@ it('text search with attributes explains matched attributes', async () => {
 
 it('image search by productId and by the same image as base64 agree', async () => {
   const target = catalogLines[40];
-  const byId = await gql(SEARCH, { input: { image: { productId: target.id }, first: 5 } });
+  // Scores are the image similarity itself without category prediction (with it, a boost fuses two rankings).
+  const byId = await gql(SEARCH, { input: { image: { productId: target.id }, first: 5, categoryPrediction: 'OFF' } });
   expect(byId.data.search.mode).toBe('IMAGE');
   expect(ids(byId)[0]).toBe(target.id);
   expect(byId.data.search.edges[0].score).toBeCloseTo(1, 4);
   const b64 = readFileSync(path.join(CATALOG, target.image)).toString('base64');
-  const byBytes = await gql(SEARCH, { input: { image: { base64: b64 }, first: 5 } });
+  const byBytes = await gql(SEARCH, { input: { image: { base64: b64 }, first: 5, categoryPrediction: 'OFF' } });
   expect(ids(byBytes)[0]).toBe(target.id);
   expect(byBytes.data.search.edges[0].score).toBeCloseTo(1, 4);
+  // With the default (AUTO), both still find the product itself first.
+  for (const image of [{ productId: target.id }, { base64: b64 }]) {
+    const auto = await gql(SEARCH, { input: { image, first: 5 } });
+    expect(auto.errors).toBeUndefined();
+    expect(ids(auto)[0]).toBe(target.id);
+  }
 });
 
 it('composed search (image + modifier) runs the fusion network and leaves the reference out', async () => {
@@ -258,4 +265,54 @@ it.each([
   const r = await gql(SEARCH, { input });
   expect(r.errors?.[0].extensions.code).toBe(code);
   expect(r.errors?.[0].message.length).toBeGreaterThan(10);
+});
+
+it('predicts attributes of a product written without any, and finds it through them when a filter allows predictions', async () => {
+  // a demo product's picture under a new id, with no attributes at all
+  const source = catalogLines.find((p: any) => p.attributes.category[0] === 'dress' && p.attributes.color[0] === 'black') ?? catalogLines[3];
+  const up = await gql(`mutation($p: [ProductInput!]!) { upsertProducts(products: $p) { upserted } }`, {
+    p: [{ id: 'e2e-bare', title: 'Unlabelled arrival', price: 30, attributes: [], image: { path: source.image } }],
+  }, { authorization: `Bearer ${catalogKey}` });
+  expect(up.errors).toBeUndefined();
+  const p = await gql(`{ product(id: "e2e-bare") { attributes { name } predictedAttributes { name value confidence filterable } } }`);
+  const predicted = p.data.product.predictedAttributes;
+  expect(p.data.product.attributes).toEqual([]);
+  const categories = new Set(catalogLines.map((l: any) => l.attributes.category[0]));
+  const best = predicted.find((a: any) => a.name === 'category');
+  expect(categories.has(best.value)).toBe(true);
+  expect(predicted.every((a: any) => a.confidence > 0 && a.confidence <= 1)).toBe(true);
+  const filterable = predicted.filter((a: any) => a.filterable);
+  expect(filterable.length).toBeGreaterThan(0);
+  const [{ name, value }] = filterable;
+  const q = `query($f: ProductFilter) { search(input: { text: "unlabelled arrival", filter: $f, first: 100 }) { edges { node { id } explanation { predictedMatches { name value } } } } }`;
+  const withPredictions = await gql(q, { f: { attributes: [{ attribute: name, anyOf: [value], includePredicted: true }] } });
+  const hit = withPredictions.data.search.edges.find((e: any) => e.node.id === 'e2e-bare');
+  expect(hit.explanation.predictedMatches).toEqual([{ name, value }]);
+  const without = await gql(q, { f: { attributes: [{ attribute: name, anyOf: [value] }] } });
+  expect(without.data.search.edges.map((e: any) => e.node.id)).not.toContain('e2e-bare');
+  await gql(`mutation { deleteProducts(ids: ["e2e-bare"]) { deleted } }`, {}, { 'x-api-key': catalogKey });
+});
+
+it('predicts the category of catalogue pictures and uses it in an image search', async () => {
+  const sample = catalogLines.slice(100, 130);
+  let right = 0;
+  for (const line of sample) {
+    const bytes = readFileSync(path.join(CATALOG, line.image)).toString('base64');
+    const r = await gql(`query($i: ImageInput!) { predictCategory(image: $i) { attribute categories { value probability } classifier { value } neighbours { value } confident } }`, { i: { base64: bytes } });
+    expect(r.errors).toBeUndefined();
+    const p = r.data.predictCategory;
+    expect(p.attribute).toBe('category');
+    const sum = p.categories.reduce((a: number, c: any) => a + c.probability, 0);
+    expect(sum).toBeLessThanOrEqual(1.001); // probabilities are rounded
+    if (p.categories[0].value === line.attributes.category[0]) right += 1;
+  }
+  expect(right / sample.length).toBeGreaterThanOrEqual(0.7);
+  const source = sample[0];
+  const bytes = readFileSync(path.join(CATALOG, source.image)).toString('base64');
+  const s = await gql(`query($i: ImageInput!) { search(input: { image: $i, first: 5 }) { categoryPrediction { categories { value } use } edges { node { id } } } }`, { i: { base64: bytes } });
+  expect(s.errors).toBeUndefined();
+  expect(['FILTER', 'BOOST']).toContain(s.data.search.categoryPrediction.use);
+  expect(s.data.search.edges.map((e: any) => e.node.id)).toContain(source.id);
+  const off = await gql(`query($i: ImageInput!) { search(input: { image: $i, first: 5, categoryPrediction: OFF }) { categoryPrediction { use } } }`, { i: { base64: bytes } });
+  expect(off.data.search.categoryPrediction).toBeNull();
 });
