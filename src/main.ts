@@ -36,6 +36,9 @@ import { RuleBook } from './rules/rule-book.service';
 import { OnnxAttributePredictor } from './attributes/attribute-predictor';
 import { predictingStore } from './attributes/predicting.store';
 import { CategoryPredictor } from './attributes/category-prediction';
+import { CachedColourProfiler, COLOUR_CACHE_FILE, COLOUR_PROFILE_VERSION, readColourCache, type ColourProfiler } from './vision/colour/colour-profiler';
+import { WorkerColourProfiler } from './vision/colour/colour-profile-worker.runner';
+import { OnnxPictureClassifier } from './attributes/picture-category';
 import { RulePreviewService } from './rules/rule-preview.service';
 import { workerStatistics } from './evaluation/statistics-worker.runner';
 import { DEFAULT_UNDERSTANDING_POLICY, type UnderstandingPolicy } from './search/understood-conditions';
@@ -196,6 +199,38 @@ async function openAttributePredictor(config: Config, encoders: Encoders, logger
   }
 }
 
+/**
+ * The picture category model (a manifest entry of role category), or null when the manifest has none
+ * or it shares another image tower's preprocessing than the running one's (logged).
+ */
+async function openPictureClassifier(config: Config, encoders: Encoders, logger: Logger): Promise<OnnxPictureClassifier | null> {
+  const image = encoders.models.find((m) => m.role === 'image');
+  try {
+    const classifier = await OnnxPictureClassifier.open(config.modelsDir, new OnnxSessionFactory({ intraOpThreads: config.onnxThreads }), {
+      maxBytes: config.maxImageBytes,
+      maxPixels: config.maxImagePixels,
+    });
+    if (!classifier) return null;
+    if (!image || classifier.spec.requires !== image.name) {
+      logger.warn('picture categories are off: the category model reads another image tower\'s pictures', { requires: classifier.spec.requires, image: image?.name ?? null });
+      return null;
+    }
+    await classifier.load();
+    return classifier;
+  } catch (error) {
+    logger.warn('picture categories are off', { error: (error as Error).message });
+    return null;
+  }
+}
+
+/** Colour profiling on a worker thread, with the catalogue's cache of its pictures' profiles (when it has one of the running colour module). */
+async function openColourProfiler(config: Config, logger: Logger): Promise<ColourProfiler> {
+  const file = path.join(config.catalogDir, COLOUR_CACHE_FILE);
+  const { cache, ignored } = await readColourCache(file);
+  if (ignored && ignored !== 'no cache file') logger.warn('colour profiles: the catalogue\'s cache file is not used; its pictures are profiled', { file, reason: ignored });
+  return cache.size ? new CachedColourProfiler(new WorkerColourProfiler(), cache) : new WorkerColourProfiler();
+}
+
 /** The search service as the API runs it; `overrides` replaces configured options (evaluations). */
 export function createSearchService(
   deps: Omit<SearchServiceDeps, 'options'>,
@@ -211,6 +246,7 @@ export function createSearchService(
       understand: search.understand,
       understanding: understandingPolicy(search),
       categoryPrediction: search.categoryPrediction,
+      colourWeight: search.colourWeight,
       ...overrides,
     },
   });
@@ -244,6 +280,14 @@ export async function startApplication(
   const attributes = await openAttributePredictor(config, encoders, logger);
   const predicting = <S extends VectorStore>(s: S): S => (attributes ? predictingStore(s, attributes) : s);
   const attributeModels = attributes ? [await modelRecord('attributes', attributes.model.name, attributes.model.version, attributes.file)] : [];
+  // Colours of the product's region in its picture (src/vision/colour/), profiled on a worker thread;
+  // the catalogue's cache file answers for its own pictures.
+  const colours = config.colourProfiles ? await openColourProfiler(config, logger) : null;
+  const colourModels = colours ? [{ role: 'colours', name: 'colour-profile', version: COLOUR_PROFILE_VERSION, sha256: null }] : [];
+  // The category of a picture from its pixels (src/attributes/picture-category.ts), mixed with the attributes model's head.
+  const pictureClassifier = attributes ? await openPictureClassifier(config, encoders, logger) : null;
+  const pictureModels = pictureClassifier ? [await modelRecord('category', pictureClassifier.spec.name, pictureClassifier.spec.version, pictureClassifier.file)] : [];
+  const pictures = { colours, categories: pictureClassifier };
   const store = new SwitchableStore(timedStore(predicting(await openStore(config, encoders.dim, logger)), metrics));
   const apiKeys = new ApiKeyStore(ApiKeyStore.fileIn(config.dataDir));
   const authorizer = new Authorizer(apiKeys, { searchRequiresKey: config.auth.searchRequiresKey });
@@ -294,7 +338,17 @@ export async function startApplication(
     : null;
   const canReload = !overrides.encoders && encoders.registry !== null;
   const categories = attributes?.spec.categoryFusion ? new CategoryPredictor({ predictor: attributes, store }) : undefined;
-  const searchParts = { store, textEncoder: queryModels.text, imageEncoder: queryModels.image, fusionEncoder: queryModels.fusion, images, vocabulary, categories };
+  const searchParts = {
+    store,
+    textEncoder: queryModels.text,
+    imageEncoder: queryModels.image,
+    fusionEncoder: queryModels.fusion,
+    images,
+    vocabulary,
+    categories,
+    colours: colours ?? undefined,
+    pictures: pictureClassifier ?? undefined,
+  };
   // Merchandising rules (src/rules/): kept beside the catalogue, live ones compiled for searches.
   const ruleBook = new RuleBook({
     store: ruleStore(config),
@@ -315,11 +369,13 @@ export async function startApplication(
     listener: {
       catalogChanged: (change) => vocabulary.apply(change),
     },
+    pictures,
   });
   const ingest = new CatalogIngestService({
     store,
     textEncoder: queryModels.galleryText,
     imageEncoder: queryModels.image,
+    pictures,
     logger,
     options: { catalogDir: config.catalogDir, stateDir: config.dataDir, indexKey: encoders.indexKey, batchSize: config.ingestBatchSize, limit: config.catalogLimit },
   });
@@ -331,6 +387,7 @@ export async function startApplication(
     images: new ProductImageReader({ catalogDir: config.catalogDir, uploads, images }),
     logger,
     batchSize: config.ingestBatchSize,
+    pictures,
   });
   const openTarget = (space: string, dim: number) => async (): Promise<GalleryTarget> => {
     const target = await openGalleryTarget(config, space, dim, logger);
@@ -354,7 +411,7 @@ export async function startApplication(
     }
     const models: GalleryModels = {
       key: next.indexKey,
-      models: [...(await spaceModels(nextRegistry, next.models)), ...attributeModels],
+      models: [...(await spaceModels(nextRegistry, next.models)), ...attributeModels, ...pictureModels, ...colourModels],
       image: next.image,
       text: next.galleryText ?? next.text,
     };
@@ -373,7 +430,7 @@ export async function startApplication(
   // What embedded the stored vectors: the store's space record, or for a store from before records,
   // the models the last catalogue ingest used. Vectors of other models are not searched (their
   // space is not the running models'): they are re-embedded at start, before the server is ready.
-  const runningSpace = { key: encoders.indexKey, models: [...(await spaceModels(encoders.registry, encoders.models)), ...attributeModels] };
+  const runningSpace = { key: encoders.indexKey, models: [...(await spaceModels(encoders.registry, encoders.models)), ...attributeModels, ...pictureModels, ...colourModels] };
   const recorded = await store.spaceRecord();
   // A store from before records: the last catalogue ingest says which models embedded it. With no
   // ingest either (a Qdrant collection shared with other replicas, opened from a fresh DATA_DIR), the
@@ -386,8 +443,12 @@ export async function startApplication(
   // Same names and versions but other weights (a model retrained under its old version) count as other models too.
   const retrained = recorded !== null && recorded.key === encoders.indexKey && otherWeights(recorded.models, runningSpace.models);
   // A store written before the attributes model (or without it) holds no predictions: rebuilt too.
-  const unpredicted = recorded !== null && attributes !== null && !recorded.models.some((m) => m.role === 'attributes');
-  const staleGallery = storedKey !== encoders.indexKey || retrained || unpredicted;
+  const unpredicted =
+    recorded !== null &&
+    ((attributes !== null && !recorded.models.some((m) => m.role === 'attributes')) || (pictureClassifier !== null && !recorded.models.some((m) => m.role === 'category')));
+  // Likewise a store without colour profiles, or with those of another version of the colour module.
+  const uncoloured = recorded !== null && colours !== null && !recorded.models.some((m) => m.role === 'colours' && m.version === COLOUR_PROFILE_VERSION);
+  const staleGallery = storedKey !== encoders.indexKey || retrained || unpredicted || uncoloured;
   if (staleGallery && (storedKey !== encoders.indexKey || retrained)) {
     const stored = retrained ? `${storedKey} (other weights: ${recorded!.models.map((m) => `${m.role} sha256 ${m.sha256?.slice(0, 12)}`).join(', ')})` : storedKey;
     store.refuseSearches(
@@ -400,7 +461,10 @@ export async function startApplication(
     logger.warn('the stored vectors belong to other models: the gallery is re-embedded before the server is ready', { stored: storedKey, retrained, running: encoders.indexKey });
   } else if (staleGallery) {
     // Same vectors, no predictions yet: searches go on while the rebuild adds them.
-    logger.warn('the store holds no attribute predictions: the gallery is rebuilt with them before the server is ready', { attributes: attributes?.model });
+    logger.warn('the store holds no attribute predictions or colour profiles of the running models: the gallery is rebuilt with them before the server is ready', {
+      attributes: unpredicted ? attributes?.model : undefined,
+      colours: uncoloured ? COLOUR_PROFILE_VERSION : undefined,
+    });
   } else if (!recorded) {
     await store.recordSpace({ ...runningSpace, recordedAt: new Date().toISOString() });
   }
@@ -557,6 +621,7 @@ export async function startApplication(
         await step('search log', () => events.close());
         await step('API key store', () => apiKeys.close());
         await step('rule store', () => ruleBook.close());
+        await step('colour profiler', async () => colours?.close());
         if (failures.length) throw new Error(`shutdown: could not close the ${failures.join(', ')}`);
         logger.info('stopped: stores saved and closed');
       })()),

@@ -4,11 +4,14 @@
  *
  *   p(c) = w * p_classifier(c) + (1 - w) * (neighbours among the top k with category c) / k,
  *
- * with w and k from the attributes model (categoryFusion, chosen on validation). The search uses
+ * with w and k from the attributes model (categoryFusion, chosen on validation). The classifier is the
+ * attributes model's category head, mixed with the picture category model's probabilities when the
+ * query's picture has them (picture-category.ts). The search uses
  * the top category as a filter when p reaches the model's filterConfidence, else as a boost.
  */
 import type { VectorStore } from '../stores/vector-store';
 import type { AttributePredictor } from './attribute-predictor';
+import { fuseCategory, type PictureCategories } from './picture-category';
 
 export interface CategoryProbability {
   value: string;
@@ -47,8 +50,11 @@ export class CategoryPredictor {
     return this.deps.predictor.spec.categoryFusion !== null;
   }
 
-  /** The prediction for an image embedding; `excludeIds` leaves products out of the neighbours (the query's own product). */
-  async predict(embedding: Float32Array, excludeIds?: string[]): Promise<CategoryPrediction | null> {
+  /**
+   * The prediction for an image embedding; `excludeIds` leaves products out of the neighbours (the
+   * query's own product); `picture`: the picture category model's probabilities of the query picture.
+   */
+  async predict(embedding: Float32Array, excludeIds?: string[], picture?: PictureCategories): Promise<CategoryPrediction | null> {
     const fusion = this.deps.predictor.spec.categoryFusion;
     if (!fusion) return null;
     const labels = this.deps.predictor.spec.labels[fusion.attribute];
@@ -56,7 +62,7 @@ export class CategoryPredictor {
       this.deps.predictor.predict([embedding]),
       this.deps.store.search({ dense: [{ space: 'image', vector: embedding }], limit: fusion.k, excludeIds }),
     ]);
-    const classifier = probabilities[fusion.attribute];
+    const classifier = fuseCategory(probabilities[fusion.attribute], labels, picture);
     const counts = new Float64Array(labels.length);
     if (hits.length) {
       const products = await this.deps.store.getProducts(hits.map((h) => h.id));

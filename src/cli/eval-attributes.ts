@@ -27,6 +27,11 @@ import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { OnnxAttributePredictor, type AttributeProbabilities } from '../attributes/attribute-predictor';
 import { CategoryPredictor } from '../attributes/category-prediction';
+import { COLOUR_ATTRIBUTE, fuseColour, PICTURE_COLOUR_WEIGHT } from '../attributes/colour-fusion';
+import { OnnxPictureClassifier, PICTURE_CATEGORY_WEIGHT } from '../attributes/picture-category';
+import { DEFAULT_IMAGE_LIMITS } from '../encoders/image/image-decoder';
+import type { ProductColours } from '../domain/product';
+import { InProcessColourProfiler } from '../vision/colour/colour-profiler';
 import { andFilters, type Filter } from '../domain/filter';
 import type { Product } from '../domain/product';
 import { ModelRegistry } from '../encoders/model-registry';
@@ -84,26 +89,59 @@ function splitGallery(store: VectorStore, split: string): Pick<VectorStore, 'sea
   };
 }
 
-interface Scores {
-  n: number;
-  classifier: number;
-  neighbours: number;
-  fusion: number;
+/** Per query: the category head's, the picture model's (null without one) and the neighbours' probabilities, in label order. */
+interface CategoryViews {
+  labels: string[];
+  truth: number[];
+  head: Float64Array[];
+  picture: (Float32Array | null)[];
+  knn: Float64Array[];
 }
 
-async function categoryScores(embeddings: Float32Array[], truth: string[], categories: CategoryPredictor, progress: (done: number) => void): Promise<Scores> {
-  const s: Scores = { n: embeddings.length, classifier: 0, neighbours: 0, fusion: 0 };
+async function categoryViews(
+  embeddings: Float32Array[],
+  pictures: (Float32Array | null)[],
+  truth: string[],
+  categories: CategoryPredictor,
+  labels: string[],
+  progress: (done: number) => void,
+): Promise<CategoryViews> {
+  const v: CategoryViews = { labels, truth: truth.map((t) => labels.indexOf(t)), head: [], picture: pictures, knn: [] };
+  const dense = (list: { value: string; probability: number }[]) => {
+    const out = new Float64Array(labels.length);
+    for (const c of list) out[labels.indexOf(c.value)] = c.probability;
+    return out;
+  };
   let done = 0;
   const next = async (i: number) => {
     const p = await categories.predict(embeddings[i]);
     if (!p) throw new Error('the attributes model has no categoryFusion');
-    if (p.classifier[0]?.value === truth[i]) s.classifier += 1;
-    if (p.neighbours[0]?.value === truth[i]) s.neighbours += 1;
-    if (p.categories[0]?.value === truth[i]) s.fusion += 1;
+    v.head[i] = dense(p.classifier);
+    v.knn[i] = dense(p.neighbours);
     progress(++done);
   };
   for (let i = 0; i < embeddings.length; i += 8) await Promise.all(Array.from({ length: Math.min(8, embeddings.length - i) }, (_, j) => next(i + j)));
-  return s;
+  return v;
+}
+
+/** Accuracy of p = W ((1 - a) head + a picture) + (1 - W) knn; a = 0 without a picture model. */
+function categoryAccuracy(v: CategoryViews, a: number, w: number): number {
+  let right = 0;
+  let n = 0;
+  v.truth.forEach((t, i) => {
+    if (t < 0) return;
+    n++;
+    const pic = v.picture[i];
+    let best = -1;
+    let bestP = -Infinity;
+    for (let c = 0; c < v.labels.length; c++) {
+      const classifier = pic ? (1 - a) * v.head[i][c] + a * pic[c] : v.head[i][c];
+      const p = w * classifier + (1 - w) * v.knn[i][c];
+      if (p > bestP) [best, bestP] = [c, p];
+    }
+    if (best === t) right++;
+  });
+  return right / Math.max(1, n);
 }
 
 function attributeTable(title: string, probabilities: AttributeProbabilities[], products: Product[], labels: Record<string, string[]>): string {
@@ -143,6 +181,7 @@ async function main(): Promise<void> {
   const registry = await ModelRegistry.open(values.models as string);
   const image = registry.imageEncoder();
   const predictor = await OnnxAttributePredictor.open(path.join(values.models as string, 'fashion-attributes'), new OnnxSessionFactory());
+  const pictures = await OnnxPictureClassifier.open(values.models as string, new OnnxSessionFactory(), DEFAULT_IMAGE_LIMITS);
   const store = new EmbeddedStore({ directory: values.gallery as string });
   await store.open({ image: registry.index.dim, text: registry.index.dim });
   const out: string[] = [];
@@ -154,6 +193,29 @@ async function main(): Promise<void> {
   try {
     const categories = new CategoryPredictor({ predictor, store: splitGallery(store, 'train') });
     const fusion = predictor.spec.categoryFusion!;
+    const categoryLabels = predictor.spec.labels[fusion.attribute];
+    // The picture model's rows in the attributes model's label order.
+    const classifyPictures = async (bytes: Buffer[]): Promise<(Float32Array | null)[]> => {
+      if (!pictures) return bytes.map(() => null);
+      const at = categoryLabels.map((l) => pictures.spec.labels.indexOf(l));
+      return (await pictures.classify(bytes)).map((row) => (row ? Float32Array.from(at, (j) => (j >= 0 ? row[j] : 0)) : null));
+    };
+    const viewsBySet: [string, CategoryViews][] = [];
+    /** Accuracy of the predictors, and the full fusion at the served weights. */
+    const categoryTable = (sets: [string, CategoryViews][]) => {
+      const rows = [
+        ['category head on the embedding', (v: CategoryViews) => categoryAccuracy(v, 0, 1)],
+        ...(pictures ? [['picture category model', (v: CategoryViews) => categoryAccuracy(v, 1, 1)], [`classifier: head and picture mixed (a = ${PICTURE_CATEGORY_WEIGHT})`, (v: CategoryViews) => categoryAccuracy(v, PICTURE_CATEGORY_WEIGHT, 1)]] : []),
+        [`${fusion.k} nearest neighbours alone (train split)`, (v: CategoryViews) => categoryAccuracy(v, 0, 0)],
+        [`fusion (W = ${fusion.classifierWeight})`, (v: CategoryViews) => categoryAccuracy(v, PICTURE_CATEGORY_WEIGHT, fusion.classifierWeight)],
+      ] as [string, (v: CategoryViews) => number][];
+      return [
+        `| predictor | ${sets.map(([name, v]) => `${name} (${v.truth.length})`).join(' | ')} |`,
+        `| --- | ${sets.map(() => '---:').join(' | ')} |`,
+        ...rows.map(([name, f]) => `| ${name} | ${sets.map(([, v]) => pct(f(v))).join(' | ')} |`),
+        '',
+      ].join('\n');
+    };
     log(`Command: \`npm run eval:attributes -- --split ${split}\` (${new Date().toISOString().slice(0, 16)} UTC); models ${image.model.name}@${image.model.version}, ${predictor.model.name}@${predictor.model.version}; fusion k = ${fusion.k}, classifier weight ${fusion.classifierWeight}; neighbours from the catalogue's train split (${values.gallery}).`);
     log('');
 
@@ -163,6 +225,7 @@ async function main(): Promise<void> {
     const labels = readIdx(await fs.readFile(path.join(dir, 't10k-labels-idx1-ubyte.gz')));
     const [n, rows, cols] = images.dims;
     const fm: Float32Array[] = [];
+    const fmPictures: (Float32Array | null)[] = [];
     for (let i = 0; i < n; i += 256) {
       const batch: Buffer[] = [];
       for (let j = i; j < Math.min(n, i + 256); j++) {
@@ -170,17 +233,13 @@ async function main(): Promise<void> {
         batch.push(await sharp(pixels, { raw: { width: cols, height: rows, channels: 1 } }).png().toBuffer());
       }
       fm.push(...(await image.encode(batch)));
+      fmPictures.push(...(await classifyPictures(batch)));
     }
     const fmTruth = Array.from(labels.data, (l) => FASHION_MNIST_CATEGORIES[l]);
-    const s = await categoryScores(fm, fmTruth, categories, (d) => d % 2000 === 0 && process.stderr.write(`fashion-mnist ${d}/${n}\n`));
+    const s = await categoryViews(fm, fmPictures, fmTruth, categories, categoryLabels, (d) => d % 2000 === 0 && process.stderr.write(`fashion-mnist ${d}/${n}\n`));
     log('**Fashion-MNIST test images as they are (10,000; grey 28x28, never re-rendered)**');
     log('');
-    log('| predictor | category accuracy |');
-    log('| --- | ---: |');
-    log(`| classifier alone | ${pct(s.classifier / s.n)} |`);
-    log(`| ${fusion.k} nearest neighbours alone (train split renders) | ${pct(s.neighbours / s.n)} |`);
-    log(`| fusion | ${pct(s.fusion / s.n)} |`);
-    log('');
+    log(categoryTable([['Fashion-MNIST test images', s]]));
 
     // 2. The catalogue's split: clean renders and real-shot photos.
     const lines = (await fs.readFile(path.join(values.catalog as string, 'products.jsonl'), 'utf8')).split('\n').filter(Boolean);
@@ -192,21 +251,90 @@ async function main(): Promise<void> {
     const clean = await predictor.predict(vectors.filter((v): v is Float32Array => v !== null));
     log(attributeTable(`Clean renders of the ${split} split (${kept.length} products, their stored image vectors)`, clean, kept, predictor.spec.labels));
     const byId = new Map(inSplit.map((p) => [p.id, p]));
+    // Colour of a picture: the colour head, the picture's colour profile, and their mix (colour-fusion.ts).
+    const profiler = new InProcessColourProfiler();
+    const colourLabels = predictor.spec.labels[COLOUR_ATTRIBUTE];
+    const weights = split === 'validation' ? [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1] : [0, PICTURE_COLOUR_WEIGHT, 1];
+    const colourRows: { set: string; n: number; accuracy: number[]; family: number[] }[] = [];
+    const familyOf = new Map<string, string>();
+    for (const p of inSplit) if (p.attributes.color?.length === 1 && p.attributes.colorFamily?.length === 1) familyOf.set(p.attributes.color[0], p.attributes.colorFamily[0]);
+    const colourScores = (set: string, probabilities: AttributeProbabilities[], colours: (ProductColours | null)[], products: Product[]) => {
+      const accuracy = weights.map(() => 0);
+      const family = weights.map(() => 0);
+      let n = 0;
+      probabilities.forEach((p, i) => {
+        const truth = products[i].attributes.color?.[0];
+        if (!colourLabels || truth === undefined || !colourLabels.includes(truth)) return;
+        n++;
+        weights.forEach((w, k) => {
+          const predicted = colourLabels[argmax(fuseColour(p[COLOUR_ATTRIBUTE], colourLabels, colours[i] ?? undefined, w))];
+          if (predicted === truth) accuracy[k]++;
+          if (familyOf.get(predicted) === products[i].attributes.colorFamily?.[0]) family[k]++;
+        });
+      });
+      colourRows.push({ set, n, accuracy: accuracy.map((a) => a / Math.max(1, n)), family: family.map((f) => f / Math.max(1, n)) });
+    };
+    {
+      const renders = kept.slice(0, 1000);
+      const bytes = await Promise.all(renders.map((p) => fs.readFile(path.join(values.catalog as string, (p as Product & { image: string }).image))));
+      colourScores(`clean renders (${renders.length})`, clean.slice(0, renders.length), await profiler.profile(bytes), renders);
+      const renderVectors = vectors.filter((v): v is Float32Array => v !== null).slice(0, renders.length);
+      const renderPictures = await classifyPictures(bytes);
+      viewsBySet.push([`clean renders`, await categoryViews(renderVectors, renderPictures, renders.map((p) => p.attributes.category?.[0] ?? ''), categories, categoryLabels, () => undefined)]);
+    }
     for (const family of ['realshot', 'realshot-indist'] as const) {
       const file = path.join(values.catalog as string, 'queries', `${family}-${split}.jsonl`);
       const queries = (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { productId: string; image: string });
       const photos: Float32Array[] = [];
+      const photoColours: (ProductColours | null)[] = [];
+      const photoPictures: (Float32Array | null)[] = [];
       for (let i = 0; i < queries.length; i += 64) {
         const bytes = await Promise.all(queries.slice(i, i + 64).map((q) => fs.readFile(path.join(values.catalog as string, q.image))));
         photos.push(...(await image.encode(bytes)));
+        photoColours.push(...(await profiler.profile(bytes)));
+        photoPictures.push(...(await classifyPictures(bytes)));
       }
       const products = queries.map((q) => byId.get(q.productId) as Product);
       const name = family === 'realshot' ? 'held-out family' : 'in-distribution family';
-      log(attributeTable(`Real-shot photos, ${name} (${queries.length}, ${split} split)`, await predictor.predict(photos), products, predictor.spec.labels));
-      const c = await categoryScores(photos, products.map((p) => p.attributes.category?.[0] ?? ''), categories, () => undefined);
-      log(`Category of the real-shot photos (${name}): classifier ${pct(c.classifier / c.n)}, neighbours ${pct(c.neighbours / c.n)}, fusion ${pct(c.fusion / c.n)}.`);
+      const photoProbabilities = await predictor.predict(photos);
+      log(attributeTable(`Real-shot photos, ${name} (${queries.length}, ${split} split)`, photoProbabilities, products, predictor.spec.labels));
+      colourScores(`real-shot photos, ${name} (${queries.length})`, photoProbabilities, photoColours, products);
+      viewsBySet.push([`photos, ${name}`, await categoryViews(photos, photoPictures, products.map((p) => p.attributes.category?.[0] ?? ''), categories, categoryLabels, () => undefined)]);
+    }
+    log(`**Category of the ${split} split's pictures**`);
+    log('');
+    log(categoryTable(viewsBySet));
+    if (split === 'validation' && pictures) {
+      // The choice of a (picture against head) and W (classifier against neighbours): the mean over the clean renders and the in-distribution photos.
+      const choosing = viewsBySet.filter(([name]) => !name.includes('held-out'));
+      const grid = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+      log(`**Choice of a and W on validation (mean category accuracy over ${choosing.map(([n]) => n).join(' and ')}; rows a, columns W)**`);
+      log('');
+      log(`| a \\ W | ${grid.map((w) => `${w}`).join(' | ')} |`);
+      log(`| --- | ${grid.map(() => '---:').join(' | ')} |`);
+      let best = { a: 0, w: 0, score: -1 };
+      for (const a of grid) {
+        const cells = grid.map((w) => {
+          const score = choosing.reduce((sum, [, v]) => sum + categoryAccuracy(v, a, w), 0) / choosing.length;
+          if (score > best.score + 1e-9) best = { a, w, score };
+          return pct(score);
+        });
+        log(`| ${a} | ${cells.join(' | ')} |`);
+      }
+      log('');
+      log(`Best: a = ${best.a}, W = ${best.w} (${pct(best.score)}).`);
       log('');
     }
+    log(`**Colour of a picture (24 colours; colour family in brackets) by the colour head (w = 0), the picture's colour profile (w = 1) and their mix p = (1 - w) head + w profile; the server uses w = ${PICTURE_COLOUR_WEIGHT}**`);
+    log('');
+    log(`| set | pictures | ${weights.map((w) => `w = ${w}`).join(' | ')} |`);
+    log(`| --- | ---: | ${weights.map(() => '---:').join(' | ')} |`);
+    for (const r of colourRows) log(`| ${r.set} | ${r.n} | ${weights.map((_, k) => `${pct(r.accuracy[k])} (${pct(r.family[k])})`).join(' | ')} |`);
+    if (colourRows.length) {
+      const mean = weights.map((_, k) => colourRows.reduce((a, r) => a + r.accuracy[k], 0) / colourRows.length);
+      log(`| mean colour accuracy | | ${mean.map(pct).join(' | ')} |`);
+    }
+    log('');
     log(`(${Math.round((Date.now() - started) / 1000)} s)`);
     if (values.out) await fs.writeFile(values.out as string, `${out.join('\n')}\n`);
   } finally {

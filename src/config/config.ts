@@ -55,6 +55,8 @@ export interface Config {
     excludeConfidence: number;
     /** What an image query's predicted category does by default (requests may say otherwise). */
     categoryPrediction: 'AUTO' | 'BOOST' | 'FILTER' | 'OFF';
+    /** Weight of colour similarity to the query picture in re-ranking image searches by default (requests may say otherwise). */
+    colourWeight: number;
   };
   /** Upper bound on a request body, in bytes. */
   maxBodyBytes: number;
@@ -100,6 +102,11 @@ export interface Config {
    * Applies to products written from then on; a gallery rebuild re-predicts every product.
    */
   predictedAttributesMinConfidence: number | null;
+  /**
+   * Colour profiles of product pictures (src/vision/colour/; COLOUR_PROFILES, default true): every
+   * write with an image stores the colours of the product's region, on a worker thread.
+   */
+  colourProfiles: boolean;
   /** Merchandising rules: how often each server looks for a release published by another (RULES_REFRESH_MS; 0: never). */
   rules: { refreshMs: number };
 }
@@ -278,6 +285,7 @@ export function loadConfig(env: Env = process.env): Config {
       defaultImageWeight: r.number('SEARCH_IMAGE_WEIGHT', 0.5, 0, 1),
       understand: r.bool('SEARCH_UNDERSTANDING', true),
       categoryPrediction: r.oneOf('SEARCH_CATEGORY_PREDICTION', ['AUTO', 'BOOST', 'FILTER', 'OFF'] as const, 'AUTO'),
+      colourWeight: r.number('SEARCH_COLOUR_WEIGHT', 0, 0, 1),
       restrictConfidence: r.number('SEARCH_RESTRICT_CONFIDENCE', 0.3, 0, 1),
       filterConfidence: r.numberOrOff('SEARCH_FILTER_CONFIDENCE', null, 0, 1),
       excludeConfidence: r.number('SEARCH_EXCLUDE_CONFIDENCE', 0.5, 0, 1),
@@ -310,6 +318,7 @@ export function loadConfig(env: Env = process.env): Config {
     evaluationQueueSize: r.int('EVALUATION_QUEUE_SIZE', 4, 0, 1000),
     rules: { refreshMs: r.int('RULES_REFRESH_MS', 5000, 0, 3_600_000) },
     predictedAttributesMinConfidence: r.numberOrOff('PREDICTED_ATTRIBUTES_MIN_CONFIDENCE', null, 0, 1),
+    colourProfiles: r.bool('COLOUR_PROFILES', true),
   };
   if (store === 'qdrant' && !config.qdrant.url) r.problems.push('STORE=qdrant needs QDRANT_URL (e.g. http://localhost:6333)');
   if (modelAdapter === 'clip-hf' && !config.clipModelDir) {

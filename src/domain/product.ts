@@ -23,6 +23,18 @@ export interface Product {
    * what filters and facets that include predictions see, under the key `predicted:<name>`.
    */
   predictedAttributes?: Record<string, PredictedValue[]>;
+  /**
+   * Colours of the product's region in its picture (src/vision/colour/): the foreground's colours
+   * named by the catalogue's palette with their shares, and the colour they predict. Set on every
+   * write with an image when colour profiling is on; the explanation ("70% navy, 20% white") and the
+   * colour-similarity term of re-ranking read it.
+   */
+  colours?: ProductColours;
+  /**
+   * Categories of the product's picture by the picture category model (src/attributes/picture-category.ts),
+   * best first; the predicted category mixes them with the attributes model's head.
+   */
+  pictureCategories?: { name: string; probability: number }[];
   /** Product family (all variants of one Fashion-MNIST image share it). */
   styleId?: string;
   /** Which Fashion-MNIST split the product derives from; evaluation only uses 'test'. */
@@ -34,6 +46,23 @@ export interface PredictedValue {
   /** Calibrated probability, 0 to 1. */
   confidence: number;
   filterable: boolean;
+}
+
+export interface ColourShare {
+  name: string;
+  /** Share of the product's region, 0 to 1. */
+  share: number;
+}
+
+export interface ProductColours {
+  /** Palette colours with their shares of the region, largest first (shares of 1% or more; they sum to about 1). */
+  histogram: ColourShare[];
+  /** The predicted colour, its family and its probability. */
+  dominant: string;
+  family: string;
+  confidence: number;
+  /** Probability of each likely colour (0.1% or more), best first. */
+  probabilities: { name: string; probability: number }[];
 }
 
 /** Filter and facet keys of predicted values: `predicted:color` holds the filterable predicted colours. */

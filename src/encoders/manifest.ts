@@ -184,7 +184,7 @@ function preprocessing(r: Reader, v: Json, field: string): ImagePreprocessing {
 }
 
 /** Roles of manifest entries that are not encoders (read by their own loaders). */
-export const READER_ROLES = ['attributes'] as const;
+export const READER_ROLES = ['attributes', 'category'] as const;
 
 function isReader(v: Json): boolean {
   return typeof v === 'object' && v !== null && (READER_ROLES as readonly string[]).includes(String((v as Record<string, Json>).role));

@@ -26,6 +26,7 @@ import type { ProductImageReader } from '../ingestion/product-image.reader';
 import type { Product } from '../domain/product';
 import type { SpaceRecord, StoredProduct, VectorStore } from '../stores/vector-store';
 import type { SwitchableStore } from './switchable.store';
+import { analysePictures, type PictureAnalysers } from '../ingestion/picture-analysis';
 
 /** The gallery models a rebuild embeds with, and the record the new store gets. */
 export interface GalleryModels {
@@ -107,6 +108,8 @@ export class GalleryRebuildService {
       images: ProductImageReader;
       logger: RebuildLogger;
       batchSize: number;
+      /** What else the pictures tell (colours, categories: ingestion/picture-analysis.ts), analysed again on the way; nothing without. */
+      pictures?: PictureAnalysers | null;
     },
   ) {}
 
@@ -278,7 +281,11 @@ export class GalleryRebuildService {
       if (ok.length === 0) return;
     }
     const textVectors = await models.text.encode(ok.map((x) => productText(x.product)));
-    const items: StoredProduct[] = ok.map((x, i) => ({ product: x.product, vectors: { image: imageVectors[i], text: textVectors[i] } }));
+    // Pictures are analysed again too: the rebuild is also how a store gets current colour profiles and picture categories.
+    const coloured = await analysePictures(ok, ok.map((x) => x.bytes), this.deps.pictures, (what, error) =>
+      this.deps.logger.warn(`gallery rebuild: a batch keeps its previous ${what}`, { error: error.message }),
+    );
+    const items: StoredProduct[] = coloured.map((x, i) => ({ product: x.product, vectors: { image: imageVectors[i], text: textVectors[i] } }));
     await target.upsert(items);
   }
 

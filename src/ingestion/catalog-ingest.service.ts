@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ImageEncoder, TextEncoder } from '../encoders/encoder';
 import type { StoredProduct, VectorStore } from '../stores/vector-store';
+import { analysePictures, type PictureAnalysers } from './picture-analysis';
 import { parseCatalog, productText, readCatalogText, type Catalog, type CatalogEntry } from './catalog-reader';
 import type { IngestStatus } from './ingest.types';
 
@@ -48,6 +49,8 @@ export class CatalogIngestService {
       store: VectorStore;
       textEncoder: TextEncoder;
       imageEncoder: ImageEncoder;
+      /** What else the pictures tell (colours, categories: picture-analysis.ts); nothing without. */
+      pictures?: PictureAnalysers | null;
       logger: IngestLogger;
       options: CatalogIngestOptions;
     },
@@ -187,11 +190,12 @@ export class CatalogIngestService {
         }),
       ),
     );
-    const [imageVectors, textVectors] = await Promise.all([
+    const [imageVectors, textVectors, coloured] = await Promise.all([
       this.deps.imageEncoder.encode(images),
       this.deps.textEncoder.encode(batch.map((e) => productText(e.product))),
+      analysePictures(batch, images, this.deps.pictures, (what, error) => this.deps.logger.warn(`${what}: a batch is written without them`, { error: error.message })),
     ]);
-    return batch.map((e, j) => ({ product: e.product, vectors: { image: imageVectors[j], text: textVectors[j] } }));
+    return coloured.map((e, j) => ({ product: e.product, vectors: { image: imageVectors[j], text: textVectors[j] } }));
   }
 
   /** Removes products of the previous catalogue that are gone, or all of them when the models changed. */

@@ -12,6 +12,7 @@ import { cleanFreeText, identifierProblem } from '../domain/input-text';
 import type { Product } from '../domain/product';
 import type { ImageEncoder, TextEncoder } from '../encoders/encoder';
 import type { VectorStore } from '../stores/vector-store';
+import { analysePictures, type PictureAnalysers } from './picture-analysis';
 import { productText } from './catalog-reader';
 import { detectImageFormat, type ImageLoader } from './image-loader';
 import type { ProductDraft, UpsertResult } from './ingest.types';
@@ -43,6 +44,8 @@ export class ProductWriterService {
       images: ImageLoader;
       media: MediaStore;
       listener?: CatalogChangeListener;
+      /** What else the pictures tell (colours, categories: picture-analysis.ts); nothing without. */
+      pictures?: PictureAnalysers | null;
     },
   ) {}
 
@@ -65,8 +68,12 @@ export class ProductWriterService {
       const imageUrl = d.image.url != null ? d.image.url.trim() : await this.deps.media.save(bytes, detectImageFormat(bytes)!);
       return { bytes, imageUrl };
     });
-    const products: Product[] = validated.map((p, i) => ({ ...p, imageUrl: images[i].imageUrl }));
-    const imageVectors = await this.encodeImages(images.map((x) => x.bytes));
+    const pictures = images.map((x) => x.bytes);
+    const [imageVectors, coloured] = await Promise.all([
+      this.encodeImages(pictures),
+      analysePictures(validated.map((p, i) => ({ product: { ...p, imageUrl: images[i].imageUrl } as Product })), pictures, this.deps.pictures),
+    ]);
+    const products: Product[] = coloured.map((x) => x.product);
     const textVectors = await this.deps.textEncoder.encode(products.map(productText));
     // The versions being replaced, so the listener can update counts without rescanning the catalogue.
     const before = this.deps.listener ? await this.deps.store.getProducts(products.map((p) => p.id)) : [];

@@ -46,9 +46,13 @@ export class AttributeReranker {
     return new Set(matched.map((a) => a.name)).size / names.size;
   }
 
-  /** Returns the new order (indices into `items`) and each item's boost (by original index). */
-  rerank<T extends RerankCandidate>(items: T[], query: AttributeValue[]): { order: number[]; boosts: number[] } {
-    const boosts = items.map((it) => (this.options.weight * AttributeReranker.matchFraction(query, it.attributes)) / (this.k + 1));
+  /**
+   * Returns the new order (indices into `items`) and each item's boost (by original index).
+   * `extra` adds weighted evidence of another kind per item (0..weight, e.g. colour similarity to
+   * the query picture times its weight), on the same scale as the attribute match.
+   */
+  rerank<T extends RerankCandidate>(items: T[], query: AttributeValue[], extra?: readonly number[]): { order: number[]; boosts: number[] } {
+    const boosts = items.map((it, i) => (this.options.weight * AttributeReranker.matchFraction(query, it.attributes) + (extra?.[i] ?? 0)) / (this.k + 1));
     const order = items.map((_, i) => i);
     order.sort((a, b) => 1 / (this.k + b + 1) + boosts[b] - (1 / (this.k + a + 1) + boosts[a]) || a - b);
     return { order, boosts };

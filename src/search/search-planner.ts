@@ -25,6 +25,9 @@ import type { UnderstandingOptions, UnderstoodQuery } from '../query/query-under
 import type { DenseSource, VectorSpace, VectorStore } from '../stores/vector-store';
 import type { CatalogVocabulary } from './catalog-vocabulary';
 import type { CategoryPrediction, CategoryPredictor } from '../attributes/category-prediction';
+import type { ColourShare } from '../domain/product';
+import { rankedCategories, type PictureCategories, type PictureClassifier } from '../attributes/picture-category';
+import type { ColourProfiler } from '../vision/colour/colour-profiler';
 import type { AttributeValue, ImageSource, SearchMode, SearchUnderstanding } from './search.types';
 import { understoodConditions, type UnderstandingPolicy } from './understood-conditions';
 
@@ -52,6 +55,8 @@ export interface PlannedSearch {
   imageKind: ImageKind | null;
   /** The image query's predicted category and what it did. */
   categoryPrediction?: CategoryPrediction & { use: 'FILTER' | 'BOOST' };
+  /** Colours of the query picture (image and similar searches asked for them); null when it has none. */
+  queryColours?: ColourShare[] | null;
 }
 
 export interface PlannerDeps {
@@ -63,6 +68,10 @@ export interface PlannerDeps {
   vocabulary: CatalogVocabulary;
   /** Category prediction for image queries; absent without an attributes model. */
   categories?: Pick<CategoryPredictor, 'available' | 'predict'>;
+  /** Colour profiles of query pictures; absent when colour profiling is off. */
+  colours?: Pick<ColourProfiler, 'profile'>;
+  /** The picture category model (category prediction of uploaded pictures); absent without one. */
+  pictures?: PictureClassifier;
 }
 
 export interface PlannerOptions {
@@ -111,7 +120,7 @@ export class SearchPlanner {
     image: ImageSource | null,
     imageWeight: number,
     correctSpelling: boolean,
-    extras: { understood?: UnderstoodQuery | null; categoryUse?: CategoryUse } = {},
+    extras: { understood?: UnderstoodQuery | null; categoryUse?: CategoryUse; colours?: boolean } = {},
   ): Promise<PlannedSearch> {
     const { understood } = extras;
     const read = (t: string) => (understood !== undefined ? understood : this.understand(t, correctSpelling));
@@ -146,7 +155,11 @@ export class SearchPlanner {
     }
     const imageKind: ImageKind = image.productId != null ? 'productId' : image.url != null ? 'url' : 'base64';
     const referenceId = image.productId != null ? image.productId.trim() : null;
-    const imageVector = referenceId !== null ? await this.storedImageVector(referenceId, 'input.image.productId') : await this.encodeImage(image);
+    let pictureBytes: Buffer | null = null;
+    const imageVector =
+      referenceId !== null
+        ? await this.storedImageVector(referenceId, 'input.image.productId')
+        : await this.encodeImage(image, (bytes) => (pictureBytes = bytes));
     if (modifier !== null) {
       const understood = read(modifier);
       const [modVector] = await this.encodeText([modifier]);
@@ -187,7 +200,10 @@ export class SearchPlanner {
       };
     }
     const dense: DenseSource[] = [{ space: 'image', vector: imageVector }];
-    const category = await this.categoryCondition(imageVector, referenceId, extras.categoryUse ?? 'OFF');
+    const [category, queryColours] = await Promise.all([
+      this.categoryCondition(imageVector, referenceId, extras.categoryUse ?? 'OFF', pictureBytes),
+      extras.colours ? this.pictureColours(referenceId, pictureBytes) : Promise.resolve(undefined),
+    ]);
     if (category?.use === 'BOOST') dense.push({ space: 'image', vector: imageVector, filter: category.filter, label: CATEGORY_SOURCE });
     return {
       mode: 'IMAGE',
@@ -198,7 +214,19 @@ export class SearchPlanner {
       referenceId,
       imageKind,
       categoryPrediction: category ? { ...category.prediction, use: category.use } : undefined,
+      queryColours,
     };
+  }
+
+  /** The colours of a query picture: the stored ones of a catalogue product, else the picture profiled; null when none. */
+  private async pictureColours(referenceId: string | null, bytes: Buffer | null): Promise<ColourShare[] | null> {
+    if (referenceId !== null) {
+      const [product] = await this.deps.store.getProducts([referenceId]);
+      return product?.colours?.histogram ?? null;
+    }
+    if (!bytes || !this.deps.colours) return null;
+    const [colours] = await this.deps.colours.profile([bytes]).catch(() => [null]);
+    return colours?.histogram ?? null;
   }
 
   /**
@@ -206,14 +234,45 @@ export class SearchPlanner {
    * filters by the predicted category when the prediction is confident and boosts it otherwise;
    * FILTER and BOOST always do that; OFF (or no attributes model) nothing.
    */
-  private async categoryCondition(vector: Float32Array, referenceId: string | null, use: CategoryUse): Promise<{ use: 'FILTER' | 'BOOST'; filter: Filter; prediction: CategoryPrediction } | null> {
-    const categories = this.deps.categories;
-    if (use === 'OFF' || !categories?.available) return null;
-    const prediction = await categories.predict(vector, referenceId !== null ? [referenceId] : undefined);
+  private async categoryCondition(
+    vector: Float32Array,
+    referenceId: string | null,
+    use: CategoryUse,
+    bytes: Buffer | null,
+  ): Promise<{ use: 'FILTER' | 'BOOST'; filter: Filter; prediction: CategoryPrediction } | null> {
+    if (use === 'OFF' || !this.deps.categories?.available) return null;
+    const prediction = await this.predictCategory(vector, referenceId, bytes);
     const top = prediction?.categories[0];
     if (!prediction || !top) return null;
     const applied = use === 'AUTO' ? (prediction.confident ? 'FILTER' : 'BOOST') : use;
     return { use: applied, filter: { must: [{ kind: 'match', key: prediction.attribute, value: top.value }] }, prediction };
+  }
+
+  /**
+   * The category prediction of a query picture (its embedding, and its pixels through the picture
+   * category model: a catalogue product's stored probabilities, else the picture classified); null
+   * without category prediction.
+   */
+  async predictCategory(vector: Float32Array, referenceId: string | null, bytes: Buffer | null): Promise<CategoryPrediction | null> {
+    const categories = this.deps.categories;
+    if (!categories?.available) return null;
+    let picture: PictureCategories | undefined;
+    if (referenceId !== null) {
+      const [product] = await this.deps.store.getProducts([referenceId]);
+      picture = product?.pictureCategories;
+    } else if (bytes && this.deps.pictures) {
+      const [row] = await this.deps.pictures.classify([bytes]).catch(() => [null]);
+      picture = row ? rankedCategories(this.deps.pictures.spec.labels, row) : undefined;
+    }
+    return categories.predict(vector, referenceId !== null ? [referenceId] : undefined, picture);
+  }
+
+  /** The embedding of a query picture and its bytes (null for a catalogue product's, whose vector is stored). */
+  async queryPicture(image: ImageSource): Promise<{ vector: Float32Array; bytes: Buffer | null }> {
+    if (image.productId != null) return { vector: await this.storedImageVector(image.productId.trim(), 'image.productId'), bytes: null };
+    let bytes: Buffer | null = null;
+    const vector = await this.encodeImage(image, (b) => (bytes = b));
+    return { vector, bytes };
   }
 
   /** Query understanding of a text as planning reads it; null when understanding is off. */
@@ -243,9 +302,10 @@ export class SearchPlanner {
   }
 
   /** Products like a catalogue product: its stored image vector, the product left out. */
-  async planSimilar(id: string): Promise<PlannedSearch> {
+  async planSimilar(id: string, extras: { colours?: boolean } = {}): Promise<PlannedSearch> {
     const vector = await this.storedImageVector(id, 'id');
-    return { mode: 'SIMILAR', dense: [{ space: 'image', vector }], excludeIds: [id], queryAttributes: [], understanding: null, referenceId: id, imageKind: 'productId' };
+    const queryColours = extras.colours ? await this.pictureColours(id, null) : undefined;
+    return { mode: 'SIMILAR', dense: [{ space: 'image', vector }], excludeIds: [id], queryAttributes: [], understanding: null, referenceId: id, imageKind: 'productId', queryColours };
   }
 
   /** The image tower's vector of an image source: the stored one of a catalogue product, else the encoded image. */
@@ -265,8 +325,9 @@ export class SearchPlanner {
     return this.deps.textEncoder.encode(texts);
   }
 
-  private async encodeImage(image: ImageSource): Promise<Float32Array> {
+  private async encodeImage(image: ImageSource, keep?: (bytes: Buffer) => void): Promise<Float32Array> {
     const bytes = await this.deps.images.load({ url: image.url, base64: image.base64 }, 'input.image');
+    keep?.(bytes);
     try {
       const [v] = await this.deps.imageEncoder.encode([bytes]);
       return v;

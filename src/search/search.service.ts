@@ -29,6 +29,8 @@ import type { Product } from '../domain/product';
 import type { FusionEncoder, ImageEncoder, TextEncoder } from '../encoders/encoder';
 import type { UnderstandingOptions, UnderstoodQuery } from '../query/query-understanding';
 import type { CategoryPrediction } from '../attributes/category-prediction';
+import type { ColourShare } from '../domain/product';
+import { colourSimilarity } from '../vision/colour/colour-profile';
 import type { FacetCount, ScoredHit, SearchRequest, VectorStore } from '../stores/vector-store';
 import { AttributeReranker, matchAttributes } from './attribute.reranker';
 import { RankingCache, type CanonicalRanking } from './ranking-cache';
@@ -66,6 +68,8 @@ export interface SearchOptions {
   understanding: UnderstandingPolicy;
   /** What category prediction does to image searches by default (a request may say otherwise). */
   categoryPrediction: CategoryUse;
+  /** Weight of colour similarity to the query picture in re-ranking image and similar searches by default (a request may say otherwise). */
+  colourWeight: number;
   /** Whether query understanding runs at all; off, text goes to the towers and BM25 as typed. */
   understand: boolean;
   /** Query-understanding settings other than the catalogue vocabulary's own (tuning, evaluations). */
@@ -86,6 +90,7 @@ export const DEFAULT_SEARCH_OPTIONS: SearchOptions = {
   understanding: DEFAULT_UNDERSTANDING_POLICY,
   understand: true,
   categoryPrediction: 'AUTO',
+  colourWeight: 0,
 };
 
 export interface SearchLogEntry {
@@ -118,6 +123,10 @@ export interface SearchServiceDeps {
   vocabulary: CatalogVocabulary;
   /** Category prediction for image queries (src/attributes/); none without. */
   categories?: PlannerDeps['categories'];
+  /** Colour profiles of query pictures (src/vision/colour/), for colour re-ranking; none without. */
+  colours?: PlannerDeps['colours'];
+  /** The picture category model, for category prediction of uploaded pictures; none without. */
+  pictures?: PlannerDeps['pictures'];
   log?: SearchLog;
   /** The live merchandising rules; none apply without. */
   rules?: LiveRules;
@@ -198,7 +207,8 @@ export class SearchService {
     const correctSpelling = query.correctSpelling ?? true;
     const sessionId = checkSessionId(query.sessionId);
     const context = query.context == null ? null : checkContext(query.context, 'input.context');
-    const fingerprint = queryFingerprint({ kind: 'search', text, modifier, image, imageWeight, filter: query.filter ?? null, correctSpelling, context, category: query.categoryPrediction ?? null });
+    const colourWeight = this.colourWeight(query.colourWeight, 'input.colourWeight');
+    const fingerprint = queryFingerprint({ kind: 'search', text, modifier, image, imageWeight, filter: query.filter ?? null, correctSpelling, context, category: query.categoryPrediction ?? null, colourWeight });
     const catalogVersion = await this.store.catalogVersion();
 
     const mode: SearchMode = image === null ? 'TEXT' : modifier !== null ? 'COMPOSED' : text !== null ? 'TEXT_AND_IMAGE' : 'IMAGE';
@@ -225,6 +235,7 @@ export class SearchService {
     const plan = await this.planner.plan(planText, planModifier, image, imageWeight, correctSpelling, {
       understood: effects?.text ? undefined : understood,
       categoryUse: this.categoryUse(query.categoryPrediction),
+      colours: mode === 'IMAGE' && colourWeight > 0,
     });
     return this.execute(plan, {
       filter: andFilters(filter, plan.filter, effects?.filter),
@@ -240,7 +251,15 @@ export class SearchService {
       record: run.record ?? true,
       predictedFilter: predictedFilterValues(query.filter),
       facetsIncludePredicted: query.facetsIncludePredicted ?? false,
+      colourWeight,
     });
+  }
+
+  /** A request's colour weight (checked), else the service's. */
+  private colourWeight(requested: number | null | undefined, argument: string): number {
+    if (requested == null) return this.options.colourWeight;
+    if (!(requested >= 0 && requested <= 1)) throw new InvalidInputError(`${argument} must be between 0 and 1, got ${requested}`, { argument });
+    return requested;
   }
 
   /**
@@ -265,11 +284,10 @@ export class SearchService {
    */
   async predictCategory(image: ImageSource): Promise<CategoryPrediction | null> {
     this.checkImageSource(image);
-    const categories = this.deps.categories;
-    if (!categories?.available) return null;
+    if (!this.deps.categories?.available) return null;
     const referenceId = image.productId != null ? image.productId.trim() : null;
-    const vector = await this.planner.imageVector(image);
-    return categories.predict(vector, referenceId !== null ? [referenceId] : undefined);
+    const { vector, bytes } = await this.planner.queryPicture(image);
+    return this.planner.predictCategory(vector, referenceId, bytes);
   }
 
   /** The effects of the rules that fire, or null (no rules, none fires, or the rules failed: logged by the rule set). */
@@ -320,7 +338,8 @@ export class SearchService {
     const page = this.pageSize(query.first);
     const filter = this.domainFilter(query.filter);
     const context = query.context == null ? null : checkContext(query.context, 'context');
-    const fingerprint = queryFingerprint({ kind: 'similar', id, filter: query.filter ?? null, context });
+    const colourWeight = this.colourWeight(query.colourWeight, 'colourWeight');
+    const fingerprint = queryFingerprint({ kind: 'similar', id, filter: query.filter ?? null, context, colourWeight });
     const catalogVersion = await this.store.catalogVersion();
     const effects = this.ruleEffects(run, {
       text: null,
@@ -333,7 +352,7 @@ export class SearchService {
     const versions = rankingVersions(catalogVersion, effects);
     const offset = query.after ? decodeCursor(query.after, fingerprint, versions.cursor) : 0;
     if (effects?.redirect && !effects.redirect.keepResults) return this.redirectOnly('SIMILAR', effects);
-    const plan = await this.planner.planSimilar(id);
+    const plan = await this.planner.planSimilar(id, { colours: colourWeight > 0 });
     return this.execute(plan, {
       filter: andFilters(filter, effects?.filter),
       facets: [],
@@ -346,6 +365,7 @@ export class SearchService {
       sessionId: null,
       effects,
       record: run.record ?? true,
+      colourWeight,
     });
   }
 
@@ -368,6 +388,8 @@ export class SearchService {
       predictedFilter?: Map<string, Set<string>>;
       /** Facet counts include filterable predicted values. */
       facetsIncludePredicted?: boolean;
+      /** Weight of colour similarity to plan.queryColours in re-ranking. */
+      colourWeight?: number;
     },
   ): Promise<SearchResult> {
     if (q.offset >= this.options.maxResults) {
@@ -394,7 +416,8 @@ export class SearchService {
       this.pinnedProducts(rulePins.map((p) => p.productId), countFilter),
     ]);
 
-    const hydrated = await this.rankAndHydrate(pinned, segments, plan.queryAttributes, needed, effects);
+    const colourQuery = plan.queryColours && (q.colourWeight ?? 0) > 0 ? { histogram: plan.queryColours, weight: q.colourWeight as number } : null;
+    const hydrated = await this.rankAndHydrate(pinned, segments, plan.queryAttributes, needed, effects, colourQuery);
     const { ranked, placed } = rulePins.length
       ? placePins(hydrated, rulePins, pinnedItems, exhausted)
       : { ranked: hydrated, placed: new Map<string, never>() };
@@ -415,6 +438,7 @@ export class SearchService {
         rerankBoost: item.boost,
         rules: ruleEffects,
         predictedMatches,
+        colourSimilarity: item.colourSimilarity ?? null,
         positionWithoutRules: effects ? (item.basePosition ?? null) : q.offset + i + 1,
         cursor: encodeCursor(q.offset + i + 1, q.fingerprint, q.versions.cursor),
       };
@@ -532,9 +556,11 @@ export class SearchService {
     queryAttributes: AttributeValue[],
     upTo: number,
     effects: RuleEffects | null,
+    colourQuery: { histogram: ColourShare[]; weight: number } | null = null,
   ): Promise<RankedItem[]> {
-    const reranker = this.options.reranker;
-    const rerank = reranker !== null && queryAttributes.length > 0;
+    // Colour similarity to the query picture joins the attribute re-ranking as a boost of the same scale.
+    const reranker = this.options.reranker ?? (colourQuery ? new AttributeReranker({ weight: 0 }) : null);
+    const rerank = reranker !== null && (queryAttributes.length > 0 || colourQuery !== null);
     const boosts = effects?.boosts ?? [];
     const out: RankedItem[] = [];
     if (pinned.length) {
@@ -556,11 +582,13 @@ export class SearchService {
         if (product) items.push({ hit, product, boost: 0, rules: [], basePosition: null });
       });
       if (rerank) {
+        const similarity = colourQuery ? items.map((x) => (x.product.colours ? colourSimilarity(colourQuery.histogram, x.product.colours.histogram) : 0)) : null;
         const { order, boosts: rerankBoosts } = reranker.rerank(
           items.map((x) => x.product),
           queryAttributes,
+          similarity ? similarity.map((s) => colourQuery!.weight * s) : undefined,
         );
-        items = order.map((i) => ({ ...items[i], boost: rerankBoosts[i] }));
+        items = order.map((i) => ({ ...items[i], boost: rerankBoosts[i], colourSimilarity: similarity ? round4(similarity[i]) : undefined }));
       }
       // Where each would rank without the rules' boosts (and pins).
       items.forEach((item, i) => (item.basePosition = out.length + i + 1));
@@ -707,6 +735,8 @@ interface RankedItem {
   hit: ScoredHit;
   product: Product;
   boost: number;
+  /** Colour similarity to the query picture, when re-ranking used it. */
+  colourSimilarity?: number;
   rules: HitRuleEffect[];
   /** 1-based position before rules' boosts and pins; null for a pinned product the ranking did not hold. */
   basePosition: number | null;
@@ -737,3 +767,5 @@ function firedRules(effects: RuleEffects): FiredRule[] {
     redirect: effects.redirect?.rule.id === rule.id ? { url: effects.redirect.url, keepResults: effects.redirect.keepResults } : null,
   }));
 }
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;

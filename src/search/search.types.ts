@@ -48,11 +48,15 @@ export interface SearchQuery {
   facetsIncludePredicted?: boolean | null;
   /** What the predicted category does to an image search (default: the service's, AUTO). */
   categoryPrediction?: CategoryUse | null;
+  /** Weight (0..1) of colour similarity to the query picture in re-ranking image searches (default: the service's, 0). */
+  colourWeight?: number | null;
 }
 
 export interface SimilarQuery {
   id: string;
   context?: string | null;
+  /** Weight (0..1) of colour similarity to the product's colours in re-ranking (default: the service's, 0). */
+  colourWeight?: number | null;
   filter?: FilterInput | null;
   first?: number | null;
   after?: string | null;
@@ -72,6 +76,8 @@ export interface SearchHit {
   rerankBoost: number;
   /** Values the product matched only through predictions from its image. */
   predictedMatches: PredictedAttributeMatch[];
+  /** Colour similarity (0..1) of the product's colours to the query picture's, when re-ranking used it. */
+  colourSimilarity?: number | null;
   /** What merchandising rules did to this result (pins, boosts, buries). */
   rules: HitRuleEffect[];
   /** 1-based position the result would have without the rules' boosts and pins (null: a pinned product the ranking did not hold). */

@@ -430,6 +430,26 @@ export function describeVectorStoreContract(name: string, factory: StoreFactory)
       });
     });
 
+    describe('colour profiles', () => {
+      const rand = seededRandom(37);
+      const colours = {
+        histogram: [{ name: 'navy', share: 0.7 }, { name: 'white', share: 0.3 }],
+        dominant: 'navy',
+        family: 'blue',
+        confidence: 0.93,
+        probabilities: [{ name: 'navy', probability: 0.93 }, { name: 'blue', probability: 0.07 }],
+      };
+      const store = useStore((s) => s.upsert([aStoredProduct(aProduct('cp-1', { colours }), rand), aStoredProduct(aProduct('cp-2'), rand)]));
+
+      test('are read back as written, and products without them have none', async () => {
+        const [one, two] = await store().getProducts(['cp-1', 'cp-2']);
+        expect(one?.colours).toEqual(colours);
+        expect(two?.colours).toBeUndefined();
+        const page = await store().scroll({ limit: 10 });
+        expect(page.items.find((i) => i.product.id === 'cp-1')?.product.colours).toEqual(colours);
+      });
+    });
+
     describe('predicted attributes', () => {
       const rand = seededRandom(31);
       const pv = (value: string, confidence: number, filterable: boolean) => ({ value, confidence, filterable });

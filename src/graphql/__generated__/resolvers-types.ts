@@ -104,7 +104,7 @@ export type CategoryPrediction = {
   attribute: Scalars['String']['output'];
   /** Fused probabilities, best first. */
   categories: Array<CategoryProbability>;
-  /** The classifier alone. */
+  /** The classifier alone: the attributes model's category head, mixed with the picture category model's probabilities when there is one. */
   classifier: Array<CategoryProbability>;
   /** Whether the best category reaches filterConfidence (AUTO filters by it). */
   confident: Scalars['Boolean']['output'];
@@ -143,6 +143,13 @@ export type ClickReplay = {
   /** Mean reciprocal rank of the clicked products (0 beyond the preview depth). */
   reciprocalRank?: Maybe<MetricDelta>;
   searches: Scalars['Int']['output'];
+};
+
+export type ColourShare = {
+  __typename?: 'ColourShare';
+  name: Scalars['String']['output'];
+  /** Share of the product's region, 0 to 1. */
+  share: Scalars['Float']['output'];
 };
 
 export type CompleteTheLook = {
@@ -382,6 +389,10 @@ export type EvaluationVariantQueries = {
 /** Why a product was returned. */
 export type Explanation = {
   __typename?: 'Explanation';
+  /** Colour similarity (0 to 1) of the result's colours to the query picture's, when re-ranking used it (SearchInput.colourWeight). */
+  colourSimilarity?: Maybe<Scalars['Float']['output']>;
+  /** The result's colours in words ("70% navy, 20% white"); null when it has no colour profile. */
+  colours?: Maybe<Scalars['String']['output']>;
   /** Attributes of the query text that the product has. */
   matchedAttributes: Array<Attribute>;
   /**
@@ -754,6 +765,8 @@ export type Product = {
   attribute: Array<Scalars['String']['output']>;
   attributes: Array<Attribute>;
   brand: Scalars['String']['output'];
+  /** Colours of the product's region in its picture; null when it has none (colour profiling off, or a picture it could not read). */
+  colours?: Maybe<ProductColours>;
   currency: Scalars['String']['output'];
   description: Scalars['String']['output'];
   id: Scalars['ID']['output'];
@@ -771,6 +784,23 @@ export type Product = {
 
 export type ProductAttributeArgs = {
   name: Scalars['String']['input'];
+};
+
+/**
+ * Colours of the product's region in its picture: a foreground mask that sets the background aside,
+ * the region's colours in CIELAB named by the catalogue's palette, and the colour they predict.
+ */
+export type ProductColours = {
+  __typename?: 'ProductColours';
+  /** Probability (0 to 1) of the predicted colour. */
+  confidence: Scalars['Float']['output'];
+  /** The histogram in words, for explanations: "70% navy, 20% white" (shares of 10% or more, at most 3). */
+  description: Scalars['String']['output'];
+  /** The colour the picture predicts (the catalogue's colour word) and its colour family. */
+  dominant: Scalars['String']['output'];
+  family: Scalars['String']['output'];
+  /** Palette colours with their shares of the product's region (1% or more), largest first. */
+  histogram: Array<ColourShare>;
 };
 
 /** Conditions on products. Every field given must hold (AND); `and`, `or` and `not` compose filters. */
@@ -933,6 +963,7 @@ export type QuerySearchAnalyticsArgs = {
 
 export type QuerySimilarProductsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  colourWeight?: InputMaybe<Scalars['Float']['input']>;
   context?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ProductFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -1362,6 +1393,13 @@ export type SearchInput = {
   /** What the predicted category of an image query (image without text or modifier) does; default AUTO. */
   categoryPrediction?: InputMaybe<CategoryPredictionUse>;
   /**
+   * Weight (0 to 1) of colour similarity to the query picture in re-ranking image searches: at 1, a
+   * result whose colours match the picture's perfectly competes with the first result. Default 0 (the
+   * server's SEARCH_COLOUR_WEIGHT). Ignored by searches without a picture and by composed searches
+   * (their modifier says which colour is wanted).
+   */
+  colourWeight?: InputMaybe<Scalars['Float']['input']>;
+  /**
    * Where the search is made (a page or a segment of the storefront, 1 to 64 characters, e.g.
    * "home", "sale", "vip"): merchandising rules can apply in some contexts only.
    */
@@ -1546,6 +1584,7 @@ export type ResolversTypes = ResolversObject<{
   CategoryPredictionUse: CategoryPredictionUse;
   CategoryProbability: ResolverTypeWrapper<CategoryProbability>;
   ClickReplay: ResolverTypeWrapper<ClickReplayModel>;
+  ColourShare: ResolverTypeWrapper<ColourShare>;
   CompleteTheLook: ResolverTypeWrapper<Omit<CompleteTheLook, 'bestOutfit' | 'product' | 'slots'> & { bestOutfit: ResolversTypes['Outfit'], product: ResolversTypes['Product'], slots: Array<ResolversTypes['OutfitSlot']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeleteProductsPayload: ResolverTypeWrapper<DeleteProductsPayload>;
@@ -1599,6 +1638,7 @@ export type ResolversTypes = ResolversObject<{
   PriceConstraint: ResolverTypeWrapper<SearchUnderstandingModel>;
   PriceRange: PriceRange;
   Product: ResolverTypeWrapper<ProductModel>;
+  ProductColours: ResolverTypeWrapper<ProductColours>;
   ProductFilter: ProductFilter;
   ProductInput: ProductInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -1661,6 +1701,7 @@ export type ResolversParentTypes = ResolversObject<{
   CategoryPrediction: CategoryPredictionModel;
   CategoryProbability: CategoryProbability;
   ClickReplay: ClickReplayModel;
+  ColourShare: ColourShare;
   CompleteTheLook: Omit<CompleteTheLook, 'bestOutfit' | 'product' | 'slots'> & { bestOutfit: ResolversParentTypes['Outfit'], product: ResolversParentTypes['Product'], slots: Array<ResolversParentTypes['OutfitSlot']> };
   DateTime: Scalars['DateTime']['output'];
   DeleteProductsPayload: DeleteProductsPayload;
@@ -1709,6 +1750,7 @@ export type ResolversParentTypes = ResolversObject<{
   PriceConstraint: SearchUnderstandingModel;
   PriceRange: PriceRange;
   Product: ProductModel;
+  ProductColours: ProductColours;
   ProductFilter: ProductFilter;
   ProductInput: ProductInput;
   Query: Record<PropertyKey, never>;
@@ -1786,6 +1828,11 @@ export type ClickReplayResolvers<ContextType = GraphQLContext, ParentType extend
   movedUp?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   reciprocalRank?: Resolver<Maybe<ResolversTypes['MetricDelta']>, ParentType, ContextType>;
   searches?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ColourShareResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ColourShare'] = ResolversParentTypes['ColourShare']> = ResolversObject<{
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  share?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
 export type CompleteTheLookResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CompleteTheLook'] = ResolversParentTypes['CompleteTheLook']> = ResolversObject<{
@@ -1931,6 +1978,8 @@ export type EvaluationVariantQueriesResolvers<ContextType = GraphQLContext, Pare
 }>;
 
 export type ExplanationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Explanation'] = ResolversParentTypes['Explanation']> = ResolversObject<{
+  colourSimilarity?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  colours?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   matchedAttributes?: Resolver<Array<ResolversTypes['Attribute']>, ParentType, ContextType>;
   positionWithoutRules?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   predictedMatches?: Resolver<Array<ResolversTypes['PredictedAttribute']>, ParentType, ContextType>;
@@ -2095,6 +2144,7 @@ export type ProductResolvers<ContextType = GraphQLContext, ParentType extends Re
   attribute?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, RequireFields<ProductAttributeArgs, 'name'>>;
   attributes?: Resolver<Array<ResolversTypes['Attribute']>, ParentType, ContextType>;
   brand?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  colours?: Resolver<Maybe<ResolversTypes['ProductColours']>, ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -2104,6 +2154,14 @@ export type ProductResolvers<ContextType = GraphQLContext, ParentType extends Re
   price?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   styleId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type ProductColoursResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ProductColours'] = ResolversParentTypes['ProductColours']> = ResolversObject<{
+  confidence?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  dominant?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  family?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  histogram?: Resolver<Array<ResolversTypes['ColourShare']>, ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
@@ -2377,6 +2435,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   CategoryPrediction?: CategoryPredictionResolvers<ContextType>;
   CategoryProbability?: CategoryProbabilityResolvers<ContextType>;
   ClickReplay?: ClickReplayResolvers<ContextType>;
+  ColourShare?: ColourShareResolvers<ContextType>;
   CompleteTheLook?: CompleteTheLookResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeleteProductsPayload?: DeleteProductsPayloadResolvers<ContextType>;
@@ -2416,6 +2475,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   PreviewedQuery?: PreviewedQueryResolvers<ContextType>;
   PriceConstraint?: PriceConstraintResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
+  ProductColours?: ProductColoursResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   QueryUnderstanding?: QueryUnderstandingResolvers<ContextType>;
   RecognisedAttribute?: RecognisedAttributeResolvers<ContextType>;

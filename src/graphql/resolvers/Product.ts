@@ -1,4 +1,5 @@
 import type { ProductResolvers } from '../__generated__/resolvers-types';
+import { describeColours } from '../../vision/colour/colour-profile';
 
 export const Product: ProductResolvers = {
   attributes: (product) =>
@@ -11,4 +12,5 @@ export const Product: ProductResolvers = {
     Object.entries(product.predictedAttributes ?? {})
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .flatMap(([name, values]) => values.map((v) => ({ name, ...v }))),
+  colours: (product) => (product.colours ? { ...product.colours, description: describeColours(product.colours.histogram) } : null),
 };

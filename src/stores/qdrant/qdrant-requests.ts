@@ -152,7 +152,27 @@ export function productPayload(product: Product): Schemas['Payload'] {
     payload.predicted_attributes = product.predictedAttributes as unknown as Record<string, unknown>;
     payload[PREDICTED_PATH] = filterablePredictions(product);
   }
+  if (product.colours) payload.colours = product.colours as unknown as Record<string, unknown>;
+  if (product.pictureCategories) payload.picture_categories = product.pictureCategories as unknown as Record<string, unknown>[];
   return payload;
+}
+
+/** Product.colours as stored in the payload; undefined when absent or not of that shape. */
+function readColours(raw: unknown): Product['colours'] | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const c = raw as Record<string, unknown>;
+  if (!Array.isArray(c.histogram) || typeof c.dominant !== 'string') return undefined;
+  const entries = (list: unknown, key: 'share' | 'probability') =>
+    (Array.isArray(list) ? list : [])
+      .filter((v): v is Record<string, unknown> => !!v && typeof v === 'object')
+      .map((v) => ({ name: String(v.name), [key]: Number(v[key]) }));
+  return {
+    histogram: entries(c.histogram, 'share') as { name: string; share: number }[],
+    dominant: c.dominant,
+    family: String(c.family ?? ''),
+    confidence: Number(c.confidence ?? 0),
+    probabilities: entries(c.probabilities, 'probability') as { name: string; probability: number }[],
+  };
 }
 
 function readPredicted(raw: unknown): Product['predictedAttributes'] | undefined {
@@ -195,6 +215,13 @@ export function payloadProduct(payload: Record<string, unknown>): Product {
   if (payload.split === 'train' || payload.split === 'test') product.split = payload.split;
   const predicted = readPredicted(payload.predicted_attributes);
   if (predicted) product.predictedAttributes = predicted;
+  const colours = readColours(payload.colours);
+  if (colours) product.colours = colours;
+  if (Array.isArray(payload.picture_categories)) {
+    product.pictureCategories = (payload.picture_categories as unknown[])
+      .filter((v): v is Record<string, unknown> => !!v && typeof v === 'object')
+      .map((v) => ({ name: String(v.name), probability: Number(v.probability) }));
+  }
   return product;
 }
 

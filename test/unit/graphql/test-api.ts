@@ -17,6 +17,7 @@ import { IDLE_REBUILD } from '../../../src/gallery/gallery-rebuild.service';
 import { ImageLoader } from '../../../src/ingestion/image-loader';
 import { MediaStore } from '../../../src/ingestion/media-store';
 import { ProductWriterService } from '../../../src/ingestion/product-writer.service';
+import { FakeColourProfiler } from '../fakes/fake-colour.profiler';
 import { CatalogVocabulary } from '../../../src/search/catalog-vocabulary';
 import { SearchService } from '../../../src/search/search.service';
 import { sampleCatalog } from '../fakes/catalog-builder';
@@ -48,7 +49,9 @@ export async function createTestApi(n = 30, options: { observer?: GraphQLObserve
   const predictor = new FakeAttributePredictor();
   const written = predictingStore(store, predictor);
   const categories = new CategoryPredictor({ predictor, store });
-  const search = new SearchService({ store: written, textEncoder: text, imageEncoder: image, fusionEncoder: new FakeFusionEncoder(), images, vocabulary, log: events, rules, categories });
+  // Colour profiles of pictures (a fake profiler reading `shade-<colour>` words), as in main.ts.
+  const colours = new FakeColourProfiler();
+  const search = new SearchService({ store: written, textEncoder: text, imageEncoder: image, fusionEncoder: new FakeFusionEncoder(), images, vocabulary, log: events, rules, categories, colours });
   const services: ApiServices = {
     search,
     rules: { book: rules, preview: new RulePreviewService({ rules, search, traffic: events }) },
@@ -59,6 +62,7 @@ export async function createTestApi(n = 30, options: { observer?: GraphQLObserve
       imageEncoder: image,
       images,
       media: new MediaStore(path.join(dir, 'media')),
+      pictures: { colours },
       listener: {
         catalogChanged: (change) => {
           vocabulary.apply(change);
