@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { seededRandom } from '../src/domain/seeded-random';
 
 /** A TCP port free on 127.0.0.1 at the time of the call. */
 export function freePort(): Promise<number> {
@@ -19,17 +20,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Mulberry32: uniform numbers in [0, 1), the same sequence for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32 (src/domain/seeded-random.ts). */
+export { seededRandom };
 
 /** Nearest-rank percentile (p in 0..100) of ascending `sorted`; NaN when empty. */
 export function percentile(sorted: number[], p: number): number {

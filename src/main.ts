@@ -247,6 +247,7 @@ export function createSearchService(
       understanding: understandingPolicy(search),
       categoryPrediction: search.categoryPrediction,
       colourWeight: search.colourWeight,
+      categoryBoostWeight: search.categoryBoostWeight,
       ...overrides,
     },
   });

@@ -31,6 +31,7 @@ import { colourProfile, type ColourProfileOptions } from '../vision/colour/colou
 import { colourTables, scoreColourPredictions, type ColourPrediction, type ColourRun } from '../vision/colour/colour-evaluation';
 import { deriveSignatures, signaturesFromFile, softHistogram, DEFAULT_SIGNATURE_OPTIONS, type ColourSignatures, type SignaturesFile } from '../vision/colour/colour-signatures';
 import { cataloguePalette, derivePalette, paletteFromFile, type ColourPalette, type PaletteFile, type PaletteProduct } from '../vision/colour/palette';
+import { seededRandom } from '../domain/seeded-random';
 
 class UsageError extends Error {}
 
@@ -161,13 +162,7 @@ async function readCatalogue(
 /** A seeded sample of `n` ids (Fisher-Yates with mulberry32, seed 42), in sampled order. */
 export function sampleIds(ids: readonly string[], n: number, seed = 42): string[] {
   const a = [...ids].sort();
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = seededRandom(seed);
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     [a[i], a[j]] = [a[j], a[i]];

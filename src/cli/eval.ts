@@ -33,6 +33,7 @@ import { renderReport } from '../evaluation/report.html';
 import { searchServiceVariants } from '../evaluation/evaluation.factory';
 import { OnnxAttributePredictor } from '../attributes/attribute-predictor';
 import { CategoryPredictor } from '../attributes/category-prediction';
+import { OnnxPictureClassifier } from '../attributes/picture-category';
 import { CombinedVariants } from '../evaluation/search-service-variants';
 import { assertEvaluationSplit, EVALUATION_SPLITS, SEED_SETS, SeedJudgementSets, type EvaluationSplit } from '../evaluation/seed-judgement-sets';
 import { OnnxSessionFactory } from '../encoders/onnx/onnx-session.factory';
@@ -250,8 +251,16 @@ export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOut
       return null;
     });
     const categories = attributes?.spec.categoryFusion ? new CategoryPredictor({ predictor: attributes, store: gallery.store }) : undefined;
+    // The picture category model, mixed with the attributes model's category head, as the server does.
+    const pictures = categories
+      ? await OnnxPictureClassifier.open(args.modelsDir, new OnnxSessionFactory(), { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels }).catch((e: Error) => {
+          logger.warn(`picture category model not loaded: ${e.message}`);
+          return null;
+        })
+      : null;
     const searchParts = {
       categories,
+      pictures: pictures ?? undefined,
       store: gallery.store,
       textEncoder: registry.textEncoder(),
       imageEncoder: registry.imageEncoder(),

@@ -57,6 +57,8 @@ export interface Config {
     categoryPrediction: 'AUTO' | 'BOOST' | 'FILTER' | 'OFF';
     /** Weight of colour similarity to the query picture in re-ranking image searches by default (requests may say otherwise). */
     colourWeight: number;
+    /** Weight of the category boost of image searches (the predicted probability of each result's category, in re-ranking). */
+    categoryBoostWeight: number;
   };
   /** Upper bound on a request body, in bytes. */
   maxBodyBytes: number;
@@ -286,6 +288,7 @@ export function loadConfig(env: Env = process.env): Config {
       understand: r.bool('SEARCH_UNDERSTANDING', true),
       categoryPrediction: r.oneOf('SEARCH_CATEGORY_PREDICTION', ['AUTO', 'BOOST', 'FILTER', 'OFF'] as const, 'AUTO'),
       colourWeight: r.number('SEARCH_COLOUR_WEIGHT', 0, 0, 1),
+      categoryBoostWeight: r.number('SEARCH_CATEGORY_BOOST_WEIGHT', 0.25, 0, 10),
       restrictConfidence: r.number('SEARCH_RESTRICT_CONFIDENCE', 0.3, 0, 1),
       filterConfidence: r.numberOrOff('SEARCH_FILTER_CONFIDENCE', null, 0, 1),
       excludeConfidence: r.number('SEARCH_EXCLUDE_CONFIDENCE', 0.5, 0, 1),

@@ -84,9 +84,6 @@ export interface PlannerOptions {
 /** Label of the dense source restricted to the attributes understood in the query. */
 export const ATTRIBUTES_SOURCE = 'attributes';
 
-/** Label of the dense source restricted to an image query's predicted category (a boost). */
-export const CATEGORY_SOURCE = 'category';
-
 /** What category prediction may do to an image search. */
 export type CategoryUse = 'AUTO' | 'BOOST' | 'FILTER' | 'OFF';
 
@@ -204,7 +201,6 @@ export class SearchPlanner {
       this.categoryCondition(imageVector, referenceId, extras.categoryUse ?? 'OFF', pictureBytes),
       extras.colours ? this.pictureColours(referenceId, pictureBytes) : Promise.resolve(undefined),
     ]);
-    if (category?.use === 'BOOST') dense.push({ space: 'image', vector: imageVector, filter: category.filter, label: CATEGORY_SOURCE });
     return {
       mode: 'IMAGE',
       dense,
@@ -232,7 +228,8 @@ export class SearchPlanner {
   /**
    * What category prediction does to an image search (attributes/category-prediction.ts): AUTO
    * filters by the predicted category when the prediction is confident and boosts it otherwise;
-   * FILTER and BOOST always do that; OFF (or no attributes model) nothing.
+   * FILTER and BOOST always do that; OFF (or no attributes model) nothing. A boost is a re-ranking
+   * term (search.service.ts): each result gains the predicted probability of its own category.
    */
   private async categoryCondition(
     vector: Float32Array,

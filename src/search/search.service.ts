@@ -70,6 +70,11 @@ export interface SearchOptions {
   categoryPrediction: CategoryUse;
   /** Weight of colour similarity to the query picture in re-ranking image and similar searches by default (a request may say otherwise). */
   colourWeight: number;
+  /**
+   * Weight of the category boost of image searches (categoryPrediction BOOST, and AUTO when not
+   * confident): re-ranking adds weight x the predicted probability of each result's category.
+   */
+  categoryBoostWeight: number;
   /** Whether query understanding runs at all; off, text goes to the towers and BM25 as typed. */
   understand: boolean;
   /** Query-understanding settings other than the catalogue vocabulary's own (tuning, evaluations). */
@@ -91,6 +96,7 @@ export const DEFAULT_SEARCH_OPTIONS: SearchOptions = {
   understand: true,
   categoryPrediction: 'AUTO',
   colourWeight: 0,
+  categoryBoostWeight: 0.25,
 };
 
 export interface SearchLogEntry {
@@ -417,7 +423,11 @@ export class SearchService {
     ]);
 
     const colourQuery = plan.queryColours && (q.colourWeight ?? 0) > 0 ? { histogram: plan.queryColours, weight: q.colourWeight as number } : null;
-    const hydrated = await this.rankAndHydrate(pinned, segments, plan.queryAttributes, needed, effects, colourQuery);
+    const boosted = plan.categoryPrediction?.use === 'BOOST' && this.options.categoryBoostWeight > 0 ? plan.categoryPrediction : null;
+    const categoryBoost = boosted
+      ? { attribute: boosted.attribute, probability: new Map(boosted.categories.map((c) => [c.value, c.probability])), weight: this.options.categoryBoostWeight }
+      : null;
+    const hydrated = await this.rankAndHydrate(pinned, segments, plan.queryAttributes, needed, effects, colourQuery, categoryBoost);
     const { ranked, placed } = rulePins.length
       ? placePins(hydrated, rulePins, pinnedItems, exhausted)
       : { ranked: hydrated, placed: new Map<string, never>() };
@@ -557,10 +567,13 @@ export class SearchService {
     upTo: number,
     effects: RuleEffects | null,
     colourQuery: { histogram: ColourShare[]; weight: number } | null = null,
+    categoryBoost: { attribute: string; probability: Map<string, number>; weight: number } | null = null,
   ): Promise<RankedItem[]> {
-    // Colour similarity to the query picture joins the attribute re-ranking as a boost of the same scale.
-    const reranker = this.options.reranker ?? (colourQuery ? new AttributeReranker({ weight: 0 }) : null);
-    const rerank = reranker !== null && (queryAttributes.length > 0 || colourQuery !== null);
+    // Colour similarity to the query picture and the predicted probability of each result's category
+    // join the attribute re-ranking as boosts of the same scale.
+    const extraTerms = colourQuery !== null || categoryBoost !== null;
+    const reranker = this.options.reranker ?? (extraTerms ? new AttributeReranker({ weight: 0 }) : null);
+    const rerank = reranker !== null && (queryAttributes.length > 0 || extraTerms);
     const boosts = effects?.boosts ?? [];
     const out: RankedItem[] = [];
     if (pinned.length) {
@@ -583,10 +596,15 @@ export class SearchService {
       });
       if (rerank) {
         const similarity = colourQuery ? items.map((x) => (x.product.colours ? colourSimilarity(colourQuery.histogram, x.product.colours.histogram) : 0)) : null;
+        const extra = items.map((x, i) => {
+          let e = similarity ? colourQuery!.weight * similarity[i] : 0;
+          if (categoryBoost) e += categoryBoost.weight * (categoryBoost.probability.get(x.product.attributes[categoryBoost.attribute]?.[0] ?? '') ?? 0);
+          return e;
+        });
         const { order, boosts: rerankBoosts } = reranker.rerank(
           items.map((x) => x.product),
           queryAttributes,
-          similarity ? similarity.map((s) => colourQuery!.weight * s) : undefined,
+          extraTerms ? extra : undefined,
         );
         items = order.map((i) => ({ ...items[i], boost: rerankBoosts[i], colourSimilarity: similarity ? round4(similarity[i]) : undefined }));
       }

@@ -11,22 +11,14 @@
 import type { Condition, Filter } from '../../src/domain/filter';
 import type { Product } from '../../src/domain/product';
 import type { ScoredHit, StoredProduct, VectorSpace, VectorStore } from '../../src/stores/vector-store';
+import { seededRandom } from '../../src/domain/seeded-random';
 
 export type StoreFactory = () => Promise<{ store: VectorStore; cleanup(): Promise<void> }>;
 
 export const CONTRACT_DIMENSIONS = { image: 16, text: 8 } as const;
 
 /** Deterministic pseudo-random numbers (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export function randomVector(rand: () => number, dim: number): Float32Array {
   const v = new Float32Array(dim);

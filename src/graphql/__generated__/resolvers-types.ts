@@ -119,7 +119,7 @@ export type CategoryPrediction = {
 export type CategoryPredictionUse =
   /** Filter when the prediction is confident (the model's filterConfidence), boost otherwise (the default). */
   | 'AUTO'
-  /** Rank products of the predicted category higher (an extra retrieval source fused by RRF). */
+  /** Re-rank: each result gains SEARCH_CATEGORY_BOOST_WEIGHT times the predicted probability of its own category (a soft boost, which a wrong prediction costs little). */
   | 'BOOST'
   /** Only products of the predicted category. */
   | 'FILTER'

@@ -5,6 +5,7 @@
  */
 import { deltaE2000, type Lab } from './lab';
 import { nearestPaletteColour, type ColourPalette } from './palette';
+import { seededRandom as random } from '../../domain/seeded-random';
 
 export interface DominantColourOptions {
   /** Clusters before merging. */
@@ -37,17 +38,6 @@ export interface ColourCluster {
   readonly runnerUpDeltaE: number;
 }
 
-/** Small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Weighted k-means over n points of 3 coordinates (Euclidean: CIE76 in CIELAB). Returns the non-empty

@@ -23,6 +23,7 @@ const el = {
   imageClear: $('image-clear'),
   modifier: $('q-modifier'),
   context: $('q-context'),
+  colourWeight: $('q-colour-weight'),
   filterList: $('filter-list'),
   fAttribute: $('f-attribute'),
   fMode: $('f-mode'),
@@ -226,6 +227,9 @@ function buildInput(after) {
   if (!state.correctSpelling) input.correctSpelling = false;
   const context = el.context.value.trim();
   if (context) input.context = context;
+  // Colour likeness to the query picture (image searches); the server says when the value is out of range.
+  const colourWeight = el.colourWeight.value.trim();
+  if (colourWeight !== '' && input.image && !input.modifier && !input.text) input.colourWeight = Number(colourWeight);
   return input;
 }
 
@@ -280,6 +284,13 @@ function renderExplanation(edge) {
         { class: 'all-attrs' },
         `All attributes: ${edge.node.attributes.map((a) => `${a.name}=${a.value}`).join(', ')}`,
       ),
+      explanation.colours
+        ? h(
+            'div',
+            { class: 'explain-colours muted' },
+            `Colours of the picture: ${explanation.colours}${explanation.colourSimilarity != null ? ` · colour likeness to the query picture ${Math.round(explanation.colourSimilarity * 100)}%` : ''}`,
+          )
+        : null,
       edge.node.predictedAttributes.length > 0
         ? h(
             'div',

@@ -179,6 +179,15 @@ describe('search lab in a browser', () => {
     await expect(page.locator('#summary').textContent()).resolves.toContain('image search');
     expect(await page.locator('#results .card').count()).toBeGreaterThan(0);
 
+    // Colour likeness to the picture in the ranking, shown in each result's explanation.
+    await page.fill('#q-colour-weight', '1');
+    await andWaitForSearch(() => page.click('#search-button'));
+    await expect(page.locator('#error').isHidden()).resolves.toBe(true);
+    const first = page.locator('#results .card').first();
+    await first.locator('.explain summary').click();
+    await expect(first.locator('.explain-colours').textContent()).resolves.toMatch(/^Colours of the picture: \d+% [a-z ]+.* · colour likeness to the query picture \d+%$/);
+    await page.fill('#q-colour-weight', '');
+
     await page.fill('#q-image-id', 'p-does-not-exist');
     await page.click('#q-image-id-use');
     await page.locator('#error .error-code').filter({ hasText: 'NOT_FOUND' }).waitFor();

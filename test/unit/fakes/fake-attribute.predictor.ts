@@ -54,3 +54,23 @@ export class FakeAttributePredictor implements AttributePredictor {
     });
   }
 }
+
+/**
+ * A picture category model for unit tests: a fake picture (fake-encoders.ts) with the word
+ * `looks<category>` ("lookssneaker") is that category with probability 1, else the category its words
+ * name ("navy dress"), else all are equally likely.
+ */
+export class FakePictureClassifier {
+  readonly spec = { name: 'fake-category', version: '0', attribute: 'category', labels: [...FAKE_LABELS.category] };
+  readonly calls: number[] = [];
+
+  async classify(images: readonly Buffer[]): Promise<(Float32Array | null)[]> {
+    this.calls.push(images.length);
+    return images.map((image) => {
+      const words = image.toString('latin1');
+      const said = /looks([a-z]+)/.exec(words)?.[1] ?? this.spec.labels.find((l) => new RegExp(`\\b${l}\\b`).test(words));
+      const at = said ? this.spec.labels.indexOf(said) : -1;
+      return Float32Array.from(this.spec.labels, (_, i) => (at < 0 ? 1 / this.spec.labels.length : i === at ? 1 : 0));
+    });
+  }
+}

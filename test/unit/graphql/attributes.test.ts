@@ -65,9 +65,28 @@ describe('attributes from pictures over GraphQL', () => {
     expect(bad.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 
+  it('mixes the category head with the picture category model, for products written and for uploaded pictures', async () => {
+    // The head reads "red shirt" from the embedding; the picture model sees a sneaker.
+    const up = await api.exec(`mutation($p: [ProductInput!]!) { upsertProducts(products: $p) { upserted } }`, {
+      p: [{ id: 'mixed', title: 'Mixed signals', price: 10, attributes: [], image: { base64: b64('red shirt lookssneaker') } }],
+    });
+    expect(up.errors).toBeUndefined();
+    const p = await api.exec('{ product(id: "mixed") { predictedAttributes { name value confidence } } }', {}, { key: null });
+    const category = p.data!.product.predictedAttributes.filter((a: any) => a.name === 'category');
+    expect(category.map((a: any) => a.value)).toEqual(expect.arrayContaining(['sneaker', 'shirt']));
+    const q = 'query($i: ImageInput!) { predictCategory(image: $i) { classifier { value probability } neighbours { value } } }';
+    const withPicture = await api.exec(q, { i: { base64: b64('red shirt lookssneaker') } }, { key: null });
+    const without = await api.exec(q, { i: { base64: b64('red shirt') } }, { key: null });
+    const sneaker = (r: any) => r.data.predictCategory.classifier.find((c: any) => c.value === 'sneaker')?.probability ?? 0;
+    expect(sneaker(withPicture)).toBeGreaterThan(sneaker(without) + 0.3);
+    // a catalogue product's stored picture categories count for a search by its id
+    const byId = await api.exec('{ predictCategory(image: { productId: "mixed" }) { classifier { value probability } } }', {}, { key: null });
+    expect(byId.data!.predictCategory.classifier.find((c: any) => c.value === 'sneaker').probability).toBeGreaterThan(0.3);
+  });
+
   it('filters or boosts an image search by the predicted category, as asked', async () => {
     const q = `query($i: ImageInput!, $use: CategoryPredictionUse) { search(input: { image: $i, categoryPrediction: $use, first: 40 }) {
-      totalCount categoryPrediction { categories { value } use } edges { node { attribute(name: "category") } explanation { scoreParts { source } } } } }`;
+      totalCount categoryPrediction { categories { value } use } edges { node { attribute(name: "category") } explanation { scoreParts { source } rerankBoost } } } }`;
     const filtered = await api.exec(q, { i: { base64: b64('red shirt') }, use: 'FILTER' }, { key: null });
     const f = filtered.data!.search;
     expect(f.categoryPrediction).toMatchObject({ use: 'FILTER', categories: expect.arrayContaining([{ value: 'shirt' }]) });
@@ -76,9 +95,18 @@ describe('attributes from pictures over GraphQL', () => {
     const b = boosted.data!.search;
     expect(b.categoryPrediction.use).toBe('BOOST');
     expect(b.totalCount).toBeGreaterThan(f.totalCount);
-    expect(b.edges[0].explanation.scoreParts.map((s: any) => s.source)).toContain('dense:image:category');
+    // a boost re-ranks: shirts gain the predicted probability of their category, others less
+    const shirtBoost = b.edges.filter((e: any) => e.node.attribute[0] === 'shirt').map((e: any) => e.explanation.rerankBoost);
+    const otherBoost = b.edges.filter((e: any) => e.node.attribute[0] !== 'shirt').map((e: any) => e.explanation.rerankBoost);
+    expect(shirtBoost.length).toBeGreaterThan(0);
+    expect(Math.min(...shirtBoost)).toBeGreaterThan(Math.max(0, ...otherBoost));
     const off = await api.exec(q, { i: { base64: b64('red shirt') }, use: 'OFF' }, { key: null });
     expect(off.data!.search.categoryPrediction).toBeNull();
+    expect(off.data!.search.edges.every((e: any) => e.explanation.rerankBoost === 0)).toBe(true);
+    // without the boost, shirts are not all first
+    const offOrder = off.data!.search.edges.map((e: any) => e.node.attribute[0]);
+    const boostOrder = b.edges.map((e: any) => e.node.attribute[0]);
+    expect(boostOrder.slice(0, 5).filter((c: string) => c === 'shirt').length).toBeGreaterThanOrEqual(offOrder.slice(0, 5).filter((c: string) => c === 'shirt').length);
   });
 });
 

@@ -28,7 +28,7 @@ import { RuleBook } from '../../../src/rules/rule-book.service';
 import { RulePreviewService } from '../../../src/rules/rule-preview.service';
 import { predictingStore } from '../../../src/attributes/predicting.store';
 import { CategoryPredictor } from '../../../src/attributes/category-prediction';
-import { FakeAttributePredictor } from '../fakes/fake-attribute.predictor';
+import { FakeAttributePredictor, FakePictureClassifier } from '../fakes/fake-attribute.predictor';
 
 export async function createTestApi(n = 30, options: { observer?: GraphQLObserver; services?: Partial<ApiServices> } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'graphql-unit-'));
@@ -51,7 +51,9 @@ export async function createTestApi(n = 30, options: { observer?: GraphQLObserve
   const categories = new CategoryPredictor({ predictor, store });
   // Colour profiles of pictures (a fake profiler reading `shade-<colour>` words), as in main.ts.
   const colours = new FakeColourProfiler();
-  const search = new SearchService({ store: written, textEncoder: text, imageEncoder: image, fusionEncoder: new FakeFusionEncoder(), images, vocabulary, log: events, rules, categories, colours });
+  // The picture category model (a fake one reading `looks<category>` words), as in main.ts.
+  const pictures = new FakePictureClassifier();
+  const search = new SearchService({ store: written, textEncoder: text, imageEncoder: image, fusionEncoder: new FakeFusionEncoder(), images, vocabulary, log: events, rules, categories, colours, pictures });
   const services: ApiServices = {
     search,
     rules: { book: rules, preview: new RulePreviewService({ rules, search, traffic: events }) },
@@ -62,7 +64,7 @@ export async function createTestApi(n = 30, options: { observer?: GraphQLObserve
       imageEncoder: image,
       images,
       media: new MediaStore(path.join(dir, 'media')),
-      pictures: { colours },
+      pictures: { colours, categories: pictures },
       listener: {
         catalogChanged: (change) => {
           vocabulary.apply(change);

@@ -5,20 +5,12 @@
  */
 import sharp from 'sharp';
 import { colourImage, type ColourImage } from '../../../../src/vision/colour';
+import { seededRandom } from '../../../../src/domain/seeded-random';
 
 export type RGB = readonly [number, number, number];
 
 /** A deterministic generator (mulberry32), so noisy scenes are the same on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded = seededRandom;
 
 export type Shape = (x: number, y: number) => boolean;
 
