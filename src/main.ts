@@ -211,6 +211,10 @@ async function openPictureClassifier(config: Config, encoders: Encoders, logger:
       maxPixels: config.maxImagePixels,
     });
     if (!classifier) return null;
+    if (!classifier.spec.fusion) {
+      logger.warn('picture categories are off: the category model\'s fusion settings are not chosen yet (npm run eval:attributes -- --split validation --write-fusion)', { model: classifier.spec.name });
+      return null;
+    }
     if (!image || classifier.spec.requires !== image.name) {
       logger.warn('picture categories are off: the category model reads another image tower\'s pictures', { requires: classifier.spec.requires, image: image?.name ?? null });
       return null;
@@ -279,7 +283,8 @@ export async function startApplication(
   // One stable store in front of the current gallery's store: a gallery rebuild switches it.
   // Attributes predicted from images (src/attributes/): every product written gets them, whatever writes it.
   const attributes = await openAttributePredictor(config, encoders, logger);
-  const predicting = <S extends VectorStore>(s: S): S => (attributes ? predictingStore(s, attributes) : s);
+  const predicting = <S extends VectorStore>(s: S): S =>
+    attributes ? predictingStore(s, attributes, { pictureWeight: () => pictureClassifier?.spec.fusion?.pictureWeight ?? 0 }) : s;
   const attributeModels = attributes ? [await modelRecord('attributes', attributes.model.name, attributes.model.version, attributes.file)] : [];
   // Colours of the product's region in its picture (src/vision/colour/), profiled on a worker thread;
   // the catalogue's cache file answers for its own pictures.
@@ -338,7 +343,7 @@ export async function startApplication(
       }
     : null;
   const canReload = !overrides.encoders && encoders.registry !== null;
-  const categories = attributes?.spec.categoryFusion ? new CategoryPredictor({ predictor: attributes, store }) : undefined;
+  const categories = attributes?.spec.categoryFusion ? new CategoryPredictor({ predictor: attributes, store, picture: pictureClassifier?.spec.fusion }) : undefined;
   const searchParts = {
     store,
     textEncoder: queryModels.text,

@@ -10,7 +10,10 @@ neighbours' categories (src/attributes/category-prediction.ts).
 Input `pixel_values` float32 [batch, 3, 32, 32], preprocessed exactly as fashion-image's (the
 manifest's preprocessing block is copied); output `probabilities` float32 [batch, categories], the
 temperature chosen on validation baked in. Writes models/fashion-category/ (model.onnx,
-training-report.json, validation.md) and the manifest entry (role `category`, which the encoders skip).
+training-report.json, validation.md) and the manifest entry (role `category`, which the encoders skip)
+without `categoryFusion`: how image queries mix it with the category head and the neighbours (a, W, F)
+is chosen next, on validation through the server's own code, by
+`npm run eval:attributes -- --split validation --write-fusion`; the server leaves the model off until then.
 
 Splits (the seed's rule, as training/attributes.py):
 - train: every gradient: the train products' pictures letterboxed to 32 px on white as the server
@@ -86,14 +89,17 @@ def variant_of(product_id: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
-def cached_images(cat: Catalogue, rows: Sequence[int], tag: str) -> np.ndarray:
-    """uint8 [N, 32, 32, 3] pictures of cat.items[rows], letterboxed as the server does; cached by ids."""
+def cached_images(cat: Catalogue, rows: Sequence[int], tag: str, cache_dir: Optional[str]) -> np.ndarray:
+    """uint8 [N, 32, 32, 3] pictures of cat.items[rows], letterboxed as the server does; cached by ids
+    in cache_dir (None: not cached)."""
+    if cache_dir is None:
+        return letterboxed(cat.directory, [cat.items[i] for i in rows])
     key = hashlib.sha256("|".join(cat.items[i].id for i in rows).encode()).hexdigest()[:16]
-    path = os.path.join(CACHE_DIR, f"category-{tag}-{key}.npy")
+    path = os.path.join(cache_dir, f"category-{tag}-{key}.npy")
     if os.path.isfile(path):
         return np.load(path, mmap_mode="r")
     images = letterboxed(cat.directory, [cat.items[i] for i in rows])
-    os.makedirs(CACHE_DIR, exist_ok=True)
+    os.makedirs(cache_dir, exist_ok=True)
     np.save(path, images)
     return images
 
@@ -116,6 +122,8 @@ def grey(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 @torch.no_grad()
 def logits_of(net: nn.Module, images: np.ndarray, batch: int = 1024) -> np.ndarray:
     net.eval()
+    if len(images) == 0:
+        return np.zeros((0, net.out.out_features), dtype=np.float32)
     out = []
     for s in range(0, len(images), batch):
         x = augment.preprocess(torch.from_numpy(np.array(images[s: s + batch])))
@@ -129,43 +137,48 @@ def main(argv: Optional[List[str]] = None) -> dict:
     ap.add_argument("--checkpoint", default=os.path.join(CACHE_DIR, "checkpoint-full"))
     ap.add_argument("--out", default=os.path.join(ROOT, "models", MODEL_NAME))
     ap.add_argument("--manifest", default=os.path.join(ROOT, "models", "manifest.json"), help="'none': leave it")
-    ap.add_argument("--variants", type=int, default=2, help="train products per style")
-    ap.add_argument("--epochs", type=int, default=4)
-    ap.add_argument("--per-epoch", type=int, default=40000, help="augmented pictures per epoch")
+    ap.add_argument("--variants", type=int, default=3, help="train products per style")
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--per-epoch", type=int, default=60000, help="augmented pictures per epoch")
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--validation-products", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--attribute", default=ATTRIBUTE, help="the attribute to classify")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
+    return run(args, load_tower(args.checkpoint), CACHE_DIR)
 
+
+def run(args: argparse.Namespace, tower: nn.Module, cache_dir: Optional[str]) -> dict:
+    """Trains, calibrates and exports the model for main's arguments, from `tower`'s convolutions."""
+    torch.manual_seed(args.seed)
+    attribute = args.attribute
     cat = read_catalogue(args.catalog)
     train_rows = [i for i in cat.split("train") if variant_of(cat.items[i].id) < args.variants]
     val_all = cat.split("validation")
     val_rows = val_all[:: max(1, len(val_all) // args.validation_products)][: args.validation_products]
-    labels_list = sorted({cat.items[i].attributes[ATTRIBUTE][0] for i in train_rows if len(cat.items[i].attributes.get(ATTRIBUTE) or []) == 1})
+    labels_list = sorted({cat.items[i].attributes[attribute][0] for i in train_rows if len(cat.items[i].attributes.get(attribute) or []) == 1})
     index = {v: k for k, v in enumerate(labels_list)}
 
     def label(i: int) -> int:
-        vs = cat.items[i].attributes.get(ATTRIBUTE) or []
+        vs = cat.items[i].attributes.get(attribute) or []
         return index.get(vs[0], -1) if len(vs) == 1 else -1
 
     train_rows = [i for i in train_rows if label(i) >= 0]
     val_rows = [i for i in val_rows if label(i) >= 0]
     log(f"{len(train_rows)} train pictures ({args.variants} per style), {len(val_rows)} validation pictures, {len(labels_list)} categories")
-    train_x = cached_images(cat, train_rows, "train")
+    train_x = cached_images(cat, train_rows, "train", cache_dir)
     train_y = torch.tensor([label(i) for i in train_rows])
-    val_x = cached_images(cat, val_rows, "validation")
+    val_x = cached_images(cat, val_rows, "validation", cache_dir)
     val_y = np.array([label(i) for i in val_rows])
     photos = read_photos(cat, os.path.join(args.catalog, "queries", "realshot-indist-validation.jsonl"))
     photo_x = photo_images(photos.paths) if photos else np.zeros((0, 32, 32, 3), np.uint8)
     photo_y = np.array([label(int(r)) for r in photos.product_rows]) if photos else np.zeros(0, np.int64)
     log(f"pictures ready: {len(photo_x)} validation photos")
 
-    tower = load_tower(args.checkpoint)
     channels = tower.features[-2][0].out_channels
     net = CategoryNet(copy.deepcopy(tower.features), channels, len(labels_list)).to(memory_format=torch.channels_last)
     steps = args.epochs * (args.per_epoch // args.batch)
@@ -222,6 +235,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         "model": {"name": MODEL_NAME, "version": MODEL_VERSION},
         "labels": labels_list,
         "settings": {k: v for k, v in vars(args).items() if k not in ("catalog", "checkpoint", "out", "manifest")},
+        "attribute": attribute,
         "trainPictures": len(train_rows),
         "history": history,
         "bestEpoch": best[0]["epoch"],
@@ -236,7 +250,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     with open(os.path.join(args.out, "validation.md"), "w", encoding="utf-8") as f:
         f.write(validation_markdown(report))
     if args.manifest != "none":
-        write_manifest_entry(args.manifest, labels_list, report)
+        write_manifest_entry(args.manifest, labels_list, report, attribute)
     return report
 
 
@@ -289,7 +303,7 @@ def validation_markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_manifest_entry(manifest_path: str, labels: List[str], report: dict) -> None:
+def write_manifest_entry(manifest_path: str, labels: List[str], report: dict, attribute: str = ATTRIBUTE) -> None:
     with open(manifest_path, encoding="utf-8") as f:
         manifest = json.load(f)
     image = next(m for m in manifest["models"] if m["name"] == IMAGE_MODEL)
@@ -299,12 +313,14 @@ def write_manifest_entry(manifest_path: str, labels: List[str], report: dict) ->
         "version": MODEL_VERSION,
         "file": f"{MODEL_NAME}/model.onnx",
         "requires": [IMAGE_MODEL],
-        "attribute": ATTRIBUTE,
+        "attribute": attribute,
         "inputs": [{"name": "pixel_values", "type": "float32", "shape": ["batch", 3, 32, 32]}],
         "outputs": [{"name": "probabilities", "type": "float32", "shape": ["batch", len(labels)]}],
         "preprocessing": image["preprocessing"],
         "labels": labels,
         "validation": report["validation"],
+        # categoryFusion (a, W, F) is chosen afterwards on validation through the server's code:
+        # npm run eval:attributes -- --split validation --write-fusion (the server leaves the model off until then)
         "description": "The image tower's convolutions fine-tuned to classify the catalogue's categories from the picture "
                        "(cross-entropy, in-distribution photo augmentations); softmax with a validation temperature.",
     }

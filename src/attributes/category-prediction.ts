@@ -11,7 +11,7 @@
  */
 import type { VectorStore } from '../stores/vector-store';
 import type { AttributePredictor } from './attribute-predictor';
-import { fuseCategory, type PictureCategories } from './picture-category';
+import { fuseCategory, type PictureCategories, type PictureCategoryFusion } from './picture-category';
 
 export interface CategoryProbability {
   value: string;
@@ -32,6 +32,8 @@ export interface CategoryPrediction {
 
 export interface CategoryPredictorDeps {
   predictor: AttributePredictor;
+  /** With a picture category model: its weight against the head and the fusion settings chosen with it (they replace the attributes model's). */
+  picture?: PictureCategoryFusion | null;
   store: Pick<VectorStore, 'search' | 'getProducts'>;
 }
 
@@ -62,7 +64,8 @@ export class CategoryPredictor {
       this.deps.predictor.predict([embedding]),
       this.deps.store.search({ dense: [{ space: 'image', vector: embedding }], limit: fusion.k, excludeIds }),
     ]);
-    const classifier = fuseCategory(probabilities[fusion.attribute], labels, picture);
+    const settings = this.deps.picture ?? null;
+    const classifier = fuseCategory(probabilities[fusion.attribute], labels, picture, settings?.pictureWeight ?? 0);
     const counts = new Float64Array(labels.length);
     if (hits.length) {
       const products = await this.deps.store.getProducts(hits.map((h) => h.id));
@@ -73,7 +76,8 @@ export class CategoryPredictor {
       }
     }
     const knn = Array.from(counts, (c) => c / fusion.k);
-    const w = fusion.classifierWeight;
+    const w = settings?.classifierWeight ?? fusion.classifierWeight;
+    const filterConfidence = settings?.filterConfidence ?? fusion.filterConfidence;
     const fused = labels.map((_, i) => w * classifier[i] + (1 - w) * knn[i]);
     const categories = ranked(labels, fused);
     return {
@@ -81,8 +85,8 @@ export class CategoryPredictor {
       categories,
       classifier: ranked(labels, classifier),
       neighbours: ranked(labels, knn),
-      confident: categories.length > 0 && categories[0].probability >= fusion.filterConfidence,
-      filterConfidence: fusion.filterConfidence,
+      confident: categories.length > 0 && categories[0].probability >= filterConfidence,
+      filterConfidence,
     };
   }
 }

@@ -7,8 +7,9 @@
  *
  * The profile's probabilities cover the colours it found likely (0.1% or more); the others count 0.
  * w = PICTURE_COLOUR_WEIGHT was chosen on the validation split by `npm run eval:attributes -- --split
- * validation` ("Colour of the real-shot photos" table: the weight with the best mean accuracy over the
- * clean renders and both photo families), see models/README.md.
+ * validation` ("Colour of a picture" table: the weight with the best mean accuracy over the clean
+ * renders and the in-distribution photos; the held-out photo family takes no part in choices), see
+ * models/README.md.
  */
 import type { ProductColours } from '../domain/product';
 import type { AttributeProbabilities } from './attribute-predictor';
@@ -17,7 +18,7 @@ import type { AttributeProbabilities } from './attribute-predictor';
 export const COLOUR_ATTRIBUTE = 'color';
 
 /** Weight of the picture's colour profile against the colour head (chosen on validation, see above). */
-export const PICTURE_COLOUR_WEIGHT = 0.5;
+export const PICTURE_COLOUR_WEIGHT = 0.2;
 
 /** The head's colour probabilities (in `labels` order) mixed with the profile's; the head's alone without a profile. */
 export function fuseColour(head: Float32Array, labels: readonly string[], colours: ProductColours | undefined, weight = PICTURE_COLOUR_WEIGHT): Float32Array {

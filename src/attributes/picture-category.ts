@@ -8,8 +8,10 @@
  *     p_classifier(c) = (1 - a) * head(c) + a * picture(c)
  *
  * for the predicted category of products (the predicting store) and as the classifier term of image
- * queries' category prediction (category-prediction.ts). a = PICTURE_CATEGORY_WEIGHT was chosen on
- * the validation split (`npm run eval:attributes -- --split validation`, models/README.md).
+ * queries' category prediction (category-prediction.ts), where it replaces the attributes model's
+ * fusion settings: a, the classifier weight W and the filter confidence F, chosen together on the
+ * validation split (`npm run eval:attributes -- --split validation`, models/README.md), are the
+ * entry's `categoryFusion`.
  *
  * The model is described by a manifest entry of role `category` (which the encoders skip).
  */
@@ -25,8 +27,15 @@ import type { AttributeProbabilities } from './attribute-predictor';
 
 export const PICTURE_CATEGORY_ROLE = 'category';
 
-/** Weight of the picture model against the category head (chosen on validation, see above). */
-export const PICTURE_CATEGORY_WEIGHT = 0.7;
+/** How image queries' categories are predicted with the picture model (chosen on validation, see above). */
+export interface PictureCategoryFusion {
+  /** a: p_classifier = (1 - a) head + a picture. */
+  pictureWeight: number;
+  /** W: p = W p_classifier + (1 - W) neighbours' share. */
+  classifierWeight: number;
+  /** F: a fused probability at or above it makes an image search filter by the category. */
+  filterConfidence: number;
+}
 
 export interface PictureCategorySpec {
   name: string;
@@ -41,13 +50,15 @@ export interface PictureCategorySpec {
   input: string;
   output: string;
   preprocessing: ImagePreprocessing;
+  /** Null until chosen on validation (`npm run eval:attributes -- --split validation --write-fusion`). */
+  fusion: PictureCategoryFusion | null;
 }
 
 /** A picture's categories: probability per value, best first (0.1% or more). */
 export type PictureCategories = { name: string; probability: number }[];
 
 export interface PictureClassifier {
-  readonly spec: Pick<PictureCategorySpec, 'attribute' | 'labels' | 'name' | 'version'>;
+  readonly spec: Pick<PictureCategorySpec, 'attribute' | 'labels' | 'name' | 'version' | 'fusion'>;
   /** Probabilities in `spec.labels` order per picture; null for a picture that does not decode. */
   classify(images: readonly Buffer[]): Promise<(Float32Array | null)[]>;
 }
@@ -72,6 +83,10 @@ export function parsePictureCategorySpec(manifest: unknown, where: string): Pict
   const outputs = entry.outputs as Json[] | undefined;
   if (!Array.isArray(inputs) || typeof inputs[0]?.name !== 'string') fail('the category entry needs "inputs" [{ name }]');
   if (!Array.isArray(outputs) || typeof outputs[0]?.name !== 'string') fail('the category entry needs "outputs" [{ name }]');
+  const f = entry.categoryFusion as Json | null | undefined;
+  const weight = (k: string): number =>
+    typeof f?.[k] === 'number' && (f[k] as number) >= 0 && (f[k] as number) <= 1 ? (f[k] as number) : fail(`the category entry's "categoryFusion.${k}" must be a number from 0 to 1`);
+  const fusion: PictureCategoryFusion | null = f == null ? null : { pictureWeight: weight('pictureWeight'), classifierWeight: weight('classifierWeight'), filterConfidence: weight('filterConfidence') };
   const image = parseManifest(manifest as never, where).models.find((m) => m.name === requires);
   if (!image || image.role !== 'image') fail(`the category entry requires "${requires}", which is not an image model of the manifest`);
   return {
@@ -84,6 +99,7 @@ export function parsePictureCategorySpec(manifest: unknown, where: string): Pict
     input: inputs![0].name as string,
     output: outputs![0].name as string,
     preprocessing: (image as { preprocessing: ImagePreprocessing }).preprocessing,
+    fusion,
   };
 }
 
@@ -180,7 +196,7 @@ export async function withPictureCategories<T extends { product: Product }>(
 }
 
 /** The head's probabilities (in `labels` order) mixed with the picture model's; the head's alone without them. */
-export function fuseCategory(head: Float32Array, labels: readonly string[], picture: PictureCategories | undefined, weight = PICTURE_CATEGORY_WEIGHT): Float32Array {
+export function fuseCategory(head: Float32Array, labels: readonly string[], picture: PictureCategories | undefined, weight: number): Float32Array {
   if (!picture || picture.length === 0 || weight <= 0) return head;
   const byName = new Map(picture.map((c) => [c.name, c.probability]));
   let covered = 0;
@@ -197,7 +213,7 @@ export function withPictureCategory(
   labels: Readonly<Record<string, readonly string[]>>,
   attribute: string,
   picture: PictureCategories | undefined,
-  weight = PICTURE_CATEGORY_WEIGHT,
+  weight: number,
 ): AttributeProbabilities {
   const head = probabilities[attribute];
   const names = labels[attribute];

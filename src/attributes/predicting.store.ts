@@ -12,7 +12,7 @@ import { predictedAttributes, type AttributePredictor } from './attribute-predic
 import { withPictureColours } from './colour-fusion';
 import { withPictureCategory } from './picture-category';
 
-export function predictingStore<S extends VectorStore>(store: S, predictor: AttributePredictor): S {
+export function predictingStore<S extends VectorStore>(store: S, predictor: AttributePredictor, options: { pictureWeight?: () => number } = {}): S {
   const upsert = async (items: StoredProduct[]): Promise<void> => {
     const withImage = items.filter((item) => item.vectors.image instanceof Float32Array);
     if (withImage.length === 0) return store.upsert(items);
@@ -25,6 +25,7 @@ export function predictingStore<S extends VectorStore>(store: S, predictor: Attr
           predictor.spec.labels,
           predictor.spec.categoryFusion?.attribute ?? 'category',
           item.product.pictureCategories,
+          options.pictureWeight?.() ?? 0,
         );
         return [item, predictedAttributes(item.product, fromPicture, predictor.spec)];
       }),

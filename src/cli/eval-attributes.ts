@@ -1,6 +1,6 @@
 /**
  * npm run eval:attributes -- [--split test|validation] [--catalog DIR] [--gallery DIR] [--models DIR]
- *                            [--fashion-mnist DIR] [--sample N] [--out FILE]
+ *                            [--fashion-mnist DIR] [--sample N] [--out FILE] [--write-fusion]
  *
  * Measures the attributes model (src/attributes/) through the product's own code: the image tower
  * as the server runs it (decoding and preprocessing of src/encoders), the attributes heads, and
@@ -18,6 +18,12 @@
  *    of the held-out family (queries/realshot-<split>) and of the in-distribution family
  *    (queries/realshot-indist-<split>), and category accuracy by fusion on those photos.
  *
+ * 3. With the picture category model (models/fashion-category), category accuracy of the category head,
+ *    the picture model, their mix and the neighbours; on validation also the grid that chooses a (the
+ *    picture model against the head), W (the classifier against the neighbours) and F (the filter
+ *    confidence: right 99% of the time), which `--write-fusion` writes into the model's manifest entry.
+ * 4. Colour of a picture by the colour head, the picture's colour profile and their mix.
+ *
  * Prints markdown tables (and writes them to --out). Exit codes: 0 done, 1 failed, 2 bad arguments.
  */
 import { promises as fs } from 'node:fs';
@@ -28,7 +34,7 @@ import sharp from 'sharp';
 import { OnnxAttributePredictor, type AttributeProbabilities } from '../attributes/attribute-predictor';
 import { CategoryPredictor } from '../attributes/category-prediction';
 import { COLOUR_ATTRIBUTE, fuseColour, PICTURE_COLOUR_WEIGHT } from '../attributes/colour-fusion';
-import { OnnxPictureClassifier, PICTURE_CATEGORY_WEIGHT } from '../attributes/picture-category';
+import { OnnxPictureClassifier, PICTURE_CATEGORY_ROLE, type PictureCategoryFusion } from '../attributes/picture-category';
 import { DEFAULT_IMAGE_LIMITS } from '../encoders/image/image-decoder';
 import type { ProductColours } from '../domain/product';
 import { InProcessColourProfiler } from '../vision/colour/colour-profiler';
@@ -124,13 +130,11 @@ async function categoryViews(
   return v;
 }
 
-/** Accuracy of p = W ((1 - a) head + a picture) + (1 - W) knn; a = 0 without a picture model. */
-function categoryAccuracy(v: CategoryViews, a: number, w: number): number {
-  let right = 0;
-  let n = 0;
+/** Per query with a known category: the top category of p = W ((1 - a) head + a picture) + (1 - W) knn (a = 0 without a picture model), its p, and whether it is right. */
+function categoryPredictions(v: CategoryViews, a: number, w: number): { p: number; right: boolean }[] {
+  const out: { p: number; right: boolean }[] = [];
   v.truth.forEach((t, i) => {
     if (t < 0) return;
-    n++;
     const pic = v.picture[i];
     let best = -1;
     let bestP = -Infinity;
@@ -139,9 +143,33 @@ function categoryAccuracy(v: CategoryViews, a: number, w: number): number {
       const p = w * classifier + (1 - w) * v.knn[i][c];
       if (p > bestP) [best, bestP] = [c, p];
     }
-    if (best === t) right++;
+    out.push({ p: bestP, right: best === t });
   });
-  return right / Math.max(1, n);
+  return out;
+}
+
+function categoryAccuracy(v: CategoryViews, a: number, w: number): number {
+  const predictions = categoryPredictions(v, a, w);
+  return predictions.filter((x) => x.right).length / Math.max(1, predictions.length);
+}
+
+/**
+ * The lowest probability t such that for every t' >= t the predictions at or above t' are right at
+ * least `target` of the time (prefixes of fewer than `minSupport` predictions are not measured), as
+ * training/calibration.py's threshold_for_precision; above every probability when even the most
+ * confident fall short.
+ */
+export function thresholdForPrecision(predictions: { p: number; right: boolean }[], target: number, minSupport = 30): number {
+  const sorted = [...predictions].sort((x, y) => y.p - x.p);
+  if (sorted.length === 0) return 1;
+  const ends: number[] = []; // last index of each group of equal probabilities
+  for (let i = 0; i < sorted.length; i++) if (i === sorted.length - 1 || sorted[i + 1].p !== sorted[i].p) ends.push(i);
+  const rightUpTo: number[] = [];
+  sorted.forEach((x, i) => (rightUpTo[i] = (i ? rightUpTo[i - 1] : 0) + (x.right ? 1 : 0)));
+  const firstBad = ends.findIndex((e) => e + 1 >= minSupport && rightUpTo[e] / (e + 1) < target);
+  if (firstBad < 0) return sorted[sorted.length - 1].p;
+  if (firstBad === 0) return sorted[0].p + 1e-9;
+  return sorted[ends[firstBad - 1]].p;
 }
 
 function attributeTable(title: string, probabilities: AttributeProbabilities[], products: Product[], labels: Record<string, string[]>): string {
@@ -163,6 +191,15 @@ function attributeTable(title: string, probabilities: AttributeProbabilities[], 
   return [`**${title}**`, '', '| attribute | values | products | accuracy | ECE |', '| --- | ---: | ---: | ---: | ---: |', ...rows, ''].join('\n');
 }
 
+/** Writes the chosen fusion settings into the manifest's entry of role category (other entries untouched). */
+async function writeFusion(file: string, fusion: PictureCategoryFusion): Promise<void> {
+  const manifest = JSON.parse(await fs.readFile(file, 'utf8')) as { models: Record<string, unknown>[] };
+  const entry = manifest.models.find((m) => m.role === PICTURE_CATEGORY_ROLE);
+  if (!entry) throw new Error(`${file} has no entry of role ${PICTURE_CATEGORY_ROLE}`);
+  entry.categoryFusion = fusion;
+  await fs.writeFile(file, `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -171,12 +208,14 @@ async function main(): Promise<void> {
       gallery: { type: 'string', default: 'data/bench-scale/full' },
       models: { type: 'string', default: 'models' },
       'fashion-mnist': { type: 'string', default: '/usr/share/datasets/fashion-mnist' },
+      'write-fusion': { type: 'boolean', default: false },
       sample: { type: 'string', default: '5000' },
       out: { type: 'string' },
     },
   });
   const split = values.split as string;
   if (split !== 'test' && split !== 'validation') throw Object.assign(new Error('--split must be test or validation'), { usage: true });
+  if (values['write-fusion'] && split !== 'validation') throw Object.assign(new Error('--write-fusion chooses on validation: use it with --split validation'), { usage: true });
   const sample = Number(values.sample);
   const registry = await ModelRegistry.open(values.models as string);
   const image = registry.imageEncoder();
@@ -192,6 +231,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   try {
     const categories = new CategoryPredictor({ predictor, store: splitGallery(store, 'train') });
+    // The served settings: the picture model's (a, W, F) when there is one, else the attributes model's.
+    const served = pictures?.spec.fusion ?? { pictureWeight: 0, classifierWeight: predictor.spec.categoryFusion!.classifierWeight, filterConfidence: predictor.spec.categoryFusion!.filterConfidence };
     const fusion = predictor.spec.categoryFusion!;
     const categoryLabels = predictor.spec.labels[fusion.attribute];
     // The picture model's rows in the attributes model's label order.
@@ -205,9 +246,9 @@ async function main(): Promise<void> {
     const categoryTable = (sets: [string, CategoryViews][]) => {
       const rows = [
         ['category head on the embedding', (v: CategoryViews) => categoryAccuracy(v, 0, 1)],
-        ...(pictures ? [['picture category model', (v: CategoryViews) => categoryAccuracy(v, 1, 1)], [`classifier: head and picture mixed (a = ${PICTURE_CATEGORY_WEIGHT})`, (v: CategoryViews) => categoryAccuracy(v, PICTURE_CATEGORY_WEIGHT, 1)]] : []),
+        ...(pictures ? [['picture category model', (v: CategoryViews) => categoryAccuracy(v, 1, 1)], [`classifier: head and picture mixed (a = ${served.pictureWeight})`, (v: CategoryViews) => categoryAccuracy(v, served.pictureWeight, 1)]] : []),
         [`${fusion.k} nearest neighbours alone (train split)`, (v: CategoryViews) => categoryAccuracy(v, 0, 0)],
-        [`fusion (W = ${fusion.classifierWeight})`, (v: CategoryViews) => categoryAccuracy(v, PICTURE_CATEGORY_WEIGHT, fusion.classifierWeight)],
+        [`served: fusion (a = ${served.pictureWeight}, W = ${served.classifierWeight})`, (v: CategoryViews) => categoryAccuracy(v, served.pictureWeight, served.classifierWeight)],
       ] as [string, (v: CategoryViews) => number][];
       return [
         `| predictor | ${sets.map(([name, v]) => `${name} (${v.truth.length})`).join(' | ')} |`,
@@ -216,7 +257,7 @@ async function main(): Promise<void> {
         '',
       ].join('\n');
     };
-    log(`Command: \`npm run eval:attributes -- --split ${split}\` (${new Date().toISOString().slice(0, 16)} UTC); models ${image.model.name}@${image.model.version}, ${predictor.model.name}@${predictor.model.version}; fusion k = ${fusion.k}, classifier weight ${fusion.classifierWeight}; neighbours from the catalogue's train split (${values.gallery}).`);
+    log(`Command: \`npm run eval:attributes -- --split ${split}\` (${new Date().toISOString().slice(0, 16)} UTC); models ${image.model.name}@${image.model.version}, ${predictor.model.name}@${predictor.model.version}; fusion k = ${fusion.k}, classifier weight ${fusion.classifierWeight}${pictures ? `; ${pictures.spec.name}@${pictures.spec.version}, served a = ${served.pictureWeight}, W = ${served.classifierWeight}, F = ${served.filterConfidence}` : ''}; neighbours from the catalogue's train split (${values.gallery}).`);
     log('');
 
     // 1. Fashion-MNIST test images as they are.
@@ -323,6 +364,23 @@ async function main(): Promise<void> {
       }
       log('');
       log(`Best: a = ${best.a}, W = ${best.w} (${pct(best.score)}).`);
+      // At the best a and W: F, the filter confidence (right at least 99% of the time on each set choosing), and M for products' category (95% on clean renders).
+      const perSet = choosing.map(([name, v]) => [name, thresholdForPrecision(categoryPredictions(v, best.a, best.w), 0.99)] as const);
+      const f = Math.max(...perSet.map(([, t]) => t));
+      log(`F (filter confidence) at a = ${best.a}, W = ${best.w}: ${f.toFixed(4)} (${perSet.map(([name, t]) => `${name} ${t.toFixed(4)}`).join(', ')}).`);
+      if (values['write-fusion']) {
+        await writeFusion(path.join(values.models as string, 'manifest.json'), { pictureWeight: best.a, classifierWeight: best.w, filterConfidence: Math.min(1, Math.round(f * 10000) / 10000) });
+        log(`Wrote categoryFusion { pictureWeight: ${best.a}, classifierWeight: ${best.w}, filterConfidence: ${Math.min(1, Math.round(f * 10000) / 10000)} } into the category entry of ${path.join(values.models as string, 'manifest.json')}.`);
+      }
+      const renders = choosing.find(([name]) => name === 'clean renders');
+      if (renders) {
+        const products = categoryPredictions(renders[1], best.a, 1);
+        const above = products.filter((x) => x.p >= predictor.spec.minConfidence);
+        log(
+          `Products' category (a = ${best.a}) at the model's minimum confidence M = ${predictor.spec.minConfidence}: right ${pct(above.filter((x) => x.right).length / Math.max(1, above.length))} of ${above.length} clean renders above it ` +
+            `(${pct(above.length / Math.max(1, products.length))}); 95% needs ${thresholdForPrecision(products, 0.95).toFixed(4)}.`,
+        );
+      }
       log('');
     }
     log(`**Colour of a picture (24 colours; colour family in brackets) by the colour head (w = 0), the picture's colour profile (w = 1) and their mix p = (1 - w) head + w profile; the server uses w = ${PICTURE_COLOUR_WEIGHT}**`);
@@ -330,9 +388,11 @@ async function main(): Promise<void> {
     log(`| set | pictures | ${weights.map((w) => `w = ${w}`).join(' | ')} |`);
     log(`| --- | ---: | ${weights.map(() => '---:').join(' | ')} |`);
     for (const r of colourRows) log(`| ${r.set} | ${r.n} | ${weights.map((_, k) => `${pct(r.accuracy[k])} (${pct(r.family[k])})`).join(' | ')} |`);
-    if (colourRows.length) {
-      const mean = weights.map((_, k) => colourRows.reduce((a, r) => a + r.accuracy[k], 0) / colourRows.length);
-      log(`| mean colour accuracy | | ${mean.map(pct).join(' | ')} |`);
+    // The choice of w: the clean renders and the in-distribution photos (the held-out family takes no part in choices).
+    const choosingColour = colourRows.filter((r) => !r.set.includes('held-out'));
+    if (choosingColour.length) {
+      const mean = weights.map((_, k) => choosingColour.reduce((a, r) => a + r.accuracy[k], 0) / choosingColour.length);
+      log(`| mean colour accuracy, clean renders and in-distribution photos (the choice) | | ${mean.map(pct).join(' | ')} |`);
     }
     log('');
     log(`(${Math.round((Date.now() - started) / 1000)} s)`);

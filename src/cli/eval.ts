@@ -250,14 +250,15 @@ export async function runEvalCommand(args: EvalArgs, argv: string[], io: EvalOut
       logger.warn(`attributes model not loaded (no category prediction): ${e.message}`);
       return null;
     });
-    const categories = attributes?.spec.categoryFusion ? new CategoryPredictor({ predictor: attributes, store: gallery.store }) : undefined;
     // The picture category model, mixed with the attributes model's category head, as the server does.
-    const pictures = categories
+    const loaded = attributes?.spec.categoryFusion
       ? await OnnxPictureClassifier.open(args.modelsDir, new OnnxSessionFactory(), { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels }).catch((e: Error) => {
           logger.warn(`picture category model not loaded: ${e.message}`);
           return null;
         })
       : null;
+    const pictures = loaded?.spec.fusion ? loaded : null;
+    const categories = attributes?.spec.categoryFusion ? new CategoryPredictor({ predictor: attributes, store: gallery.store, picture: pictures?.spec.fusion }) : undefined;
     const searchParts = {
       categories,
       pictures: pictures ?? undefined,

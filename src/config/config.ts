@@ -288,7 +288,7 @@ export function loadConfig(env: Env = process.env): Config {
       understand: r.bool('SEARCH_UNDERSTANDING', true),
       categoryPrediction: r.oneOf('SEARCH_CATEGORY_PREDICTION', ['AUTO', 'BOOST', 'FILTER', 'OFF'] as const, 'AUTO'),
       colourWeight: r.number('SEARCH_COLOUR_WEIGHT', 0, 0, 1),
-      categoryBoostWeight: r.number('SEARCH_CATEGORY_BOOST_WEIGHT', 0.25, 0, 10),
+      categoryBoostWeight: r.number('SEARCH_CATEGORY_BOOST_WEIGHT', 0.1, 0, 10),
       restrictConfidence: r.number('SEARCH_RESTRICT_CONFIDENCE', 0.3, 0, 1),
       filterConfidence: r.numberOrOff('SEARCH_FILTER_CONFIDENCE', null, 0, 1),
       excludeConfidence: r.number('SEARCH_EXCLUDE_CONFIDENCE', 0.5, 0, 1),

@@ -96,7 +96,7 @@ export const DEFAULT_SEARCH_OPTIONS: SearchOptions = {
   understand: true,
   categoryPrediction: 'AUTO',
   colourWeight: 0,
-  categoryBoostWeight: 0.25,
+  categoryBoostWeight: 0.1,
 };
 
 export interface SearchLogEntry {

@@ -61,7 +61,14 @@ export class FakeAttributePredictor implements AttributePredictor {
  * name ("navy dress"), else all are equally likely.
  */
 export class FakePictureClassifier {
-  readonly spec = { name: 'fake-category', version: '0', attribute: 'category', labels: [...FAKE_LABELS.category] };
+  readonly spec = {
+    name: 'fake-category',
+    version: '0',
+    attribute: 'category',
+    labels: [...FAKE_LABELS.category],
+    // the fake attributes model's classifier weight and filter confidence, the picture counting for 0.7 of the classifier
+    fusion: { pictureWeight: 0.7, classifierWeight: 0.5, filterConfidence: 0.8 },
+  };
   readonly calls: number[] = [];
 
   async classify(images: readonly Buffer[]): Promise<(Float32Array | null)[]> {

@@ -47,12 +47,12 @@ export async function createTestApi(n = 30, options: { observer?: GraphQLObserve
   await rules.open();
   // Products written through the API get attribute predictions (a fake attributes model), as in main.ts.
   const predictor = new FakeAttributePredictor();
-  const written = predictingStore(store, predictor);
-  const categories = new CategoryPredictor({ predictor, store });
-  // Colour profiles of pictures (a fake profiler reading `shade-<colour>` words), as in main.ts.
-  const colours = new FakeColourProfiler();
   // The picture category model (a fake one reading `looks<category>` words), as in main.ts.
   const pictures = new FakePictureClassifier();
+  const written = predictingStore(store, predictor, { pictureWeight: () => pictures.spec.fusion.pictureWeight });
+  const categories = new CategoryPredictor({ predictor, store, picture: pictures.spec.fusion });
+  // Colour profiles of pictures (a fake profiler reading `shade-<colour>` words), as in main.ts.
+  const colours = new FakeColourProfiler();
   const search = new SearchService({ store: written, textEncoder: text, imageEncoder: image, fusionEncoder: new FakeFusionEncoder(), images, vocabulary, log: events, rules, categories, colours, pictures });
   const services: ApiServices = {
     search,
