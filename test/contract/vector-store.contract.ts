@@ -422,7 +422,7 @@ export function describeVectorStoreContract(name: string, factory: StoreFactory)
       });
     });
 
-    describe('colour profiles', () => {
+    describe('colour profiles and picture categories', () => {
       const rand = seededRandom(37);
       const colours = {
         histogram: [{ name: 'navy', share: 0.7 }, { name: 'white', share: 0.3 }],
@@ -431,12 +431,15 @@ export function describeVectorStoreContract(name: string, factory: StoreFactory)
         confidence: 0.93,
         probabilities: [{ name: 'navy', probability: 0.93 }, { name: 'blue', probability: 0.07 }],
       };
-      const store = useStore((s) => s.upsert([aStoredProduct(aProduct('cp-1', { colours }), rand), aStoredProduct(aProduct('cp-2'), rand)]));
+      const pictureCategories = [{ name: 'dress', probability: 0.9 }, { name: 'coat', probability: 0.1 }];
+      const store = useStore((s) => s.upsert([aStoredProduct(aProduct('cp-1', { colours, pictureCategories }), rand), aStoredProduct(aProduct('cp-2'), rand)]));
 
-      test('are read back as written, and products without them have none', async () => {
+      test('are read back as written, with the picture\'s categories, and products without them have none', async () => {
         const [one, two] = await store().getProducts(['cp-1', 'cp-2']);
         expect(one?.colours).toEqual(colours);
+        expect(one?.pictureCategories).toEqual(pictureCategories);
         expect(two?.colours).toBeUndefined();
+        expect(two?.pictureCategories).toBeUndefined();
         const page = await store().scroll({ limit: 10 });
         expect(page.items.find((i) => i.product.id === 'cp-1')?.product.colours).toEqual(colours);
       });
