@@ -65,7 +65,6 @@ CACHE_DIR = os.path.join(ROOT, "data", "training-cache")
 MODEL_NAME = "fashion-attributes"
 MODEL_VERSION = "1.0.0"
 IMAGE_MODEL = "fashion-image"
-OPSET = 14
 TRAINING_SPLITS = ("train", "validation")
 PHOTO_FAMILY = "in-distribution"
 ORT_HELPER = os.path.join(ROOT, "training", "parity", "onnx-runtime.mjs")
@@ -607,24 +606,11 @@ def min_confidence(probs: Dict[str, List[np.ndarray]], labels: Dict[str, np.ndar
 
 # ---------------------------------------------------------------- export
 def export_onnx(model: CalibratedAttributes, path: str) -> None:
-    import inspect
+    from .export import export_onnx as export
 
-    import onnx
-
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    model = model.cpu().eval()
-    kwargs = {}
-    try:
-        if "dynamo" in inspect.signature(torch.onnx.export).parameters:
-            kwargs["dynamo"] = False
-    except (TypeError, ValueError):
-        pass
     x = F.normalize(torch.randn(2, DIM), dim=1)
     dynamic = {"embedding": {0: "batch"}, **{n: {0: "batch"} for n in model.names}}
-    with torch.no_grad():
-        torch.onnx.export(model, (x,), path, input_names=["embedding"], output_names=list(model.names),
-                          dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True, **kwargs)
-    onnx.checker.check_model(onnx.load(path))
+    export(model, (x,), path, ["embedding"], list(model.names), dynamic)
 
 
 def run_onnx_numpy(path: str, x: np.ndarray) -> Dict[str, np.ndarray]:

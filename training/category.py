@@ -47,7 +47,6 @@ from .calibration import ece, fit_temperature, softmax
 
 MODEL_NAME = "fashion-category"
 MODEL_VERSION = "1.0.0"
-OPSET = 14
 ATTRIBUTE = "category"
 GREY_SHARE = 0.1
 
@@ -255,23 +254,10 @@ def run(args: argparse.Namespace, tower: nn.Module, cache_dir: Optional[str]) ->
 
 
 def export_onnx(model: nn.Module, path: str) -> None:
-    import inspect
+    from .export import export_onnx as export
 
-    import onnx
-
-    model = model.cpu().eval()
-    kwargs = {}
-    try:
-        if "dynamo" in inspect.signature(torch.onnx.export).parameters:
-            kwargs["dynamo"] = False
-    except (TypeError, ValueError):
-        pass
-    x = torch.randn(2, 3, 32, 32)
-    with torch.no_grad():
-        torch.onnx.export(model, (x,), path, input_names=["pixel_values"], output_names=["probabilities"],
-                          dynamic_axes={"pixel_values": {0: "batch"}, "probabilities": {0: "batch"}},
-                          opset_version=OPSET, do_constant_folding=True, **kwargs)
-    onnx.checker.check_model(onnx.load(path))
+    export(model, (torch.randn(2, 3, 32, 32),), path, ["pixel_values"], ["probabilities"],
+           {"pixel_values": {0: "batch"}, "probabilities": {0: "batch"}})
 
 
 def check_parity(model: nn.Module, onnx_path: str, images: np.ndarray) -> dict:

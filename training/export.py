@@ -18,8 +18,11 @@ INDEX = {"name": "fashion-space", "version": "1.0.0", "dim": DIM}
 COMPAT = f"{INDEX['name']}@{INDEX['version']}"
 
 
-def _export(model: torch.nn.Module, args: tuple, path: str, input_names: List[str], dynamic: Dict[str, dict]) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+def export_onnx(model: torch.nn.Module, args: tuple, path: str, input_names: List[str], output_names: List[str],
+                dynamic: Dict[str, dict]) -> None:
+    """Exports `model` (on CPU, in eval mode) to ONNX opset OPSET with the TorchScript exporter, then
+    checks the file with onnx's checker."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     model = model.cpu().eval()
     kwargs = {}
     try:
@@ -29,13 +32,15 @@ def _export(model: torch.nn.Module, args: tuple, path: str, input_names: List[st
     if "dynamo" in params:
         kwargs["dynamo"] = False  # TorchScript exporter on 2.x, the only one on 1.13
     with torch.no_grad():
-        torch.onnx.export(model, args, path, input_names=input_names, output_names=["embedding"],
-                          dynamic_axes={**dynamic, "embedding": {0: "batch"}}, opset_version=OPSET,
-                          do_constant_folding=True, **kwargs)
+        torch.onnx.export(model, args, path, input_names=input_names, output_names=output_names,
+                          dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True, **kwargs)
     import onnx
 
-    m = onnx.load(path)
-    onnx.checker.check_model(m)
+    onnx.checker.check_model(onnx.load(path))
+
+
+def _export(model: torch.nn.Module, args: tuple, path: str, input_names: List[str], dynamic: Dict[str, dict]) -> None:
+    export_onnx(model, args, path, input_names, ["embedding"], {**dynamic, "embedding": {0: "batch"}})
 
 
 def export_text(model: torch.nn.Module, path: str, max_length: int) -> None:
