@@ -213,7 +213,7 @@ describe('search lab in a browser', () => {
     await page.goto(`${target.url}/graphql`);
     await page.locator('.graphiql-container').waitFor();
     const tabs = page.locator('.graphiql-tab');
-    await expect(tabs.count()).resolves.toBe(8);
+    await expect(tabs.count()).resolves.toBe(9);
     await expect(tabs.first().textContent()).resolves.toContain('TextSearch');
     const response = page.waitForResponse((r) => r.url().endsWith('/graphql') && r.request().method() === 'POST' && r.request().postData()?.includes('TextSearch') === true);
     await page.click('.graphiql-execute-button');

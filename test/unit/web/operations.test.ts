@@ -36,6 +36,7 @@ describe('web operations', () => {
       'RecordSearchEvents',
       'ServiceInfo',
       'QueryUnderstanding',
+      'AttributesFromPictures',
     ]);
   });
 
