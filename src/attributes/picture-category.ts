@@ -18,7 +18,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { Product } from '../domain/product';
 import { decodeImages, writePixels, type ImageLimits, type RgbImage } from '../encoders/image/image-decoder';
 import { parseManifest, type ImagePreprocessing } from '../encoders/manifest';
 import { ModelLoadError } from '../encoders/model-load.error';
@@ -172,27 +171,6 @@ export function rankedCategories(labels: readonly string[], p: ArrayLike<number>
     .map((name, i) => ({ name, probability: Math.round(p[i] * 10000) / 10000 }))
     .filter((c) => c.probability >= 0.001)
     .sort((a, b) => b.probability - a.probability || (a.name < b.name ? -1 : 1));
-}
-
-/** The items with their pictures' categories (Product.pictureCategories); a failure leaves them as they were. */
-export async function withPictureCategories<T extends { product: Product }>(
-  items: readonly T[],
-  pictures: readonly Buffer[],
-  classifier: PictureClassifier | null | undefined,
-  onError?: (error: Error) => void,
-): Promise<T[]> {
-  if (!classifier || items.length === 0) return [...items];
-  let rows: (Float32Array | null)[];
-  try {
-    rows = await classifier.classify(pictures);
-  } catch (error) {
-    onError?.(error as Error);
-    return [...items];
-  }
-  return items.map((item, i) => {
-    const row = rows[i];
-    return row ? { ...item, product: { ...item.product, pictureCategories: rankedCategories(classifier.spec.labels, row) } } : item;
-  });
 }
 
 /** The head's probabilities (in `labels` order) mixed with the picture model's; the head's alone without them. */

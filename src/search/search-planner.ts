@@ -25,13 +25,20 @@ import type { UnderstandingOptions, UnderstoodQuery } from '../query/query-under
 import type { DenseSource, VectorSpace, VectorStore } from '../stores/vector-store';
 import type { CatalogVocabulary } from './catalog-vocabulary';
 import type { CategoryPrediction, CategoryPredictor } from '../attributes/category-prediction';
-import type { ColourShare } from '../domain/product';
+import type { ColourShare, Product } from '../domain/product';
 import { rankedCategories, type PictureCategories, type PictureClassifier } from '../attributes/picture-category';
 import type { ColourProfiler } from '../vision/colour/colour-profiler';
 import type { AttributeValue, ImageSource, SearchMode, SearchUnderstanding } from './search.types';
 import { understoodConditions, type UnderstandingPolicy } from './understood-conditions';
 
 export type TextSource = VectorSpace | 'lexical';
+
+/** A query picture as category prediction and colour re-ranking read it (SearchPlanner.picture). */
+interface QueryPicture {
+  referenceId: string | null;
+  bytes: Buffer | null;
+  product: () => Promise<Product | null>;
+}
 export type ImageKind = 'url' | 'base64' | 'productId';
 
 /** Loads the bytes of a user-supplied image (url or base64). */
@@ -197,9 +204,10 @@ export class SearchPlanner {
       };
     }
     const dense: DenseSource[] = [{ space: 'image', vector: imageVector }];
+    const picture = this.picture(referenceId, pictureBytes);
     const [category, queryColours] = await Promise.all([
-      this.categoryCondition(imageVector, referenceId, extras.categoryUse ?? 'OFF', pictureBytes),
-      extras.colours ? this.pictureColours(referenceId, pictureBytes) : Promise.resolve(undefined),
+      this.categoryCondition(imageVector, picture, extras.categoryUse ?? 'OFF'),
+      extras.colours ? this.pictureColours(picture) : Promise.resolve(undefined),
     ]);
     return {
       mode: 'IMAGE',
@@ -214,14 +222,24 @@ export class SearchPlanner {
     };
   }
 
+  /**
+   * A query picture: a catalogue product's (read from the store at most once, by whichever of its
+   * colours and categories is asked first) or uploaded bytes.
+   */
+  private picture(referenceId: string | null, bytes: Buffer | null): QueryPicture {
+    let product: Promise<Product | null> | undefined;
+    return {
+      referenceId,
+      bytes,
+      product: () => (product ??= referenceId === null ? Promise.resolve(null) : this.deps.store.getProducts([referenceId]).then(([p]) => p)),
+    };
+  }
+
   /** The colours of a query picture: the stored ones of a catalogue product, else the picture profiled; null when none. */
-  private async pictureColours(referenceId: string | null, bytes: Buffer | null): Promise<ColourShare[] | null> {
-    if (referenceId !== null) {
-      const [product] = await this.deps.store.getProducts([referenceId]);
-      return product?.colours?.histogram ?? null;
-    }
-    if (!bytes || !this.deps.colours) return null;
-    const [colours] = await this.deps.colours.profile([bytes]).catch(() => [null]);
+  private async pictureColours(picture: QueryPicture): Promise<ColourShare[] | null> {
+    if (picture.referenceId !== null) return (await picture.product())?.colours?.histogram ?? null;
+    if (!picture.bytes || !this.deps.colours) return null;
+    const [colours] = await this.deps.colours.profile([picture.bytes]).catch(() => [null]);
     return colours?.histogram ?? null;
   }
 
@@ -233,12 +251,11 @@ export class SearchPlanner {
    */
   private async categoryCondition(
     vector: Float32Array,
-    referenceId: string | null,
+    picture: QueryPicture,
     use: CategoryUse,
-    bytes: Buffer | null,
   ): Promise<{ use: 'FILTER' | 'BOOST'; filter: Filter; prediction: CategoryPrediction } | null> {
     if (use === 'OFF' || !this.deps.categories?.available) return null;
-    const prediction = await this.predictCategory(vector, referenceId, bytes);
+    const prediction = await this.categoryOf(vector, picture);
     const top = prediction?.categories[0];
     if (!prediction || !top) return null;
     const applied = use === 'AUTO' ? (prediction.confident ? 'FILTER' : 'BOOST') : use;
@@ -250,26 +267,28 @@ export class SearchPlanner {
    * category model: a catalogue product's stored probabilities, else the picture classified); null
    * without category prediction.
    */
-  async predictCategory(vector: Float32Array, referenceId: string | null, bytes: Buffer | null): Promise<CategoryPrediction | null> {
-    const categories = this.deps.categories;
-    if (!categories?.available) return null;
-    let picture: PictureCategories | undefined;
-    if (referenceId !== null) {
-      const [product] = await this.deps.store.getProducts([referenceId]);
-      picture = product?.pictureCategories;
-    } else if (bytes && this.deps.pictures) {
-      const [row] = await this.deps.pictures.classify([bytes]).catch(() => [null]);
-      picture = row ? rankedCategories(this.deps.pictures.spec.labels, row) : undefined;
+  async predictCategory(image: ImageSource): Promise<CategoryPrediction | null> {
+    if (!this.deps.categories?.available) return null;
+    if (image.productId != null) {
+      const id = image.productId.trim();
+      return this.categoryOf(await this.storedImageVector(id, 'image.productId'), this.picture(id, null));
     }
-    return categories.predict(vector, referenceId !== null ? [referenceId] : undefined, picture);
-  }
-
-  /** The embedding of a query picture and its bytes (null for a catalogue product's, whose vector is stored). */
-  async queryPicture(image: ImageSource): Promise<{ vector: Float32Array; bytes: Buffer | null }> {
-    if (image.productId != null) return { vector: await this.storedImageVector(image.productId.trim(), 'image.productId'), bytes: null };
     let bytes: Buffer | null = null;
     const vector = await this.encodeImage(image, (b) => (bytes = b));
-    return { vector, bytes };
+    return this.categoryOf(vector, this.picture(null, bytes));
+  }
+
+  private async categoryOf(vector: Float32Array, picture: QueryPicture): Promise<CategoryPrediction | null> {
+    const categories = this.deps.categories;
+    if (!categories?.available) return null;
+    let fromPixels: PictureCategories | undefined;
+    if (picture.referenceId !== null) {
+      fromPixels = (await picture.product())?.pictureCategories;
+    } else if (picture.bytes && this.deps.pictures) {
+      const [row] = await this.deps.pictures.classify([picture.bytes]).catch(() => [null]);
+      fromPixels = row ? rankedCategories(this.deps.pictures.spec.labels, row) : undefined;
+    }
+    return categories.predict(vector, picture.referenceId !== null ? [picture.referenceId] : undefined, fromPixels);
   }
 
   /** Query understanding of a text as planning reads it; null when understanding is off. */
@@ -301,13 +320,8 @@ export class SearchPlanner {
   /** Products like a catalogue product: its stored image vector, the product left out. */
   async planSimilar(id: string, extras: { colours?: boolean } = {}): Promise<PlannedSearch> {
     const vector = await this.storedImageVector(id, 'id');
-    const queryColours = extras.colours ? await this.pictureColours(id, null) : undefined;
+    const queryColours = extras.colours ? await this.pictureColours(this.picture(id, null)) : undefined;
     return { mode: 'SIMILAR', dense: [{ space: 'image', vector }], excludeIds: [id], queryAttributes: [], understanding: null, referenceId: id, imageKind: 'productId', queryColours };
-  }
-
-  /** The image tower's vector of an image source: the stored one of a catalogue product, else the encoded image. */
-  async imageVector(image: ImageSource): Promise<Float32Array> {
-    return image.productId != null ? this.storedImageVector(image.productId.trim(), 'image.productId') : this.encodeImage(image);
   }
 
   async storedImageVector(id: string, what: string): Promise<Float32Array> {

@@ -290,10 +290,7 @@ export class SearchService {
    */
   async predictCategory(image: ImageSource): Promise<CategoryPrediction | null> {
     this.checkImageSource(image);
-    if (!this.deps.categories?.available) return null;
-    const referenceId = image.productId != null ? image.productId.trim() : null;
-    const { vector, bytes } = await this.planner.queryPicture(image);
-    return this.planner.predictCategory(vector, referenceId, bytes);
+    return this.planner.predictCategory(image);
   }
 
   /** The effects of the rules that fire, or null (no rules, none fires, or the rules failed: logged by the rule set). */

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import type { Product, ProductColours } from '../../domain/product';
+import type { ProductColours } from '../../domain/product';
 import cataloguePaletteJson from './catalogue-palette.json';
 import catalogueSignaturesJson from './catalogue-signatures.json';
 import { colourProfile, DEFAULT_COLOUR_PROFILE_OPTIONS, type ColourProfile } from './colour-profile';
@@ -21,27 +21,6 @@ import { colourProfile, DEFAULT_COLOUR_PROFILE_OPTIONS, type ColourProfile } fro
 export interface ColourProfiler {
   profile(images: readonly Buffer[]): Promise<(ProductColours | null)[]>;
   close(): Promise<void>;
-}
-
-/**
- * The items with the colours of their pictures (Product.colours). Profiling never fails a write: a
- * picture it cannot read, or a profiler that failed, leaves the product as it was (`onError` hears why).
- */
-export async function withColours<T extends { product: Product }>(
-  items: readonly T[],
-  pictures: readonly Buffer[],
-  profiler: ColourProfiler | null | undefined,
-  onError?: (error: Error) => void,
-): Promise<T[]> {
-  if (!profiler || items.length === 0) return [...items];
-  let colours: (ProductColours | null)[];
-  try {
-    colours = await profiler.profile(pictures);
-  } catch (error) {
-    onError?.(error as Error);
-    return [...items];
-  }
-  return items.map((item, i) => (colours[i] ? { ...item, product: { ...item.product, colours: colours[i] as ProductColours } } : item));
 }
 
 /** Histogram entries under this share are not kept on the product. */

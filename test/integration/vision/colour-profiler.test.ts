@@ -15,10 +15,10 @@ import {
   InProcessColourProfiler,
   pictureKey,
   readColourCache,
-  withColours,
   type ColourProfiler,
 } from '../../../src/vision/colour/colour-profiler';
 import { WorkerColourProfiler } from '../../../src/vision/colour/colour-profile-worker.runner';
+import { analysePictures } from '../../../src/ingestion/picture-analysis';
 
 jest.setTimeout(60_000);
 
@@ -96,10 +96,10 @@ describe('colour profiling', () => {
     const product = { id: 'x', attributes: {} } as unknown as Product;
     const failing: ColourProfiler = { profile: async () => { throw new Error('worker gone'); }, close: async () => {} };
     const errors: string[] = [];
-    const out = await withColours([{ product }], [red], failing, (e) => errors.push(e.message));
+    const out = await analysePictures([{ product }], [red], { colours: failing }, (_what, e) => errors.push(e.message));
     expect(out[0].product).toBe(product);
     expect(errors).toEqual(['worker gone']);
-    const coloured = await withColours([{ product }], [red], worker);
+    const coloured = await analysePictures([{ product }], [red], { colours: worker });
     expect(coloured[0].product.colours?.family).toBe('red');
   });
 });

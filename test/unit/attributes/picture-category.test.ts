@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { fuseCategory, parsePictureCategorySpec, rankedCategories, withPictureCategories, withPictureCategory, type PictureClassifier } from '../../../src/attributes/picture-category';
+import { fuseCategory, parsePictureCategorySpec, rankedCategories, withPictureCategory, type PictureClassifier } from '../../../src/attributes/picture-category';
+import { analysePictures } from '../../../src/ingestion/picture-analysis';
 import type { Product } from '../../../src/domain/product';
 import { parseManifest } from '../../../src/encoders/manifest';
 
@@ -64,12 +65,12 @@ describe('categories of a picture', () => {
       spec: { name: 'c', version: '1', attribute: 'category', labels, fusion: { pictureWeight: 1, classifierWeight: 1, filterConfidence: 0.99 } },
       classify: async (images) => images.map((b) => (b.length ? Float32Array.from([0, 1, 0]) : null)),
     };
-    const [ok, bad] = await withPictureCategories([{ product }, { product }], [Buffer.from('x'), Buffer.alloc(0)], classifier);
+    const [ok, bad] = await analysePictures([{ product }, { product }], [Buffer.from('x'), Buffer.alloc(0)], { categories: classifier });
     expect(ok.product.pictureCategories).toEqual([{ name: 'shirt', probability: 1 }]);
     expect(bad.product).toBe(product);
     const errors: string[] = [];
     const failing = { ...classifier, classify: async () => { throw new Error('session lost'); } };
-    const [same] = await withPictureCategories([{ product }], [Buffer.from('x')], failing, (e) => errors.push(e.message));
+    const [same] = await analysePictures([{ product }], [Buffer.from('x')], { categories: failing }, (_what, e) => errors.push(e.message));
     expect(same.product).toBe(product);
     expect(errors).toEqual(['session lost']);
   });
